@@ -1,0 +1,100 @@
+import type { Command } from "commander";
+import { LocalRunError, runAsPod } from "../../cluster/runner/local-run.ts";
+import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "../../cluster/webhook/constants.ts";
+import type { ServiceAccountLike } from "../../cluster/webhook/mutation.ts";
+import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
+import { CliError } from "../cli-error.ts";
+import { note, printJson } from "../output.ts";
+import { expectSuccess, WikitClient } from "../wikit-client.ts";
+
+// Commands on the local cluster's side: service accounts (azwi's `sa create phase service-account`)
+// and `wikit run`, which runs a local command as a labelled pod.
+
+function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
+  const separator = value.indexOf("=");
+  if (separator <= 0) throw new CliError(`--env expects NAME=VALUE, not '${value}'`);
+  return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
+}
+
+async function ensureNamespace(client: WikitClient, namespace: string): Promise<void> {
+  const found = await client.kube("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
+  if (found.status === 404) {
+    expectSuccess(await client.kube("POST", "/api/v1/namespaces", { metadata: { name: namespace } }));
+    note(`namespace/${namespace} created`);
+  } else {
+    expectSuccess(found);
+  }
+}
+
+export function registerClusterSideCommands(program: Command): void {
+  const serviceAccount = program.command("serviceaccount").alias("sa").description("service accounts of the local cluster");
+  serviceAccount
+    .command("create")
+    .description("create or update a service account annotated with the identity's client ID")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .requiredOption("--namespace <ns>", "namespace (created when missing)")
+    .requiredOption("--name <name>", "service account name")
+    .requiredOption("--client-id <id>", "client ID of the managed identity or application")
+    .option("--tenant-id <tenant>", "tenant of the identity, for cross-tenant use (default: the webhook's tenant)")
+    .action(async (options: { dataDir?: string; namespace: string; name: string; clientId: string; tenantId?: string }) => {
+      const client = await WikitClient.connect(resolveDataDir(options.dataDir));
+      await ensureNamespace(client, options.namespace);
+      const annotations: Record<string, string> = { [CLIENT_ID_ANNOTATION]: options.clientId };
+      if (options.tenantId !== undefined) annotations[TENANT_ID_ANNOTATION] = options.tenantId;
+      const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/serviceaccounts/${encodeURIComponent(options.name)}`;
+      const body = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: options.name, namespace: options.namespace, annotations } };
+      printJson(expectSuccess(await client.kube("PUT", path, body)));
+    });
+  serviceAccount
+    .command("show")
+    .description("show a service account")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .requiredOption("--namespace <ns>", "namespace")
+    .requiredOption("--name <name>", "service account name")
+    .action(async (options: { dataDir?: string; namespace: string; name: string }) => {
+      const client = await WikitClient.connect(resolveDataDir(options.dataDir));
+      const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/serviceaccounts/${encodeURIComponent(options.name)}`;
+      printJson(expectSuccess(await client.kube("GET", path)));
+    });
+
+  program
+    .command("run")
+    .description("run a command as a pod labelled azure.workload.identity/use=\"true\" with this service account")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .requiredOption("--namespace <ns>", "namespace")
+    .requiredOption("--service-account <name>", "service account")
+    .option("--env <NAME=VALUE>", "container env (repeatable); wins over injected variables, as in a pod spec", collectEnv, {})
+    .argument("<command>", "command to run")
+    .argument("[args...]", "its arguments")
+    .action(async (command: string, args: string[], options: { dataDir?: string; namespace: string; serviceAccount: string; env: Record<string, string> }) => {
+      const dataDir = resolveDataDir(options.dataDir);
+      const client = await WikitClient.connect(dataDir);
+      const accountPath = (ns: string, name: string) =>
+        `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(name)}`;
+      try {
+        const exitCode = await runAsPod(
+          { namespace: options.namespace, serviceAccount: options.serviceAccount, command, args, env: options.env },
+          {
+            getServiceAccount: async (ns, name) => {
+              const response = await client.kube("GET", accountPath(ns, name));
+              return response.status === 404 ? undefined : (expectSuccess(response) as ServiceAccountLike);
+            },
+            requestToken: async (ns, name, spec) => {
+              const response = expectSuccess(await client.kube("POST", `${accountPath(ns, name)}/token`, { spec })) as {
+                status: { token: string };
+              };
+              return response.status.token;
+            },
+            mutation: { tenantId: client.info.tenantId, authorityHost: `${client.info.url}/` },
+            caFile: client.info.caFile,
+            runsDir: dataDirFiles.runs(dataDir),
+            warn: note,
+          },
+        );
+        process.exitCode = exitCode;
+      } catch (error) {
+        if (error instanceof LocalRunError) throw new CliError(error.message);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,39 @@
+import { Command, CommanderError } from "commander";
+import { CliError } from "./cli-error.ts";
+import { registerClusterSideCommands } from "./commands/cluster-side.ts";
+import { registerDemo } from "./commands/demo.ts";
+import { registerResourceCommands } from "./commands/resources.ts";
+import { registerUpDown } from "./commands/up-down.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("wikit")
+    .description("workload identity federation, whole and local: cluster issuer, webhook, token service and vault")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .exitOverride();
+  registerUpDown(program);
+  registerResourceCommands(program);
+  registerClusterSideCommands(program);
+  registerDemo(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`wikit: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`wikit: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.main) await main(process.argv);

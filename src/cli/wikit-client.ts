@@ -1,0 +1,117 @@
+import { readFile } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
+import {
+  isProcessAlive,
+  readAdminToken,
+  readServerInfo,
+  type ServerInfo,
+} from "../server/data-dir.ts";
+import { CliError } from "./cli-error.ts";
+
+export const ARM_API_VERSION = "2023-01-31";
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+/** The CLI's connection to the running `wikit up` of a data directory, authenticated as admin. */
+export class WikitClient {
+  readonly info: ServerInfo;
+  readonly dataDir: string;
+  readonly #adminToken: string;
+  readonly #ca: string;
+
+  private constructor(dataDir: string, info: ServerInfo, adminToken: string, ca: string) {
+    this.dataDir = dataDir;
+    this.info = info;
+    this.#adminToken = adminToken;
+    this.#ca = ca;
+  }
+
+  static async connect(dataDir: string): Promise<WikitClient> {
+    const info = await readServerInfo(dataDir);
+    if (!info || !isProcessAlive(info.pid)) {
+      throw new CliError(
+        `wikit is not running for data directory ${dataDir}. Start it with \`wikit up\` (add --detach to run it in the background), or point --data-dir / WIKIT_HOME at the directory it runs from.`,
+      );
+    }
+    const adminToken = await readAdminToken(dataDir);
+    if (!adminToken) {
+      throw new CliError(`the admin credential ${dataDir}/admin-token is missing or unreadable; run the CLI as the user that ran \`wikit up\`.`);
+    }
+    return new WikitClient(dataDir, info, adminToken, await readFile(info.caFile, "utf8"));
+  }
+
+  /** Sends a request to the server; `path` may carry a query string. */
+  async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: "127.0.0.1",
+          port: this.info.port,
+          servername: "localhost",
+          ca: this.#ca,
+          method,
+          path,
+          headers: {
+            host: `localhost:${this.info.port}`,
+            authorization: `Bearer ${this.#adminToken}`,
+            accept: "application/json",
+            ...(payload === undefined
+              ? {}
+              : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let parsed: unknown = text;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              // not JSON: keep the text for the error message
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on("error", (error) =>
+        reject(new CliError(`cannot reach wikit at ${this.info.url}: ${error.message}. Is \`wikit up\` still running?`)),
+      );
+      req.end(payload);
+    });
+  }
+
+  /** An ARM call that must succeed: failures become a CliError carrying the server's message. */
+  async arm(method: string, id: string, body?: unknown): Promise<unknown> {
+    const separator = id.includes("?") ? "&" : "?";
+    const response = await this.request(method, `${encodePath(id)}${separator}api-version=${ARM_API_VERSION}`, body);
+    return expectSuccess(response);
+  }
+
+  /** A Kubernetes API call on the local cluster. */
+  async kube(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    return this.request(method, `/clusters/local${path}`, body);
+  }
+}
+
+function encodePath(path: string): string {
+  const [pathname = "", query] = path.split("?");
+  const encoded = pathname
+    .split("/")
+    .map((segment) => encodeURIComponent(decodeURIComponent(segment)))
+    .join("/");
+  return query === undefined ? encoded : `${encoded}?${query}`;
+}
+
+export function expectSuccess(response: ApiResponse): unknown {
+  if (response.status >= 200 && response.status < 300) return response.body;
+  const body = response.body as { error?: { code?: string; message?: string }; message?: string } | undefined;
+  const code = body?.error?.code;
+  const message = body?.error?.message ?? body?.message ?? JSON.stringify(response.body);
+  throw new CliError(code ? `(${code}) ${message}` : message);
+}

@@ -1,0 +1,204 @@
+import { randomUUID } from "node:crypto";
+import type { KubeObject, Store } from "../../store/store.ts";
+import type { SigningKeyRing } from "../issuer/key-ring.ts";
+import {
+  type BoundObject,
+  MIN_TOKEN_EXPIRATION_SECONDS,
+  serviceAccountTokenClaims,
+  signServiceAccountToken,
+} from "../tokens/service-account-token.ts";
+
+/** Longest token the local cluster issues (kube-apiserver's cap is a flag; 48 h is a common setting). */
+export const MAX_TOKEN_EXPIRATION_SECONDS = 48 * 3600;
+export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
+
+/** A Kubernetes API error, rendered as a `Status` object. */
+export class KubeError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly details: { name?: string; kind?: string };
+
+  constructor(code: number, reason: string, message: string, details: { name?: string; kind?: string } = {}) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+    this.details = details;
+  }
+
+  toStatus() {
+    return {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: this.message,
+      reason: this.reason,
+      details: this.details,
+      code: this.code,
+    };
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkName(kind: string, name: string, pattern: RegExp, maxLength: number): void {
+  if (name.length === 0 || name.length > maxLength || !pattern.test(name)) {
+    throw new KubeError(
+      422,
+      "Invalid",
+      `${kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 ${pattern === DNS_LABEL ? "label" : "subdomain"} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      { name, kind: kind.toLowerCase() },
+    );
+  }
+}
+
+export interface TokenRequestSpec {
+  audiences?: string[];
+  expirationSeconds?: number;
+  boundObjectRef?: { kind?: string; apiVersion?: string; name?: string; uid?: string };
+}
+
+/**
+ * The local cluster: namespaces, service accounts with their annotations, and the TokenRequest
+ * API, issuing tokens signed by the cluster's issuer key with kube-apiserver's claims. Local
+ * processes stand in for pods, so a Pod binding is accepted as the caller names it.
+ */
+export class LocalCluster {
+  readonly #store: Store;
+  readonly #keys: SigningKeyRing;
+  readonly #issuer: () => string;
+
+  constructor(store: Store, keys: SigningKeyRing, issuer: () => string) {
+    this.#store = store;
+    this.#keys = keys;
+    this.#issuer = issuer;
+  }
+
+  get issuer(): string {
+    return this.#issuer();
+  }
+
+  async putNamespace(name: string, labels: Record<string, string> = {}): Promise<{ object: KubeObject; created: boolean }> {
+    checkName("Namespace", name, DNS_LABEL, 63);
+    const existing = await this.#store.getKubeObject("Namespace", "", name);
+    if (existing) return { object: existing, created: false };
+    const object = await this.#store.putKubeObject({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name, uid: randomUUID(), creationTimestamp: new Date().toISOString(), labels },
+      spec: { finalizers: ["kubernetes"] },
+      status: { phase: "Active" },
+    });
+    return { object, created: true };
+  }
+
+  async getNamespace(name: string): Promise<KubeObject> {
+    const found = await this.#store.getKubeObject("Namespace", "", name);
+    if (!found) throw new KubeError(404, "NotFound", `namespaces "${name}" not found`, { name, kind: "namespaces" });
+    return found;
+  }
+
+  async listNamespaces(): Promise<KubeObject[]> {
+    return this.#store.listKubeObjects("Namespace", "");
+  }
+
+  async deleteNamespace(name: string): Promise<KubeObject> {
+    const found = await this.getNamespace(name);
+    for (const account of await this.listServiceAccounts(name)) {
+      await this.#store.deleteKubeObject("ServiceAccount", name, account.metadata.name);
+    }
+    await this.#store.deleteKubeObject("Namespace", "", name);
+    return found;
+  }
+
+  /** Creates the service account, or replaces its labels and annotations when it exists (UID kept). */
+  async putServiceAccount(
+    namespace: string,
+    name: string,
+    metadata: { labels?: Record<string, string>; annotations?: Record<string, string> },
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    await this.getNamespace(namespace);
+    checkName("ServiceAccount", name, DNS_SUBDOMAIN, 253);
+    const existing = await this.#store.getKubeObject("ServiceAccount", namespace, name);
+    const object = await this.#store.putKubeObject({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: {
+        name,
+        namespace,
+        uid: existing?.metadata.uid ?? randomUUID(),
+        creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString(),
+        ...(metadata.labels && Object.keys(metadata.labels).length > 0 ? { labels: metadata.labels } : {}),
+        ...(metadata.annotations && Object.keys(metadata.annotations).length > 0
+          ? { annotations: metadata.annotations }
+          : {}),
+      },
+    });
+    return { object, created: existing === undefined };
+  }
+
+  async getServiceAccount(namespace: string, name: string): Promise<KubeObject> {
+    const found = await this.#store.getKubeObject("ServiceAccount", namespace, name);
+    if (!found) {
+      throw new KubeError(404, "NotFound", `serviceaccounts "${name}" not found`, { name, kind: "serviceaccounts" });
+    }
+    return found;
+  }
+
+  async listServiceAccounts(namespace?: string): Promise<KubeObject[]> {
+    return this.#store.listKubeObjects("ServiceAccount", namespace);
+  }
+
+  async deleteServiceAccount(namespace: string, name: string): Promise<KubeObject> {
+    const found = await this.getServiceAccount(namespace, name);
+    await this.#store.deleteKubeObject("ServiceAccount", namespace, name);
+    return found;
+  }
+
+  /** The TokenRequest API: a token for the service account, optionally bound to a pod. */
+  async requestToken(
+    namespace: string,
+    name: string,
+    spec: TokenRequestSpec,
+  ): Promise<{ token: string; expirationTimestamp: string; spec: Required<Pick<TokenRequestSpec, "audiences" | "expirationSeconds">> & TokenRequestSpec }> {
+    const account = await this.getServiceAccount(namespace, name);
+    const expirationSeconds = spec.expirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS;
+    if (!Number.isInteger(expirationSeconds) || expirationSeconds < MIN_TOKEN_EXPIRATION_SECONDS) {
+      throw new KubeError(
+        422,
+        "Invalid",
+        `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
+        { name, kind: "TokenRequest" },
+      );
+    }
+    const audiences = spec.audiences && spec.audiences.length > 0 ? spec.audiences : [this.issuer];
+    let pod: BoundObject | undefined;
+    if (spec.boundObjectRef) {
+      const { kind, name: podName, uid } = spec.boundObjectRef;
+      if (kind !== "Pod" || !podName || !uid) {
+        throw new KubeError(
+          422,
+          "Invalid",
+          `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.boundObjectRef: the local cluster binds tokens to pods only, named with kind "Pod", name and uid`,
+          { name, kind: "TokenRequest" },
+        );
+      }
+      pod = { name: podName, uid };
+    }
+    const claims = serviceAccountTokenClaims({
+      issuer: this.issuer,
+      namespace,
+      serviceAccount: { name, uid: account.metadata.uid },
+      audiences,
+      expirationSeconds: Math.min(expirationSeconds, MAX_TOKEN_EXPIRATION_SECONDS),
+      pod,
+    });
+    const token = await signServiceAccountToken(claims, this.#keys.active);
+    return {
+      token,
+      expirationTimestamp: new Date(claims.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      spec: { ...spec, audiences, expirationSeconds: claims.exp - claims.iat },
+    };
+  }
+}

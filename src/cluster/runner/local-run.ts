@@ -1,0 +1,121 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
+import { join } from "node:path";
+import { getCACertificates, rootCertificates } from "node:tls";
+import { AZURE_FEDERATED_TOKEN_FILE } from "../webhook/constants.ts";
+import { type MutationConfig, mutatePod, type ServiceAccountLike } from "../webhook/mutation.ts";
+import { podView, standInPod } from "./pod-view.ts";
+import { refreshDelaySeconds, writeTokenFile } from "./token-file.ts";
+
+export interface LocalRunDeps {
+  getServiceAccount(namespace: string, name: string): Promise<ServiceAccountLike | undefined>;
+  requestToken(
+    namespace: string,
+    name: string,
+    spec: { audiences: string[]; expirationSeconds: number; boundObjectRef: { kind: "Pod"; apiVersion: "v1"; name: string; uid: string } },
+  ): Promise<string>;
+  mutation: MutationConfig;
+  /** PEM of the CA that signs wikit's certificates, to be trusted by the child. */
+  caFile: string;
+  /** Directory for this run's token volume and trust bundle (removed afterwards). */
+  runsDir: string;
+  /** Reports refresh failures; the child keeps running on the previous token meanwhile. */
+  warn(message: string): void;
+}
+
+export interface LocalRunRequest {
+  namespace: string;
+  serviceAccount: string;
+  command: string;
+  args: string[];
+  /** The container's own env (`--env`): wins over what the webhook injects, as in a pod spec. */
+  env: Record<string, string>;
+}
+
+export class LocalRunError extends Error {}
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+const RETRY_SECONDS = 10;
+
+/** The system's trusted roots plus wikit's CA: Python and Go replace their trust store with such a file. */
+async function trustBundle(caFile: string): Promise<string> {
+  const system = typeof getCACertificates === "function" ? getCACertificates("system") : [];
+  const roots = system.length > 0 ? system : rootCertificates;
+  return `${roots.join("\n")}\n${await readFile(caFile, "utf8")}`;
+}
+
+/**
+ * `wikit run`: runs a command as a labelled pod using the service account would run. The env and
+ * the projected token come from the webhook's own mutation; the token file is refreshed at 80 % of
+ * its lifetime; wikit's CA is trusted; exit code and signals pass through. Resolves to the exit code.
+ */
+export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Promise<number> {
+  const serviceAccount = await deps.getServiceAccount(request.namespace, request.serviceAccount);
+  const pod = standInPod(request.namespace, request.serviceAccount, request.env);
+  const outcome = mutatePod({ pod: pod.manifest, serviceAccount, namespace: request.namespace, config: deps.mutation });
+  if (!outcome.allowed) {
+    const hint = serviceAccount
+      ? ""
+      : ` Create it with: wikit serviceaccount create --namespace ${request.namespace} --name ${request.serviceAccount} --client-id <client-id>`;
+    throw new LocalRunError(`the webhook would deny this pod: ${outcome.message}.${hint}`);
+  }
+  const view = podView(outcome.pod);
+  const runDir = join(deps.runsDir, pod.name);
+  const tokenFile = join(runDir, view.token.mountPath, view.token.path);
+  const bundleFile = join(runDir, "ca-bundle.pem");
+
+  const refreshToken = async (): Promise<void> => {
+    const token = await deps.requestToken(request.namespace, request.serviceAccount, {
+      audiences: [view.token.audience],
+      expirationSeconds: view.token.expirationSeconds,
+      boundObjectRef: { kind: "Pod", apiVersion: "v1", name: pod.name, uid: pod.uid },
+    });
+    await writeTokenFile(tokenFile, token);
+  };
+  await refreshToken();
+  await writeFile(bundleFile, await trustBundle(deps.caFile), { mode: 0o644 });
+
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (seconds: number) => {
+    timer = setTimeout(() => {
+      refreshToken().then(
+        () => schedule(refreshDelaySeconds(view.token.expirationSeconds)),
+        (error: unknown) => {
+          deps.warn(`could not refresh the service-account token: ${(error as Error).message}; retrying in ${RETRY_SECONDS} s`);
+          schedule(RETRY_SECONDS);
+        },
+      );
+    }, seconds * 1000);
+    timer.unref();
+  };
+  schedule(refreshDelaySeconds(view.token.expirationSeconds));
+
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_EXTRA_CA_CERTS: deps.caFile,
+    REQUESTS_CA_BUNDLE: bundleFile,
+    SSL_CERT_FILE: bundleFile,
+    ...view.env,
+    ...request.env,
+    [AZURE_FEDERATED_TOKEN_FILE]: tokenFile,
+  };
+  const child = spawn(request.command, request.args, { stdio: "inherit", env: childEnv });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  try {
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once("error", (error) =>
+        reject(new LocalRunError(`cannot start '${request.command}': ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "command not found" : error.message}`)),
+      );
+      child.once("exit", (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
+    });
+    if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+    return code ?? 1;
+  } finally {
+    clearTimeout(timer);
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    if (existsSync(runDir)) await rm(runDir, { recursive: true, force: true });
+  }
+}

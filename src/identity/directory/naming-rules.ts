@@ -1,0 +1,47 @@
+import { badRequest } from "./directory-error.ts";
+
+// Name rules ARM enforces for the resources wikit manages. Each check throws a DirectoryError that
+// says which rule the name broke.
+
+export function checkResourceGroupName(name: string): void {
+  if (!/^[-\w.()]{1,90}$/u.test(name) || name.endsWith(".")) {
+    throw badRequest(
+      "InvalidResourceGroup",
+      `The provided resource group name '${name}' has these invalid characters or length: resource group names are 1-90 characters of letters, digits, '-', '_', '.', '(' and ')', and cannot end with '.'.`,
+    );
+  }
+}
+
+export function checkIdentityName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/.test(name)) {
+    throw badRequest(
+      "InvalidResourceName",
+      `The resource name '${name}' is invalid: user-assigned identity names are 3-128 characters of letters, digits, '-' and '_', starting with a letter or digit.`,
+    );
+  }
+}
+
+export function checkFederatedCredentialName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/.test(name)) {
+    throw badRequest(
+      "BadRequest",
+      `The federated identity credential name '${name}' is invalid: names are 3-120 characters of letters, digits, '-' and '_', starting with a letter or digit.`,
+    );
+  }
+}
+
+/** Vault names are DNS labels: 3-24 characters, letters, digits and single hyphens, starting with a letter. */
+export function checkVaultName(name: string): void {
+  if (!/^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){1,22}[A-Za-z0-9]$/.test(name)) {
+    throw badRequest(
+      "VaultNameNotValid",
+      `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
+    );
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}

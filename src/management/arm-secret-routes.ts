@@ -1,0 +1,118 @@
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Directory } from "../identity/directory/directory.ts";
+import { badRequest, DirectoryError } from "../identity/directory/directory-error.ts";
+import { providerResourceId, RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
+import type { SecretVersion, Store } from "../store/store.ts";
+
+// ARM's control-plane secret resource (`…/vaults/{vault}/secrets/{name}`), which writes a new version
+// the way ARM deployments and `wikit keyvault secret set` do. Like ARM, it never returns the value.
+
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+
+export interface ArmSecretDeps {
+  directory: Directory;
+  store: Store;
+  vaultUri(name: string): string;
+}
+
+export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDeps): void {
+  const path =
+    "/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.KeyVault/vaults/:vault/secrets/:name";
+
+  const handle =
+    (action: (params: Record<string, string>, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!(request.query as Record<string, unknown>)["api-version"]) {
+        return reply.code(400).send({
+          error: {
+            code: "MissingApiVersionParameter",
+            message: "The api-version query parameter (?api-version=) is required for all requests.",
+          },
+        });
+      }
+      try {
+        return reply.send(await action(request.params as Record<string, string>, request, reply));
+      } catch (error) {
+        if (error instanceof DirectoryError) return reply.code(error.status).send(error.toBody());
+        throw error;
+      }
+    };
+
+  const vaultOf = async ({ subscription = "", group = "", vault = "" }: Record<string, string>) => {
+    await deps.directory.getResourceGroup(subscription, group);
+    const id = providerResourceId(subscription, group, RESOURCE_TYPES.vault, vault);
+    return deps.directory.getResource(id, RESOURCE_TYPES.vault, "vault");
+  };
+
+  const resourceOf = (vaultId: string, vaultName: string, secret: SecretVersion) => {
+    const secretUri = `${deps.vaultUri(vaultName)}secrets/${secret.name}`;
+    return {
+      id: `${vaultId}/secrets/${secret.name}`,
+      name: secret.name,
+      type: "Microsoft.KeyVault/vaults/secrets",
+      properties: {
+        ...(secret.contentType ? { contentType: secret.contentType } : {}),
+        attributes: {
+          enabled: secret.enabled,
+          ...(secret.notBefore ? { nbf: secret.notBefore } : {}),
+          ...(secret.expires ? { exp: secret.expires } : {}),
+          created: secret.created,
+          updated: secret.updated,
+        },
+        secretUri,
+        secretUriWithVersion: `${secretUri}/${secret.version}`,
+      },
+    };
+  };
+
+  app.put(
+    path,
+    handle(async (params, request, reply) => {
+      const vault = await vaultOf(params);
+      const name = params.name ?? "";
+      if (!SECRET_NAME.test(name)) {
+        throw badRequest("BadRequest", `The secret name '${name}' is invalid: use 1-127 letters, digits and '-'.`);
+      }
+      const body = (request.body ?? {}) as { properties?: Record<string, unknown>; tags?: Record<string, string> };
+      const properties = body.properties ?? {};
+      if (typeof properties.value !== "string") {
+        throw badRequest("BadRequest", "The secret needs 'properties.value', a string.");
+      }
+      if (properties.contentType !== undefined && typeof properties.contentType !== "string") {
+        throw badRequest("BadRequest", "'properties.contentType' must be a string.");
+      }
+      const attributes = (properties.attributes ?? {}) as { enabled?: unknown; nbf?: unknown; exp?: unknown };
+      const now = Math.floor(Date.now() / 1000);
+      const secret: SecretVersion = {
+        vaultId: vault.id,
+        name: (await deps.store.getSecretVersion(vault.id, name))?.name ?? name,
+        version: randomBytes(16).toString("hex"),
+        value: properties.value,
+        contentType: properties.contentType as string | undefined,
+        tags: body.tags ?? {},
+        enabled: attributes.enabled !== false,
+        notBefore: typeof attributes.nbf === "number" ? attributes.nbf : undefined,
+        expires: typeof attributes.exp === "number" ? attributes.exp : undefined,
+        created: now,
+        updated: now,
+      };
+      const existed = (await deps.store.getSecretVersion(vault.id, name)) !== undefined;
+      await deps.store.putSecretVersion(secret);
+      reply.code(existed ? 200 : 201);
+      return resourceOf(vault.id, vault.name, secret);
+    }),
+  );
+
+  app.get(
+    path,
+    handle(async (params) => {
+      const vault = await vaultOf(params);
+      const secret = await deps.store.getSecretVersion(vault.id, params.name ?? "");
+      if (!secret) {
+        throw new DirectoryError(404, "ResourceNotFound", `The secret '${params.name}' was not found in vault '${vault.name}'.`);
+      }
+      return resourceOf(vault.id, vault.name, secret);
+    }),
+  );
+}

@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+
+// The data directory holds everything `wikit up` keeps: the SQLite database, the local CA, the
+// admin credential and, while a server runs, the file that tells the CLI where to find it.
+
+export const DATA_DIR_ENV = "WIKIT_HOME";
+export const DEFAULT_DATA_DIR = ".wikit";
+
+export function resolveDataDir(option?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(option ?? env[DATA_DIR_ENV] ?? DEFAULT_DATA_DIR);
+}
+
+export const dataDirFiles = {
+  database: (dir: string) => join(dir, "wikit.db"),
+  adminToken: (dir: string) => join(dir, "admin-token"),
+  server: (dir: string) => join(dir, "server.json"),
+  log: (dir: string) => join(dir, "wikit.log"),
+  caCert: (dir: string) => join(dir, "ca.crt"),
+  runs: (dir: string) => join(dir, "runs"),
+};
+
+/** Writes a file so that it is complete on disk before returning: temp file, fsync, rename, fsync dir. */
+export async function writeFileDurably(path: string, content: string, mode = 0o644): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const handle = await open(temp, "w", mode);
+  try {
+    await handle.writeFile(content);
+    await handle.chmod(mode);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+  const directory = await open(dirname(path), "r");
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/** The admin credential that the management API demands; created once, readable by the owner only. */
+export async function loadOrCreateAdminToken(dir: string): Promise<string> {
+  const file = dataDirFiles.adminToken(dir);
+  if (existsSync(file)) {
+    const token = (await readFile(file, "utf8")).trim();
+    if (token.length >= 32) return token;
+  }
+  const token = randomBytes(32).toString("base64url");
+  await writeFileDurably(file, `${token}\n`, 0o600);
+  return token;
+}
+
+export async function readAdminToken(dir: string): Promise<string | undefined> {
+  const file = dataDirFiles.adminToken(dir);
+  return existsSync(file) ? (await readFile(file, "utf8")).trim() : undefined;
+}
+
+/** What a running `wikit up` announces to the CLI. */
+export interface ServerInfo {
+  pid: number;
+  /** Base URL of every endpoint but the vaults, e.g. `https://localhost:8443`. */
+  url: string;
+  port: number;
+  caFile: string;
+  tenantId: string;
+  subscriptionId: string;
+  issuerUrl: string;
+  /** Vaults answer at `https://{name}.{vaultDomain}:{port}`. */
+  vaultDomain: string;
+  startedAt: string;
+}
+
+export async function writeServerInfo(dir: string, info: ServerInfo): Promise<void> {
+  await writeFileDurably(dataDirFiles.server(dir), `${JSON.stringify(info, null, 2)}\n`, 0o600);
+}
+
+export async function readServerInfo(dir: string): Promise<ServerInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(dataDirFiles.server(dir), "utf8")) as ServerInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function removeServerInfo(dir: string, pid: number): Promise<void> {
+  const info = await readServerInfo(dir);
+  if (info?.pid === pid) await rm(dataDirFiles.server(dir), { force: true });
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

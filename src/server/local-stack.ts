@@ -1,0 +1,199 @@
+import { randomUUID } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import { mkdir } from "node:fs/promises";
+import Fastify, { type FastifyInstance } from "fastify";
+import { createLocalJWKSet } from "jose";
+import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
+import { SigningKeyRing } from "../cluster/issuer/key-ring.ts";
+import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
+import { LocalCluster } from "../cluster/local-cluster/local-cluster.ts";
+import { Directory } from "../identity/directory/directory.ts";
+import { RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
+import { validateClientAssertion } from "../identity/exchange/assertion.ts";
+import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
+import { registerStsRoutes } from "../identity/http/sts-routes.ts";
+import { adminAuthentication } from "../management/admin-auth.ts";
+import { registerArmRoutes } from "../management/arm-routes.ts";
+import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
+import { vaultRoutes } from "../resources/vault/vault-routes.ts";
+import type { ArmResource } from "../store/store.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import {
+  dataDirFiles,
+  isProcessAlive,
+  loadOrCreateAdminToken,
+  readServerInfo,
+  removeServerInfo,
+  type ServerInfo,
+  writeServerInfo,
+} from "./data-dir.ts";
+import { DEFAULT_PORT, DEFAULT_VAULT_DOMAIN, KUBE_API_PREFIX, LOCAL_CLUSTER, LOCAL_HOST } from "./local-names.ts";
+import { loadLocalTls } from "./tls/local-ca.ts";
+
+
+export interface LocalStackOptions {
+  dataDir: string;
+  port?: number;
+  /** Address to listen on; 127.0.0.1 keeps the stack on this machine. */
+  listenAddress?: string;
+  vaultDomain?: string;
+  logLevel?: string;
+  /** Where logs go (default stdout). */
+  logStream?: NodeJS.WritableStream;
+}
+
+export interface LocalStack {
+  app: FastifyInstance;
+  info: ServerInfo;
+  close(): Promise<void>;
+}
+
+/**
+ * `wikit up`: the whole federation in one HTTPS server — the local cluster's issuer and Kubernetes
+ * API, the token service, the vaults (by Host name) and the management API — over one SQLite store.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { dataDir } = options;
+  const vaultDomain = (options.vaultDomain ?? DEFAULT_VAULT_DOMAIN).toLowerCase();
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const running = await readServerInfo(dataDir);
+  if (running && running.pid !== process.pid && isProcessAlive(running.pid)) {
+    throw new Error(
+      `wikit is already running from ${dataDir} (pid ${running.pid}, ${running.url}). Stop it with \`wikit down\` or use another --data-dir.`,
+    );
+  }
+
+  const store = new SqliteStore(dataDirFiles.database(dataDir));
+  const directory = new Directory(store);
+  const { tenant, subscription } = await directory.ensureDefaults();
+  const clusterKeys = await SigningKeyRing.open(store, "cluster:local");
+  const stsKeys = await SigningKeyRing.open(store, "sts");
+  const tls = await loadLocalTls(dataDir, [LOCAL_HOST, `*.${vaultDomain}`, vaultDomain, "127.0.0.1", "::1"]);
+  const adminToken = await loadOrCreateAdminToken(dataDir);
+  let clusterUuid = await store.getSetting("cluster.local.uuid");
+  if (!clusterUuid) {
+    clusterUuid = randomUUID();
+    await store.putSetting("cluster.local.uuid", clusterUuid);
+  }
+
+  // Endpoints depend on the port, known only once listening (`--port 0` picks a free one).
+  const endpoints = { port: options.port ?? DEFAULT_PORT };
+  const baseUrl = () => `https://${LOCAL_HOST}:${endpoints.port}`;
+  const issuerPath = `/oidc/${clusterUuid}/`;
+  const issuerUrl = () => `${baseUrl()}${issuerPath}`;
+  const vaultResource = () => `https://${vaultDomain}:${endpoints.port}`;
+  const vaultUri = (name: string) => `https://${name.toLowerCase()}.${vaultDomain}:${endpoints.port}/`;
+
+  const cluster = new LocalCluster(store, clusterKeys, issuerUrl);
+  const metadata = new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true });
+
+  const app = Fastify({
+    https: { key: tls.serving.keyPem, cert: tls.serving.certPem },
+    logger: { level: options.logLevel ?? "info", stream: options.logStream ?? process.stdout },
+    disableRequestLogging: true,
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: false },
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: request.url.split("?")[0], host: request.headers.host, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
+  });
+
+  const present = (resource: ArmResource): ArmResource => {
+    const type = resource.type.toLowerCase();
+    if (type === RESOURCE_TYPES.vault.toLowerCase()) {
+      return { ...resource, properties: { ...resource.properties, vaultUri: vaultUri(resource.name) } };
+    }
+    return resource;
+  };
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  registerIssuerRoutes(app, issuerPath, issuerUrl, clusterKeys);
+  registerStsRoutes(app, {
+    directory,
+    keys: stsKeys,
+    validateAssertion: (assertion, principal) =>
+      validateClientAssertion(assertion, principal, { metadata }),
+    knownResources: () => [
+      vaultResource(),
+      ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
+      "https://vault.azure.net",
+      "https://management.core.windows.net/",
+      "https://management.azure.com/",
+    ],
+    authorityHosts: () => [LOCAL_HOST],
+  });
+  await app.register(vaultRoutes, {
+    store,
+    resolveVault: async (host) => {
+      const hostname = host.replace(/:\d+$/, "").toLowerCase();
+      if (!hostname.endsWith(`.${vaultDomain}`)) return undefined;
+      const name = hostname.slice(0, -vaultDomain.length - 1);
+      if (name.includes(".")) return undefined;
+      const vault = await directory.findVaultByName(name);
+      return vault ? { vault: present(vault), resource: vaultResource() } : undefined;
+    },
+    authorityHost: baseUrl(),
+    accessTokenKey: createLocalJWKSet({ keys: stsKeys.publicJwks() }),
+    listRoleAssignments: (principalId) => directory.listRoleAssignmentsFor(principalId),
+  });
+  await app.register(async (management) => {
+    management.addHook("onRequest", adminAuthentication(adminToken));
+    registerArmRoutes(management, { directory, present });
+    registerArmSecretRoutes(management, { directory, store, vaultUri });
+    registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster);
+  });
+
+  await app.listen({ host: options.listenAddress ?? "127.0.0.1", port: endpoints.port });
+  const address = app.server.address();
+  if (address && typeof address === "object") endpoints.port = address.port;
+
+  await directory.putResourceGroup(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, {});
+  await directory.putManagedCluster(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, LOCAL_CLUSTER.name, {
+    provisioningState: "Succeeded",
+    kubernetesVersion: "1.33.0",
+    oidcIssuerProfile: { enabled: true, issuerUrl: issuerUrl() },
+    securityProfile: { workloadIdentity: { enabled: true } },
+    fqdn: `${LOCAL_HOST}:${endpoints.port}`,
+  });
+  await cluster.putNamespace("default");
+
+  const info: ServerInfo = {
+    pid: process.pid,
+    url: baseUrl(),
+    port: endpoints.port,
+    caFile: tls.caFile,
+    tenantId: tenant.tenantId,
+    subscriptionId: subscription.subscriptionId,
+    issuerUrl: issuerUrl(),
+    vaultDomain,
+    startedAt: new Date().toISOString(),
+  };
+  await writeServerInfo(dataDir, info);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await store.close();
+      await removeServerInfo(dataDir, process.pid);
+    })();
+    return closing;
+  };
+  return { app, info, close };
+}
+
+/** Whether a vault host name resolves to this machine; false means clients will not find the vaults. */
+export async function vaultNamesResolve(vaultDomain: string): Promise<boolean> {
+  try {
+    const addresses = await lookup(`probe.${vaultDomain}`, { all: true });
+    return addresses.some(({ address }) => address === "127.0.0.1" || address === "::1");
+  } catch {
+    return false;
+  }
+}
+

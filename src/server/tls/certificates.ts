@@ -1,0 +1,108 @@
+import { webcrypto } from "node:crypto";
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+import { isIP } from "node:net";
+import { x509 } from "./x509.ts";
+
+// Certificate authority and serving certificates for wikit's HTTPS endpoints. ECDSA P-256 keys: quick
+// to generate, accepted by every client wikit serves (Node, Python/OpenSSL, Go, curl).
+
+const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
+const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" } as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface CertificateWithKey {
+  certPem: string;
+  keyPem: string;
+}
+
+async function newKeyPair(): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+async function privateKeyPem(key: CryptoKey): Promise<string> {
+  const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", key);
+  return x509.PemConverter.encode(pkcs8, "PRIVATE KEY");
+}
+
+async function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decodeFirst(pem);
+  return webcrypto.subtle.importKey("pkcs8", der, KEY_ALGORITHM, false, ["sign"]);
+}
+
+export async function createCertificateAuthority(
+  commonName: string,
+  validityDays: number,
+  now = new Date(),
+): Promise<CertificateWithKey> {
+  const keys = await newKeyPair();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: `CN=${commonName}`,
+    keys,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
+}
+
+/** A serving certificate for the given host names and IP addresses, signed by the CA. */
+export async function issueServingCertificate(
+  ca: CertificateWithKey,
+  names: readonly string[],
+  validityDays: number,
+  now = new Date(),
+): Promise<CertificateWithKey> {
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const keys = await newKeyPair();
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: `CN=${names[0] ?? "wikit"}`,
+    issuer: caCert.subject,
+    publicKey: keys.publicKey,
+    signingKey: await importPrivateKeyPem(ca.keyPem),
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(
+        names.map((name) => ({ type: isIP(name) ? ("ip" as const) : ("dns" as const), value: name })),
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  return { certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
+}
+
+/**
+ * Whether a serving certificate can be kept: signed by this CA, naming exactly these hosts, and
+ * valid for at least `renewBeforeDays` more days.
+ */
+export async function isServingCertificateCurrent(
+  certPem: string,
+  caCertPem: string,
+  names: readonly string[],
+  renewBeforeDays: number,
+  now = new Date(),
+): Promise<boolean> {
+  try {
+    const cert = new x509.X509Certificate(certPem);
+    const caCert = new x509.X509Certificate(caCertPem);
+    if (!(await cert.verify({ publicKey: caCert.publicKey, signatureOnly: true }))) return false;
+    if (cert.notAfter.getTime() - now.getTime() < renewBeforeDays * DAY_MS) return false;
+    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+    const present = new Set(san?.names.items.map((item) => item.value.toLowerCase()) ?? []);
+    return present.size === names.length && names.every((name) => present.has(name.toLowerCase()));
+  } catch {
+    return false;
+  }
+}

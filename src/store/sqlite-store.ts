@@ -1,0 +1,268 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type {
+  ArmResource,
+  KubeObject,
+  ResourceQuery,
+  SecretVersion,
+  Store,
+  StoredSigningKey,
+} from "./store.ts";
+
+const SCHEMA_VERSION = "1";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resources (
+  key TEXT PRIMARY KEY,          -- lower-cased ARM ID: ARM IDs compare case-insensitively
+  type TEXT NOT NULL,            -- lower-cased resource type
+  body TEXT NOT NULL             -- the ARM document as JSON, IDs in the case they were created with
+);
+CREATE INDEX IF NOT EXISTS resources_by_type ON resources (type);
+CREATE TABLE IF NOT EXISTS kube_objects (
+  kind TEXT NOT NULL,
+  namespace TEXT NOT NULL,       -- '' for cluster-scoped objects
+  name TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (kind, namespace, name)
+);
+CREATE TABLE IF NOT EXISTS secret_versions (
+  vault_key TEXT NOT NULL,
+  name_key TEXT NOT NULL,        -- secret names are case-insensitive in Key Vault
+  version TEXT NOT NULL,
+  seq INTEGER NOT NULL,          -- insertion order: the highest is the latest version
+  body TEXT NOT NULL,
+  PRIMARY KEY (vault_key, name_key, version)
+);
+CREATE TABLE IF NOT EXISTS signing_keys (
+  purpose TEXT NOT NULL,
+  kid TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (purpose, kid)
+);
+`;
+
+/**
+ * The embedded store: one SQLite file in the data directory. WAL journal with synchronous=FULL,
+ * so every committed write is on disk before the call returns.
+ */
+export class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  #seq = 0;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    this.#db.exec(SCHEMA);
+    const version = this.#get<{ value: string }>("SELECT value FROM settings WHERE key = 'schema'");
+    if (!version) this.#run("INSERT INTO settings (key, value) VALUES ('schema', ?)", SCHEMA_VERSION);
+    else if (version.value !== SCHEMA_VERSION) {
+      throw new Error(
+        `the data directory uses storage schema ${version.value}, this wikit understands ${SCHEMA_VERSION}`,
+      );
+    }
+    this.#seq = this.#get<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM secret_versions")?.seq ?? 0;
+  }
+
+  #run(sql: string, ...params: (string | number | null)[]): number {
+    return Number(this.#db.prepare(sql).run(...params).changes);
+  }
+
+  #get<T>(sql: string, ...params: (string | number | null)[]): T | undefined {
+    return this.#db.prepare(sql).get(...params) as T | undefined;
+  }
+
+  #all<T>(sql: string, ...params: (string | number | null)[]): T[] {
+    return this.#db.prepare(sql).all(...params) as T[];
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return this.#get<{ value: string }>("SELECT value FROM settings WHERE key = ?", key)?.value;
+  }
+
+  async putSetting(key: string, value: string): Promise<void> {
+    this.#run(
+      "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  async getResource(id: string): Promise<ArmResource | undefined> {
+    const row = this.#get<{ body: string }>("SELECT body FROM resources WHERE key = ?", id.toLowerCase());
+    return row ? (JSON.parse(row.body) as ArmResource) : undefined;
+  }
+
+  async putResource(resource: ArmResource): Promise<void> {
+    this.#run(
+      "INSERT INTO resources (key, type, body) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET type = excluded.type, body = excluded.body",
+      resource.id.toLowerCase(),
+      resource.type.toLowerCase(),
+      JSON.stringify(resource),
+    );
+  }
+
+  async deleteResource(id: string): Promise<boolean> {
+    const key = id.toLowerCase();
+    let deleted = 0;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      deleted = this.#run("DELETE FROM resources WHERE key = ?", key);
+      if (deleted > 0) this.#run("DELETE FROM resources WHERE substr(key, 1, ?) = ?", key.length + 1, `${key}/`);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    return deleted > 0;
+  }
+
+  async listResources(query: ResourceQuery): Promise<ArmResource[]> {
+    const clauses: string[] = [];
+    const params: string[] = [];
+    if (query.type) {
+      clauses.push("type = ?");
+      params.push(query.type.toLowerCase());
+    }
+    if (query.under) {
+      const scope = query.under.toLowerCase().replace(/\/+$/, "");
+      clauses.push("(key = ? OR substr(key, 1, ?) = ?)");
+      params.push(scope, String(scope.length + 1), `${scope}/`);
+    }
+    if (query.property) {
+      clauses.push("json_extract(body, ?) = ?");
+      params.push(`$.properties.${JSON.stringify(query.property.name)}`, query.property.value);
+    }
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
+    return this.#all<{ body: string }>(`SELECT body FROM resources ${where} ORDER BY key`, ...params).map(
+      (row) => JSON.parse(row.body) as ArmResource,
+    );
+  }
+
+  async getKubeObject(kind: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const row = this.#get<{ body: string }>(
+      "SELECT body FROM kube_objects WHERE kind = ? AND namespace = ? AND name = ?",
+      kind,
+      namespace,
+      name,
+    );
+    return row ? (JSON.parse(row.body) as KubeObject) : undefined;
+  }
+
+  async putKubeObject(object: KubeObject): Promise<KubeObject> {
+    const resourceVersion = String(this.#nextResourceVersion());
+    const stored = { ...object, metadata: { ...object.metadata, resourceVersion } };
+    this.#run(
+      "INSERT INTO kube_objects (kind, namespace, name, body) VALUES (?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET body = excluded.body",
+      object.kind,
+      object.metadata.namespace ?? "",
+      object.metadata.name,
+      JSON.stringify(stored),
+    );
+    return stored;
+  }
+
+  #nextResourceVersion(): number {
+    const current = Number(this.#get<{ value: string }>("SELECT value FROM settings WHERE key = 'kube.rv'")?.value ?? 0);
+    this.#run(
+      "INSERT INTO settings (key, value) VALUES ('kube.rv', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      String(current + 1),
+    );
+    return current + 1;
+  }
+
+  async deleteKubeObject(kind: string, namespace: string, name: string): Promise<boolean> {
+    return (
+      this.#run("DELETE FROM kube_objects WHERE kind = ? AND namespace = ? AND name = ?", kind, namespace, name) > 0
+    );
+  }
+
+  async listKubeObjects(kind: string, namespace?: string): Promise<KubeObject[]> {
+    const rows =
+      namespace === undefined
+        ? this.#all<{ body: string }>("SELECT body FROM kube_objects WHERE kind = ? ORDER BY namespace, name", kind)
+        : this.#all<{ body: string }>(
+            "SELECT body FROM kube_objects WHERE kind = ? AND namespace = ? ORDER BY name",
+            kind,
+            namespace,
+          );
+    return rows.map((row) => JSON.parse(row.body) as KubeObject);
+  }
+
+  async putSecretVersion(secret: SecretVersion): Promise<void> {
+    this.#seq += 1;
+    this.#run(
+      "INSERT INTO secret_versions (vault_key, name_key, version, seq, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (vault_key, name_key, version) DO UPDATE SET body = excluded.body",
+      secret.vaultId.toLowerCase(),
+      secret.name.toLowerCase(),
+      secret.version,
+      this.#seq,
+      JSON.stringify(secret),
+    );
+  }
+
+  async getSecretVersion(vaultId: string, name: string, version?: string): Promise<SecretVersion | undefined> {
+    const row =
+      version === undefined
+        ? this.#get<{ body: string }>(
+            "SELECT body FROM secret_versions WHERE vault_key = ? AND name_key = ? ORDER BY seq DESC LIMIT 1",
+            vaultId.toLowerCase(),
+            name.toLowerCase(),
+          )
+        : this.#get<{ body: string }>(
+            "SELECT body FROM secret_versions WHERE vault_key = ? AND name_key = ? AND version = ?",
+            vaultId.toLowerCase(),
+            name.toLowerCase(),
+            version,
+          );
+    return row ? (JSON.parse(row.body) as SecretVersion) : undefined;
+  }
+
+  async listSecretVersions(vaultId: string, name: string): Promise<SecretVersion[]> {
+    return this.#all<{ body: string }>(
+      "SELECT body FROM secret_versions WHERE vault_key = ? AND name_key = ? ORDER BY seq",
+      vaultId.toLowerCase(),
+      name.toLowerCase(),
+    ).map((row) => JSON.parse(row.body) as SecretVersion);
+  }
+
+  async listLatestSecrets(vaultId: string): Promise<SecretVersion[]> {
+    return this.#all<{ body: string }>(
+      `SELECT body FROM secret_versions s WHERE vault_key = ? AND seq = (
+         SELECT MAX(seq) FROM secret_versions t WHERE t.vault_key = s.vault_key AND t.name_key = s.name_key)
+       ORDER BY name_key`,
+      vaultId.toLowerCase(),
+    ).map((row) => JSON.parse(row.body) as SecretVersion);
+  }
+
+  async deleteSecret(vaultId: string, name: string): Promise<boolean> {
+    return (
+      this.#run(
+        "DELETE FROM secret_versions WHERE vault_key = ? AND name_key = ?",
+        vaultId.toLowerCase(),
+        name.toLowerCase(),
+      ) > 0
+    );
+  }
+
+  async listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {
+    return this.#all<{ body: string }>("SELECT body FROM signing_keys WHERE purpose = ? ORDER BY rowid", purpose).map(
+      (row) => JSON.parse(row.body) as StoredSigningKey,
+    );
+  }
+
+  async putSigningKey(key: StoredSigningKey): Promise<void> {
+    this.#run(
+      "INSERT INTO signing_keys (purpose, kid, body) VALUES (?, ?, ?) ON CONFLICT (purpose, kid) DO UPDATE SET body = excluded.body",
+      key.purpose,
+      key.kid,
+      JSON.stringify(key),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,96 @@
+// The persistence boundary. Every part reads and writes through this interface so that the embedded
+// SQLite store and a PostgreSQL store are interchangeable. Methods are async even where SQLite is
+// synchronous; a method resolves only once the write is durable.
+
+/** An ARM-shaped document: what the management API stores and returns. */
+export interface ArmResource {
+  id: string;
+  name: string;
+  type: string;
+  location?: string;
+  tags?: Record<string, string>;
+  properties: Record<string, unknown>;
+  [member: string]: unknown;
+}
+
+/** A Kubernetes object of the local cluster (namespaces, service accounts). */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    resourceVersion?: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [member: string]: unknown;
+}
+
+export interface SecretVersion {
+  vaultId: string;
+  name: string;
+  version: string;
+  value: string;
+  contentType?: string;
+  tags: Record<string, string>;
+  enabled: boolean;
+  notBefore?: number;
+  expires?: number;
+  created: number;
+  updated: number;
+  /** Epoch seconds of the soft delete; set only on versions kept in a vault's deleted-secrets bin. */
+  deletedDate?: number;
+}
+
+/** A private signing key in JWK form, for the cluster issuer or the token service. */
+export interface StoredSigningKey {
+  purpose: string;
+  kid: string;
+  alg: string;
+  privateJwk: Record<string, unknown>;
+  created: number;
+  /** When the key stopped signing; it stays published for verification until removed. */
+  retiredAt?: number;
+}
+
+export interface ResourceQuery {
+  /** Resource type, compared case-insensitively (e.g. `Microsoft.KeyVault/vaults`). */
+  type?: string;
+  /** Only resources whose ID starts with this scope (case-insensitive), e.g. a resource group. */
+  under?: string;
+  /** Only resources whose `properties[name]` equals the value exactly. */
+  property?: { name: string; value: string };
+}
+
+export interface Store {
+  getSetting(key: string): Promise<string | undefined>;
+  putSetting(key: string, value: string): Promise<void>;
+
+  getResource(id: string): Promise<ArmResource | undefined>;
+  /** Inserts or replaces the resource with this ID (IDs compare case-insensitively). */
+  putResource(resource: ArmResource): Promise<void>;
+  /** Deletes the resource and every resource beneath its ID; resolves false when it did not exist. */
+  deleteResource(id: string): Promise<boolean>;
+  listResources(query: ResourceQuery): Promise<ArmResource[]>;
+
+  getKubeObject(kind: string, namespace: string, name: string): Promise<KubeObject | undefined>;
+  putKubeObject(object: KubeObject): Promise<KubeObject>;
+  deleteKubeObject(kind: string, namespace: string, name: string): Promise<boolean>;
+  listKubeObjects(kind: string, namespace?: string): Promise<KubeObject[]>;
+
+  putSecretVersion(secret: SecretVersion): Promise<void>;
+  /** The named version, or the latest one when `version` is undefined. */
+  getSecretVersion(vaultId: string, name: string, version?: string): Promise<SecretVersion | undefined>;
+  listSecretVersions(vaultId: string, name: string): Promise<SecretVersion[]>;
+  /** Names of the secrets in a vault, each with its latest version. */
+  listLatestSecrets(vaultId: string): Promise<SecretVersion[]>;
+  deleteSecret(vaultId: string, name: string): Promise<boolean>;
+
+  listSigningKeys(purpose: string): Promise<StoredSigningKey[]>;
+  putSigningKey(key: StoredSigningKey): Promise<void>;
+
+  close(): Promise<void>;
+}
