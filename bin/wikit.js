@@ -17,9 +17,13 @@ if (existsSync(built) || major > 23 || (major === 23 && minor >= 6)) {
 } else {
   const pinned = join(root, "node_modules", "node", "bin", "node");
   if (!existsSync(pinned)) {
-    process.stderr.write(`wikit needs Node.js 24 or newer (this is ${process.version}); run \`npm ci\` to install the pinned one.\n`);
+    process.stderr.write(
+      `wikit needs Node.js 24 or newer (this is ${process.version}); run \`npm ci\` to install the pinned one.\n`,
+    );
     process.exit(1);
   }
-  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   process.exit(result.status ?? 1);
 }

@@ -7,7 +7,9 @@ import { registerUpDown } from "./commands/up-down.ts";
 
 export function buildProgram(): Command {
   const program = new Command("wikit")
-    .description("workload identity federation, whole and local: cluster issuer, webhook, token service and vault")
+    .description(
+      "workload identity federation, whole and local: cluster issuer, webhook, token service and vault",
+    )
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();

@@ -1,11 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
-import {
-  isProcessAlive,
-  readAdminToken,
-  readServerInfo,
-  type ServerInfo,
-} from "../server/data-dir.ts";
+import { isProcessAlive, readAdminToken, readServerInfo, type ServerInfo } from "../server/data-dir.ts";
 import { CliError } from "./cli-error.ts";
 
 export const ARM_API_VERSION = "2023-01-31";
@@ -38,7 +33,9 @@ export class WikitClient {
     }
     const adminToken = await readAdminToken(dataDir);
     if (!adminToken) {
-      throw new CliError(`the admin credential ${dataDir}/admin-token is missing or unreadable; run the CLI as the user that ran \`wikit up\`.`);
+      throw new CliError(
+        `the admin credential ${dataDir}/admin-token is missing or unreadable; run the CLI as the user that ran \`wikit up\`.`,
+      );
     }
     return new WikitClient(dataDir, info, adminToken, await readFile(info.caFile, "utf8"));
   }
@@ -80,7 +77,11 @@ export class WikitClient {
         },
       );
       req.on("error", (error) =>
-        reject(new CliError(`cannot reach wikit at ${this.info.url}: ${error.message}. Is \`wikit up\` still running?`)),
+        reject(
+          new CliError(
+            `cannot reach wikit at ${this.info.url}: ${error.message}. Is \`wikit up\` still running?`,
+          ),
+        ),
       );
       req.end(payload);
     });
@@ -89,7 +90,11 @@ export class WikitClient {
   /** An ARM call that must succeed: failures become a CliError carrying the server's message. */
   async arm(method: string, id: string, body?: unknown): Promise<unknown> {
     const separator = id.includes("?") ? "&" : "?";
-    const response = await this.request(method, `${encodePath(id)}${separator}api-version=${ARM_API_VERSION}`, body);
+    const response = await this.request(
+      method,
+      `${encodePath(id)}${separator}api-version=${ARM_API_VERSION}`,
+      body,
+    );
     return expectSuccess(response);
   }
 

@@ -81,7 +81,9 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   );
   app.get(
     "/subscriptions/:subscription",
-    armHandler(async ({ subscription }) => subscriptionBody(await directory.getSubscription(subscription ?? ""))),
+    armHandler(async ({ subscription }) =>
+      subscriptionBody(await directory.getSubscription(subscription ?? "")),
+    ),
   );
 
   // Resource groups
@@ -91,13 +93,19 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   );
   app.get(
     GROUP,
-    armHandler(async ({ subscription, group }) => present(await directory.getResourceGroup(subscription ?? "", group ?? ""))),
+    armHandler(async ({ subscription, group }) =>
+      present(await directory.getResourceGroup(subscription ?? "", group ?? "")),
+    ),
   );
   app.put(
     GROUP,
     armHandler(async ({ subscription = "", group = "" }, request, reply) => {
       const existed = await exists(() => directory.getResourceGroup(subscription, group));
-      return putStatus(reply, existed, present(await directory.putResourceGroup(subscription, group, bodyOf(request))));
+      return putStatus(
+        reply,
+        existed,
+        present(await directory.putResourceGroup(subscription, group, bodyOf(request))),
+      );
     }),
   );
   app.delete(
@@ -163,7 +171,9 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   const findCredential = async (params: Params) => {
     await directory.getIdentity(params.subscription ?? "", params.group ?? "", params.name ?? "");
     const credentials = await directory.listFederatedCredentials(identityIdOf(params));
-    return credentials.find((credential) => credential.name.toLowerCase() === params.credential?.toLowerCase());
+    return credentials.find(
+      (credential) => credential.name.toLowerCase() === params.credential?.toLowerCase(),
+    );
   };
   app.get(
     credentialPath,
@@ -203,7 +213,12 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   // Vaults
   const vaultPath = `${GROUP}/${VAULTS}/:name`;
   const vaultIdOf = (params: Params) =>
-    providerResourceId(params.subscription ?? "", params.group ?? "", RESOURCE_TYPES.vault, params.name ?? "");
+    providerResourceId(
+      params.subscription ?? "",
+      params.group ?? "",
+      RESOURCE_TYPES.vault,
+      params.name ?? "",
+    );
   app.get(
     `/subscriptions/:subscription/${VAULTS}`,
     armHandler(async ({ subscription = "" }) =>
@@ -226,7 +241,9 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   app.put(
     vaultPath,
     armHandler(async (params, request, reply) => {
-      const existed = await exists(() => directory.getResource(vaultIdOf(params), RESOURCE_TYPES.vault, "vault"));
+      const existed = await exists(() =>
+        directory.getResource(vaultIdOf(params), RESOURCE_TYPES.vault, "vault"),
+      );
       const vault = await directory.putVault(
         params.subscription ?? "",
         params.group ?? "",
@@ -271,27 +288,38 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   const authorization = (method: "GET" | "PUT" | "DELETE") =>
     armHandler(async (params, request, reply) => {
       const path = `/subscriptions/${params["*"] ?? ""}`;
-      const match = /^(.*?)\/providers\/Microsoft\.Authorization\/(roleAssignments|roleDefinitions)(?:\/([^/]+))?\/?$/i.exec(
-        path,
-      );
+      const match =
+        /^(.*?)\/providers\/Microsoft\.Authorization\/(roleAssignments|roleDefinitions)(?:\/([^/]+))?\/?$/i.exec(
+          path,
+        );
       if (!match) {
         throw notFound("InvalidResourceType", `No resource type is served at '${path}'.`);
       }
       const [, scope = "", collection = "", name] = match;
       if (collection.toLowerCase() === "roledefinitions") {
-        if (method !== "GET") throw badRequest("OperationNotAllowed", "Built-in role definitions are read-only.");
+        if (method !== "GET")
+          throw badRequest("OperationNotAllowed", "Built-in role definitions are read-only.");
         if (name) {
           const role = findRoleDefinition(name);
-          if (!role) throw notFound("RoleDefinitionDoesNotExist", `The role definition '${name}' does not exist.`);
+          if (!role)
+            throw notFound("RoleDefinitionDoesNotExist", `The role definition '${name}' does not exist.`);
           return roleDefinitionResource(scope, role);
         }
-        const filter = /roleName\s+eq\s+'([^']*)'/i.exec(String((request.query as Params).$filter ?? ""))?.[1];
-        const roles = filter === undefined ? BUILT_IN_ROLES : BUILT_IN_ROLES.filter((r) => r === findRoleDefinition(filter));
+        const filter = /roleName\s+eq\s+'([^']*)'/i.exec(
+          String((request.query as Params).$filter ?? ""),
+        )?.[1];
+        const roles =
+          filter === undefined
+            ? BUILT_IN_ROLES
+            : BUILT_IN_ROLES.filter((r) => r === findRoleDefinition(filter));
         return { value: roles.map((role) => roleDefinitionResource(scope, role)) };
       }
       if (!name) {
-        if (method !== "GET") throw badRequest("InvalidRequest", "A role assignment needs a name (a GUID) in its path.");
-        const principal = /principalId\s+eq\s+'([^']*)'/i.exec(String((request.query as Params).$filter ?? ""))?.[1];
+        if (method !== "GET")
+          throw badRequest("InvalidRequest", "A role assignment needs a name (a GUID) in its path.");
+        const principal = /principalId\s+eq\s+'([^']*)'/i.exec(
+          String((request.query as Params).$filter ?? ""),
+        )?.[1];
         const assignments = principal
           ? await directory.listRoleAssignmentsFor(principal)
           : await directory.listRoleAssignmentsAt(scope);
@@ -310,9 +338,12 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   app.get("/subscriptions/*", authorization("GET"));
   app.put("/subscriptions/*", authorization("PUT"));
   app.delete("/subscriptions/*", authorization("DELETE"));
-  app.get("/providers/Microsoft.Authorization/roleDefinitions", armHandler(async () => ({
-    value: BUILT_IN_ROLES.map((role) => roleDefinitionResource("", role)),
-  })));
+  app.get(
+    "/providers/Microsoft.Authorization/roleDefinitions",
+    armHandler(async () => ({
+      value: BUILT_IN_ROLES.map((role) => roleDefinitionResource("", role)),
+    })),
+  );
 }
 
 /** A built-in role in ARM's roleDefinition shape, as seen from `scope`. */
@@ -339,7 +370,12 @@ function roleDefinitionResource(scope: string, role: RoleDefinition) {
   };
 }
 
-function subscriptionBody(subscription: { subscriptionId: string; tenantId: string; displayName: string; state: string }) {
+function subscriptionBody(subscription: {
+  subscriptionId: string;
+  tenantId: string;
+  displayName: string;
+  state: string;
+}) {
   return {
     id: `/subscriptions/${subscription.subscriptionId}`,
     authorizationSource: "RoleBased",
@@ -347,7 +383,10 @@ function subscriptionBody(subscription: { subscriptionId: string; tenantId: stri
     tenantId: subscription.tenantId,
     displayName: subscription.displayName,
     state: subscription.state,
-    subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
+    subscriptionPolicies: {
+      locationPlacementId: "Public_2014-09-01",
+      quotaId: "PayAsYouGo_2014-09-01",
+      spendingLimit: "Off",
+    },
   };
 }
-

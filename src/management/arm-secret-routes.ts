@@ -21,7 +21,13 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
     "/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.KeyVault/vaults/:vault/secrets/:name";
 
   const handle =
-    (action: (params: Record<string, string>, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    (
+      action: (
+        params: Record<string, string>,
+        request: FastifyRequest,
+        reply: FastifyReply,
+      ) => Promise<unknown>,
+    ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       if (!(request.query as Record<string, unknown>)["api-version"]) {
         return reply.code(400).send({
@@ -72,9 +78,15 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
       const vault = await vaultOf(params);
       const name = params.name ?? "";
       if (!SECRET_NAME.test(name)) {
-        throw badRequest("BadRequest", `The secret name '${name}' is invalid: use 1-127 letters, digits and '-'.`);
+        throw badRequest(
+          "BadRequest",
+          `The secret name '${name}' is invalid: use 1-127 letters, digits and '-'.`,
+        );
       }
-      const body = (request.body ?? {}) as { properties?: Record<string, unknown>; tags?: Record<string, string> };
+      const body = (request.body ?? {}) as {
+        properties?: Record<string, unknown>;
+        tags?: Record<string, string>;
+      };
       const properties = body.properties ?? {};
       if (typeof properties.value !== "string") {
         throw badRequest("BadRequest", "The secret needs 'properties.value', a string.");
@@ -110,7 +122,11 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
       const vault = await vaultOf(params);
       const secret = await deps.store.getSecretVersion(vault.id, params.name ?? "");
       if (!secret) {
-        throw new DirectoryError(404, "ResourceNotFound", `The secret '${params.name}' was not found in vault '${vault.name}'.`);
+        throw new DirectoryError(
+          404,
+          "ResourceNotFound",
+          `The secret '${params.name}' was not found in vault '${vault.name}'.`,
+        );
       }
       return resourceOf(vault.id, vault.name, secret);
     }),

@@ -7,6 +7,7 @@ import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
 import { SigningKeyRing } from "../cluster/issuer/key-ring.ts";
 import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
 import { LocalCluster } from "../cluster/local-cluster/local-cluster.ts";
+import { MICROSOFT_AUTHORITY_HOSTS } from "../cluster/runner/authority-proxy.ts";
 import { Directory } from "../identity/directory/directory.ts";
 import { RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
 import { validateClientAssertion } from "../identity/exchange/assertion.ts";
@@ -16,8 +17,8 @@ import { adminAuthentication } from "../management/admin-auth.ts";
 import { registerArmRoutes } from "../management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
 import { vaultRoutes } from "../resources/vault/vault-routes.ts";
-import type { ArmResource } from "../store/store.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
+import type { ArmResource } from "../store/store.ts";
 import {
   dataDirFiles,
   isProcessAlive,
@@ -27,9 +28,14 @@ import {
   type ServerInfo,
   writeServerInfo,
 } from "./data-dir.ts";
-import { DEFAULT_PORT, DEFAULT_VAULT_DOMAIN, KUBE_API_PREFIX, LOCAL_CLUSTER, LOCAL_HOST } from "./local-names.ts";
+import {
+  DEFAULT_PORT,
+  DEFAULT_VAULT_DOMAIN,
+  KUBE_API_PREFIX,
+  LOCAL_CLUSTER,
+  LOCAL_HOST,
+} from "./local-names.ts";
 import { loadLocalTls } from "./tls/local-ca.ts";
-
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -68,7 +74,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { tenant, subscription } = await directory.ensureDefaults();
   const clusterKeys = await SigningKeyRing.open(store, "cluster:local");
   const stsKeys = await SigningKeyRing.open(store, "sts");
-  const tls = await loadLocalTls(dataDir, [LOCAL_HOST, `*.${vaultDomain}`, vaultDomain, "127.0.0.1", "::1"]);
+  const tls = await loadLocalTls(dataDir, [
+    LOCAL_HOST,
+    `*.${vaultDomain}`,
+    vaultDomain,
+    "127.0.0.1",
+    "::1",
+    ...MICROSOFT_AUTHORITY_HOSTS,
+  ]);
   const adminToken = await loadOrCreateAdminToken(dataDir);
   let clusterUuid = await store.getSetting("cluster.local.uuid");
   if (!clusterUuid) {
@@ -76,8 +89,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await store.putSetting("cluster.local.uuid", clusterUuid);
   }
 
+  // Issuer URLs and vault URIs carry the port, and federated credentials name the issuer exactly: without
+  // --port, reuse the port of the previous start so that they stay valid.
+  const savedPort = Number(await store.getSetting("server.port")) || undefined;
   // Endpoints depend on the port, known only once listening (`--port 0` picks a free one).
-  const endpoints = { port: options.port ?? DEFAULT_PORT };
+  const endpoints = { port: options.port ?? savedPort ?? DEFAULT_PORT };
   const baseUrl = () => `https://${LOCAL_HOST}:${endpoints.port}`;
   const issuerPath = `/oidc/${clusterUuid}/`;
   const issuerUrl = () => `${baseUrl()}${issuerPath}`;
@@ -98,7 +114,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   app.addHook("onResponse", async (request, reply) => {
     request.log.info(
-      { method: request.method, path: request.url.split("?")[0], host: request.headers.host, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        path: request.url.split("?")[0],
+        host: request.headers.host,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       "request",
     );
   });
@@ -116,8 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   registerStsRoutes(app, {
     directory,
     keys: stsKeys,
-    validateAssertion: (assertion, principal) =>
-      validateClientAssertion(assertion, principal, { metadata }),
+    validateAssertion: (assertion, principal) => validateClientAssertion(assertion, principal, { metadata }),
     knownResources: () => [
       vaultResource(),
       ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
@@ -125,7 +146,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       "https://management.core.windows.net/",
       "https://management.azure.com/",
     ],
-    authorityHosts: () => [LOCAL_HOST],
+    // Instance discovery names wikit's own authority, and Microsoft's when a client reaches wikit under
+    // those names (`wikit run`'s authority proxy, or DNS overrides in model B).
+    authorityFor: (hostname) =>
+      hostname === LOCAL_HOST
+        ? baseUrl()
+        : (MICROSOFT_AUTHORITY_HOSTS as readonly string[]).includes(hostname)
+          ? `https://${hostname}`
+          : undefined,
   });
   await app.register(vaultRoutes, {
     store,
@@ -137,8 +165,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const vault = await directory.findVaultByName(name);
       return vault ? { vault: present(vault), resource: vaultResource() } : undefined;
     },
-    authorityHost: baseUrl(),
-    accessTokenKey: createLocalJWKSet({ keys: stsKeys.publicJwks() }),
+    authorityHost: baseUrl,
+    // Rebuilt per call so that a rotated key verifies at once.
+    accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
     listRoleAssignments: (principalId) => directory.listRoleAssignmentsFor(principalId),
   });
   await app.register(async (management) => {
@@ -151,15 +180,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await app.listen({ host: options.listenAddress ?? "127.0.0.1", port: endpoints.port });
   const address = app.server.address();
   if (address && typeof address === "object") endpoints.port = address.port;
+  await store.putSetting("server.port", String(endpoints.port));
 
   await directory.putResourceGroup(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, {});
-  await directory.putManagedCluster(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, LOCAL_CLUSTER.name, {
-    provisioningState: "Succeeded",
-    kubernetesVersion: "1.33.0",
-    oidcIssuerProfile: { enabled: true, issuerUrl: issuerUrl() },
-    securityProfile: { workloadIdentity: { enabled: true } },
-    fqdn: `${LOCAL_HOST}:${endpoints.port}`,
-  });
+  await directory.putManagedCluster(
+    subscription.subscriptionId,
+    LOCAL_CLUSTER.resourceGroup,
+    LOCAL_CLUSTER.name,
+    {
+      provisioningState: "Succeeded",
+      kubernetesVersion: "1.33.0",
+      oidcIssuerProfile: { enabled: true, issuerUrl: issuerUrl() },
+      securityProfile: { workloadIdentity: { enabled: true } },
+      fqdn: `${LOCAL_HOST}:${endpoints.port}`,
+    },
+  );
   await cluster.putNamespace("default");
 
   const info: ServerInfo = {
@@ -196,4 +231,3 @@ export async function vaultNamesResolve(vaultDomain: string): Promise<boolean> {
     return false;
   }
 }
-

@@ -110,7 +110,8 @@ export class SqliteStore implements Store {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       deleted = this.#run("DELETE FROM resources WHERE key = ?", key);
-      if (deleted > 0) this.#run("DELETE FROM resources WHERE substr(key, 1, ?) = ?", key.length + 1, `${key}/`);
+      if (deleted > 0)
+        this.#run("DELETE FROM resources WHERE substr(key, 1, ?) = ?", key.length + 1, `${key}/`);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
@@ -165,7 +166,9 @@ export class SqliteStore implements Store {
   }
 
   #nextResourceVersion(): number {
-    const current = Number(this.#get<{ value: string }>("SELECT value FROM settings WHERE key = 'kube.rv'")?.value ?? 0);
+    const current = Number(
+      this.#get<{ value: string }>("SELECT value FROM settings WHERE key = 'kube.rv'")?.value ?? 0,
+    );
     this.#run(
       "INSERT INTO settings (key, value) VALUES ('kube.rv', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       String(current + 1),
@@ -175,14 +178,22 @@ export class SqliteStore implements Store {
 
   async deleteKubeObject(kind: string, namespace: string, name: string): Promise<boolean> {
     return (
-      this.#run("DELETE FROM kube_objects WHERE kind = ? AND namespace = ? AND name = ?", kind, namespace, name) > 0
+      this.#run(
+        "DELETE FROM kube_objects WHERE kind = ? AND namespace = ? AND name = ?",
+        kind,
+        namespace,
+        name,
+      ) > 0
     );
   }
 
   async listKubeObjects(kind: string, namespace?: string): Promise<KubeObject[]> {
     const rows =
       namespace === undefined
-        ? this.#all<{ body: string }>("SELECT body FROM kube_objects WHERE kind = ? ORDER BY namespace, name", kind)
+        ? this.#all<{ body: string }>(
+            "SELECT body FROM kube_objects WHERE kind = ? ORDER BY namespace, name",
+            kind,
+          )
         : this.#all<{ body: string }>(
             "SELECT body FROM kube_objects WHERE kind = ? AND namespace = ? ORDER BY name",
             kind,
@@ -203,7 +214,11 @@ export class SqliteStore implements Store {
     );
   }
 
-  async getSecretVersion(vaultId: string, name: string, version?: string): Promise<SecretVersion | undefined> {
+  async getSecretVersion(
+    vaultId: string,
+    name: string,
+    version?: string,
+  ): Promise<SecretVersion | undefined> {
     const row =
       version === undefined
         ? this.#get<{ body: string }>(
@@ -248,9 +263,10 @@ export class SqliteStore implements Store {
   }
 
   async listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {
-    return this.#all<{ body: string }>("SELECT body FROM signing_keys WHERE purpose = ? ORDER BY rowid", purpose).map(
-      (row) => JSON.parse(row.body) as StoredSigningKey,
-    );
+    return this.#all<{ body: string }>(
+      "SELECT body FROM signing_keys WHERE purpose = ? ORDER BY rowid",
+      purpose,
+    ).map((row) => JSON.parse(row.body) as StoredSigningKey);
   }
 
   async putSigningKey(key: StoredSigningKey): Promise<void> {

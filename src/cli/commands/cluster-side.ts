@@ -27,7 +27,10 @@ async function ensureNamespace(client: WikitClient, namespace: string): Promise<
 }
 
 export function registerClusterSideCommands(program: Command): void {
-  const serviceAccount = program.command("serviceaccount").alias("sa").description("service accounts of the local cluster");
+  const serviceAccount = program
+    .command("serviceaccount")
+    .alias("sa")
+    .description("service accounts of the local cluster");
   serviceAccount
     .command("create")
     .description("create or update a service account annotated with the identity's client ID")
@@ -35,16 +38,31 @@ export function registerClusterSideCommands(program: Command): void {
     .requiredOption("--namespace <ns>", "namespace (created when missing)")
     .requiredOption("--name <name>", "service account name")
     .requiredOption("--client-id <id>", "client ID of the managed identity or application")
-    .option("--tenant-id <tenant>", "tenant of the identity, for cross-tenant use (default: the webhook's tenant)")
-    .action(async (options: { dataDir?: string; namespace: string; name: string; clientId: string; tenantId?: string }) => {
-      const client = await WikitClient.connect(resolveDataDir(options.dataDir));
-      await ensureNamespace(client, options.namespace);
-      const annotations: Record<string, string> = { [CLIENT_ID_ANNOTATION]: options.clientId };
-      if (options.tenantId !== undefined) annotations[TENANT_ID_ANNOTATION] = options.tenantId;
-      const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/serviceaccounts/${encodeURIComponent(options.name)}`;
-      const body = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: options.name, namespace: options.namespace, annotations } };
-      printJson(expectSuccess(await client.kube("PUT", path, body)));
-    });
+    .option(
+      "--tenant-id <tenant>",
+      "tenant of the identity, for cross-tenant use (default: the webhook's tenant)",
+    )
+    .action(
+      async (options: {
+        dataDir?: string;
+        namespace: string;
+        name: string;
+        clientId: string;
+        tenantId?: string;
+      }) => {
+        const client = await WikitClient.connect(resolveDataDir(options.dataDir));
+        await ensureNamespace(client, options.namespace);
+        const annotations: Record<string, string> = { [CLIENT_ID_ANNOTATION]: options.clientId };
+        if (options.tenantId !== undefined) annotations[TENANT_ID_ANNOTATION] = options.tenantId;
+        const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/serviceaccounts/${encodeURIComponent(options.name)}`;
+        const body = {
+          apiVersion: "v1",
+          kind: "ServiceAccount",
+          metadata: { name: options.name, namespace: options.namespace, annotations },
+        };
+        printJson(expectSuccess(await client.kube("PUT", path, body)));
+      },
+    );
   serviceAccount
     .command("show")
     .description("show a service account")
@@ -59,42 +77,77 @@ export function registerClusterSideCommands(program: Command): void {
 
   program
     .command("run")
-    .description("run a command as a pod labelled azure.workload.identity/use=\"true\" with this service account")
+    .description(
+      'run a command as a pod labelled azure.workload.identity/use="true" with this service account',
+    )
     .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
     .requiredOption("--namespace <ns>", "namespace")
     .requiredOption("--service-account <name>", "service account")
-    .option("--env <NAME=VALUE>", "container env (repeatable); wins over injected variables, as in a pod spec", collectEnv, {})
+    .option(
+      "--env <NAME=VALUE>",
+      "container env (repeatable); wins over injected variables, as in a pod spec",
+      collectEnv,
+      {},
+    )
+    .option(
+      "--no-authority-proxy",
+      "do not answer the SDKs' instance discovery through a loopback HTTPS_PROXY",
+    )
     .argument("<command>", "command to run")
     .argument("[args...]", "its arguments")
-    .action(async (command: string, args: string[], options: { dataDir?: string; namespace: string; serviceAccount: string; env: Record<string, string> }) => {
-      const dataDir = resolveDataDir(options.dataDir);
-      const client = await WikitClient.connect(dataDir);
-      const accountPath = (ns: string, name: string) =>
-        `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(name)}`;
-      try {
-        const exitCode = await runAsPod(
-          { namespace: options.namespace, serviceAccount: options.serviceAccount, command, args, env: options.env },
-          {
-            getServiceAccount: async (ns, name) => {
-              const response = await client.kube("GET", accountPath(ns, name));
-              return response.status === 404 ? undefined : (expectSuccess(response) as ServiceAccountLike);
+    .action(
+      async (
+        command: string,
+        args: string[],
+        options: {
+          dataDir?: string;
+          namespace: string;
+          serviceAccount: string;
+          env: Record<string, string>;
+          authorityProxy: boolean;
+        },
+      ) => {
+        const dataDir = resolveDataDir(options.dataDir);
+        const client = await WikitClient.connect(dataDir);
+        const accountPath = (ns: string, name: string) =>
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(name)}`;
+        try {
+          const exitCode = await runAsPod(
+            {
+              namespace: options.namespace,
+              serviceAccount: options.serviceAccount,
+              command,
+              args,
+              env: options.env,
             },
-            requestToken: async (ns, name, spec) => {
-              const response = expectSuccess(await client.kube("POST", `${accountPath(ns, name)}/token`, { spec })) as {
-                status: { token: string };
-              };
-              return response.status.token;
+            {
+              getServiceAccount: async (ns, name) => {
+                const response = await client.kube("GET", accountPath(ns, name));
+                return response.status === 404 ? undefined : (expectSuccess(response) as ServiceAccountLike);
+              },
+              requestToken: async (ns, name, spec) => {
+                const response = expectSuccess(
+                  await client.kube("POST", `${accountPath(ns, name)}/token`, { spec }),
+                ) as {
+                  status: { token: string };
+                };
+                return response.status.token;
+              },
+              mutation: { tenantId: client.info.tenantId, authorityHost: `${client.info.url}/` },
+              caFile: client.info.caFile,
+              authorityProxyTarget: options.authorityProxy
+                ? { host: "127.0.0.1", port: client.info.port }
+                : undefined,
+              directHosts: ["localhost", "127.0.0.1", "::1", ".localhost", `.${client.info.vaultDomain}`],
+              runsDir: dataDirFiles.runs(dataDir),
+              warn: note,
             },
-            mutation: { tenantId: client.info.tenantId, authorityHost: `${client.info.url}/` },
-            caFile: client.info.caFile,
-            runsDir: dataDirFiles.runs(dataDir),
-            warn: note,
-          },
-        );
-        process.exitCode = exitCode;
-      } catch (error) {
-        if (error instanceof LocalRunError) throw new CliError(error.message);
-        throw error;
-      }
-    });
+          );
+          process.exitCode = exitCode;
+        } catch (error) {
+          if (error instanceof LocalRunError) throw new CliError(error.message);
+          throw error;
+        }
+      },
+    );
 }

@@ -23,13 +23,17 @@ const names = {
 };
 
 function showCommand(args: string[]): void {
-  const quoted = args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`));
+  const quoted = args.map((arg) =>
+    /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`,
+  );
   process.stdout.write(`\n$ wikit ${quoted.join(" ")}\n`);
 }
 
 function wikit(dataDir: string, args: string[], options: { show?: boolean } = {}): string {
   if (options.show !== false) showCommand(args);
-  const result = spawnSync(process.execPath, [cliEntry, ...args, "--data-dir", dataDir], { encoding: "utf8" });
+  const result = spawnSync(process.execPath, [cliEntry, ...args, "--data-dir", dataDir], {
+    encoding: "utf8",
+  });
   if (options.show !== false) process.stdout.write(result.stdout);
   if (result.status !== 0) {
     throw new CliError(`step failed: wikit ${args.join(" ")}\n${result.stderr}`);
@@ -40,7 +44,9 @@ function wikit(dataDir: string, args: string[], options: { show?: boolean } = {}
 /** The first interpreter that has Debian's python3-azure (or the same packages from PyPI). */
 function pythonWithAzure(): string | undefined {
   for (const candidate of ["python3", "/usr/bin/python3"]) {
-    const probe = spawnSync(candidate, ["-c", "import azure.identity, azure.keyvault.secrets"], { stdio: "ignore" });
+    const probe = spawnSync(candidate, ["-c", "import azure.identity, azure.keyvault.secrets"], {
+      stdio: "ignore",
+    });
     if (probe.status === 0) return candidate;
   }
   return undefined;
@@ -49,10 +55,14 @@ function pythonWithAzure(): string | undefined {
 function runApp(dataDir: string, vaultUrl: string, command: string[]): void {
   const args = [
     "run",
-    "--namespace", names.namespace,
-    "--service-account", names.serviceAccount,
-    "--env", `KEYVAULT_URL=${vaultUrl}`,
-    "--env", `SECRET_NAME=${names.secret}`,
+    "--namespace",
+    names.namespace,
+    "--service-account",
+    names.serviceAccount,
+    "--env",
+    `KEYVAULT_URL=${vaultUrl}`,
+    "--env",
+    `SECRET_NAME=${names.secret}`,
     "--",
     ...command,
   ];
@@ -68,7 +78,9 @@ function runApp(dataDir: string, vaultUrl: string, command: string[]): void {
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("walk through W3: an identity, its federated credential, a vault secret, and SDK apps reading it")
+    .description(
+      "walk through W3: an identity, its federated credential, a vault secret, and SDK apps reading it",
+    )
     .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
     .option("--vault <name>", "vault name (global; default derived from the tenant)")
     .action(async (options: { dataDir?: string; vault?: string }) => {
@@ -78,28 +90,70 @@ export function registerDemo(program: Command): void {
       process.stdout.write("# W3: a pod reads a Key Vault secret with workload identity, on this machine.\n");
 
       wikit(dataDir, ["group", "create", "--name", names.group]);
-      const identity = JSON.parse(wikit(dataDir, ["identity", "create", "--resource-group", names.group, "--name", names.identity]));
+      const identity = JSON.parse(
+        wikit(dataDir, ["identity", "create", "--resource-group", names.group, "--name", names.identity]),
+      );
       const cluster = JSON.parse(wikit(dataDir, ["cluster", "show"]));
       const issuer: string = cluster.oidcIssuerProfile.issuerUrl;
-      wikit(dataDir, ["serviceaccount", "create", "--namespace", names.namespace, "--name", names.serviceAccount, "--client-id", identity.clientId]);
       wikit(dataDir, [
-        "identity", "federated-credential", "create",
-        "--name", names.namespace,
-        "--identity-name", names.identity,
-        "--resource-group", names.group,
-        "--issuer", issuer,
-        "--subject", `system:serviceaccount:${names.namespace}:${names.serviceAccount}`,
-        "--audiences", "api://AzureADTokenExchange",
+        "serviceaccount",
+        "create",
+        "--namespace",
+        names.namespace,
+        "--name",
+        names.serviceAccount,
+        "--client-id",
+        identity.clientId,
       ]);
-      const vault = JSON.parse(wikit(dataDir, ["keyvault", "create", "--resource-group", names.group, "--name", vaultName]));
-      wikit(dataDir, ["keyvault", "secret", "set", "--vault-name", vaultName, "--name", names.secret, "--value", names.value]);
-      const assignments = JSON.parse(wikit(dataDir, ["role", "assignment", "list", "--assignee", identity.principalId, "--scope", vault.id], { show: false }));
+      wikit(dataDir, [
+        "identity",
+        "federated-credential",
+        "create",
+        "--name",
+        names.namespace,
+        "--identity-name",
+        names.identity,
+        "--resource-group",
+        names.group,
+        "--issuer",
+        issuer,
+        "--subject",
+        `system:serviceaccount:${names.namespace}:${names.serviceAccount}`,
+        "--audiences",
+        "api://AzureADTokenExchange",
+      ]);
+      const vault = JSON.parse(
+        wikit(dataDir, ["keyvault", "create", "--resource-group", names.group, "--name", vaultName]),
+      );
+      wikit(dataDir, [
+        "keyvault",
+        "secret",
+        "set",
+        "--vault-name",
+        vaultName,
+        "--name",
+        names.secret,
+        "--value",
+        names.value,
+      ]);
+      const assignments = JSON.parse(
+        wikit(
+          dataDir,
+          ["role", "assignment", "list", "--assignee", identity.principalId, "--scope", vault.id],
+          { show: false },
+        ),
+      );
       if (assignments.length === 0) {
         wikit(dataDir, [
-          "role", "assignment", "create",
-          "--role", "Key Vault Secrets User",
-          "--assignee-object-id", identity.principalId,
-          "--scope", vault.id,
+          "role",
+          "assignment",
+          "create",
+          "--role",
+          "Key Vault Secrets User",
+          "--assignee-object-id",
+          identity.principalId,
+          "--scope",
+          vault.id,
         ]);
       }
       const vaultUrl: string = vault.properties.vaultUri;
@@ -113,6 +167,8 @@ export function registerDemo(program: Command): void {
       } else {
         process.stdout.write("\n# (Python app skipped: install Debian's python3-azure to run it.)\n");
       }
-      process.stdout.write("\nDone: both reads went through the token exchange and the vault's RBAC check.\n");
+      process.stdout.write(
+        "\nDone: both reads went through the token exchange and the vault's RBAC check.\n",
+      );
     });
 }

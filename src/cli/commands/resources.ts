@@ -36,7 +36,13 @@ function withCommon(command: Command): Command {
 }
 
 /** Turns a missing resource group into advice: the usual first step users skip. */
-async function armWithGroupHint(client: WikitClient, method: string, id: string, group: string, body?: unknown) {
+async function armWithGroupHint(
+  client: WikitClient,
+  method: string,
+  id: string,
+  group: string,
+  body?: unknown,
+) {
   try {
     return await client.arm(method, id, body);
   } catch (error) {
@@ -54,7 +60,13 @@ export function registerResourceCommands(program: Command): void {
     .option("-l, --location <location>", "location", "local")
     .action(async (options: Common & { name: string; location: string }) => {
       const { client, subscription } = await connect(options);
-      printJson(flattenResource((await client.arm("PUT", resourceGroupId(subscription, options.name), { location: options.location })) as Record<string, unknown>));
+      printJson(
+        flattenResource(
+          (await client.arm("PUT", resourceGroupId(subscription, options.name), {
+            location: options.location,
+          })) as Record<string, unknown>,
+        ),
+      );
     });
   withCommon(group.command("show").description("show a resource group"))
     .requiredOption("-n, --name <name>", "resource group name")
@@ -80,7 +92,11 @@ export function registerResourceCommands(program: Command): void {
       const { client, subscription } = await connect(options);
       const id = identityId(subscription, options.resourceGroup, options.name);
       const body = options.location ? { location: options.location } : {};
-      printJson(flattenResource((await armWithGroupHint(client, "PUT", id, options.resourceGroup, body)) as Record<string, unknown>));
+      printJson(
+        flattenResource(
+          (await armWithGroupHint(client, "PUT", id, options.resourceGroup, body)) as Record<string, unknown>,
+        ),
+      );
     });
   withCommon(identity.command("show").description("show a user-assigned identity"))
     .requiredOption("-g, --resource-group <rg>", "resource group")
@@ -94,11 +110,18 @@ export function registerResourceCommands(program: Command): void {
     .option("-g, --resource-group <rg>", "resource group (default: the whole subscription)")
     .action(async (options: Common & { resourceGroup?: string }) => {
       const { client, subscription } = await connect(options);
-      const scope = options.resourceGroup ? resourceGroupId(subscription, options.resourceGroup) : `/subscriptions/${subscription}`;
-      const { value } = (await client.arm("GET", `${scope}/providers/${RESOURCE_TYPES.userAssignedIdentity}`)) as { value: Record<string, unknown>[] };
+      const scope = options.resourceGroup
+        ? resourceGroupId(subscription, options.resourceGroup)
+        : `/subscriptions/${subscription}`;
+      const { value } = (await client.arm(
+        "GET",
+        `${scope}/providers/${RESOURCE_TYPES.userAssignedIdentity}`,
+      )) as { value: Record<string, unknown>[] };
       printJson(value.map(flattenResource));
     });
-  withCommon(identity.command("delete").description("delete a user-assigned identity and its federated credentials"))
+  withCommon(
+    identity.command("delete").description("delete a user-assigned identity and its federated credentials"),
+  )
     .requiredOption("-g, --resource-group <rg>", "resource group")
     .requiredOption("-n, --name <name>", "identity name")
     .action(async (options: Common & { resourceGroup: string; name: string }) => {
@@ -106,53 +129,86 @@ export function registerResourceCommands(program: Command): void {
       await client.arm("DELETE", identityId(subscription, options.resourceGroup, options.name));
     });
 
-  const credential = identity.command("federated-credential").description("federated identity credentials of an identity");
+  const credential = identity
+    .command("federated-credential")
+    .description("federated identity credentials of an identity");
   const credentialOptions = (command: Command) =>
     withCommon(command)
       .requiredOption("-g, --resource-group <rg>", "resource group")
       .requiredOption("--identity-name <name>", "the user-assigned identity");
   credentialOptions(credential.command("create").description("trust tokens from an issuer for a subject"))
     .requiredOption("-n, --name <name>", "credential name")
-    .requiredOption("--issuer <url>", "issuer URL, exactly as in the tokens' iss claim (trailing slash matters)")
+    .requiredOption(
+      "--issuer <url>",
+      "issuer URL, exactly as in the tokens' iss claim (trailing slash matters)",
+    )
     .requiredOption("--subject <subject>", "subject, e.g. system:serviceaccount:<namespace>:<name>")
     .option("--audiences <audience>", "the one accepted audience (default: api://AzureADTokenExchange)")
     .addOption(new Option("--audience <audience>", "same as --audiences").hideHelp())
     .option("--description <text>", "free text")
     .action(
       async (
-        options: Common & { resourceGroup: string; identityName: string; name: string; issuer: string; subject: string; audiences?: string; audience?: string; description?: string },
+        options: Common & {
+          resourceGroup: string;
+          identityName: string;
+          name: string;
+          issuer: string;
+          subject: string;
+          audiences?: string;
+          audience?: string;
+          description?: string;
+        },
       ) => {
         const { client, subscription } = await connect(options);
-        const id = federatedCredentialId(identityId(subscription, options.resourceGroup, options.identityName), options.name);
+        const id = federatedCredentialId(
+          identityId(subscription, options.resourceGroup, options.identityName),
+          options.name,
+        );
         const properties = {
           issuer: options.issuer,
           subject: options.subject,
           audiences: [options.audiences ?? options.audience ?? DEFAULT_AUDIENCE],
           ...(options.description ? { description: options.description } : {}),
         };
-        printJson(flattenResource((await armWithGroupHint(client, "PUT", id, options.resourceGroup, { properties })) as Record<string, unknown>));
+        printJson(
+          flattenResource(
+            (await armWithGroupHint(client, "PUT", id, options.resourceGroup, { properties })) as Record<
+              string,
+              unknown
+            >,
+          ),
+        );
       },
     );
   credentialOptions(credential.command("show").description("show a federated credential"))
     .requiredOption("-n, --name <name>", "credential name")
     .action(async (options: Common & { resourceGroup: string; identityName: string; name: string }) => {
       const { client, subscription } = await connect(options);
-      const id = federatedCredentialId(identityId(subscription, options.resourceGroup, options.identityName), options.name);
+      const id = federatedCredentialId(
+        identityId(subscription, options.resourceGroup, options.identityName),
+        options.name,
+      );
       printJson(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
     });
-  credentialOptions(credential.command("list").description("list an identity's federated credentials")).action(
-    async (options: Common & { resourceGroup: string; identityName: string }) => {
-      const { client, subscription } = await connect(options);
-      const id = `${identityId(subscription, options.resourceGroup, options.identityName)}/federatedIdentityCredentials`;
-      const { value } = (await client.arm("GET", id)) as { value: Record<string, unknown>[] };
-      printJson(value.map(flattenResource));
-    },
-  );
+  credentialOptions(
+    credential.command("list").description("list an identity's federated credentials"),
+  ).action(async (options: Common & { resourceGroup: string; identityName: string }) => {
+    const { client, subscription } = await connect(options);
+    const id = `${identityId(subscription, options.resourceGroup, options.identityName)}/federatedIdentityCredentials`;
+    const { value } = (await client.arm("GET", id)) as { value: Record<string, unknown>[] };
+    printJson(value.map(flattenResource));
+  });
   credentialOptions(credential.command("delete").description("delete a federated credential"))
     .requiredOption("-n, --name <name>", "credential name")
     .action(async (options: Common & { resourceGroup: string; identityName: string; name: string }) => {
       const { client, subscription } = await connect(options);
-      await client.arm("DELETE", federatedCredentialId(identityId(subscription, options.resourceGroup, options.identityName), options.name));
+      await client.arm(
+        "DELETE",
+        federatedCredentialId(
+          identityId(subscription, options.resourceGroup, options.identityName),
+          options.name,
+        ),
+      );
     });
 
   const keyvault = program.command("keyvault").description("vaults and their secrets");
@@ -164,15 +220,28 @@ export function registerResourceCommands(program: Command): void {
     .option("-l, --location <location>", "location (default: the resource group's)")
     .action(async (options: Common & { resourceGroup: string; name: string; location?: string }) => {
       const { client, subscription } = await connect(options);
-      const body = { ...(options.location ? { location: options.location } : {}), properties: { enableRbacAuthorization: true } };
-      printJson(await armWithGroupHint(client, "PUT", vaultId(subscription, options.resourceGroup, options.name), options.resourceGroup, body));
+      const body = {
+        ...(options.location ? { location: options.location } : {}),
+        properties: { enableRbacAuthorization: true },
+      };
+      printJson(
+        await armWithGroupHint(
+          client,
+          "PUT",
+          vaultId(subscription, options.resourceGroup, options.name),
+          options.resourceGroup,
+          body,
+        ),
+      );
     });
   withCommon(keyvault.command("show").description("show a vault"))
     .requiredOption("-n, --name <name>", "vault name")
     .option("-g, --resource-group <rg>", "resource group (default: found by name)")
     .action(async (options: Common & { resourceGroup?: string; name: string }) => {
       const { client, subscription } = await connect(options);
-      printJson(await client.arm("GET", await locateVault(client, subscription, options.name, options.resourceGroup)));
+      printJson(
+        await client.arm("GET", await locateVault(client, subscription, options.name, options.resourceGroup)),
+      );
     });
   const secret = keyvault.command("secret").description("secrets in a vault");
   withCommon(secret.command("set").description("store a new version of a secret"))
@@ -180,39 +249,64 @@ export function registerResourceCommands(program: Command): void {
     .requiredOption("-n, --name <name>", "secret name")
     .requiredOption("--value <value>", "secret value")
     .option("--content-type <type>", "content type, e.g. text/plain")
-    .action(async (options: Common & { vaultName: string; name: string; value: string; contentType?: string }) => {
-      const { client, subscription } = await connect(options);
-      const vault = await locateVault(client, subscription, options.vaultName);
-      const properties = { value: options.value, ...(options.contentType ? { contentType: options.contentType } : {}) };
-      const created = (await client.arm("PUT", `${vault}/secrets/${options.name}`, { properties })) as {
-        name: string;
-        properties: { secretUriWithVersion: string; contentType?: string; attributes: Record<string, unknown> };
-      };
-      printJson({
-        attributes: { ...created.properties.attributes, recoveryLevel: "Recoverable+Purgeable", recoverableDays: 90 },
-        contentType: created.properties.contentType ?? null,
-        id: created.properties.secretUriWithVersion,
-        name: created.name,
-        tags: {},
-        value: options.value,
-      });
-    });
+    .action(
+      async (options: Common & { vaultName: string; name: string; value: string; contentType?: string }) => {
+        const { client, subscription } = await connect(options);
+        const vault = await locateVault(client, subscription, options.vaultName);
+        const properties = {
+          value: options.value,
+          ...(options.contentType ? { contentType: options.contentType } : {}),
+        };
+        const created = (await client.arm("PUT", `${vault}/secrets/${options.name}`, { properties })) as {
+          name: string;
+          properties: {
+            secretUriWithVersion: string;
+            contentType?: string;
+            attributes: Record<string, unknown>;
+          };
+        };
+        printJson({
+          attributes: {
+            ...created.properties.attributes,
+            recoveryLevel: "Recoverable+Purgeable",
+            recoverableDays: 90,
+          },
+          contentType: created.properties.contentType ?? null,
+          id: created.properties.secretUriWithVersion,
+          name: created.name,
+          tags: {},
+          value: options.value,
+        });
+      },
+    );
 
   const role = program.command("role").description("role assignments");
   const assignment = role.command("assignment").description("role assignments");
   withCommon(assignment.command("create").description("grant a role to a principal at a scope"))
-    .requiredOption("--role <role>", "role name or ID, e.g. \"Key Vault Secrets User\"")
+    .requiredOption("--role <role>", 'role name or ID, e.g. "Key Vault Secrets User"')
     .option("--assignee-object-id <id>", "principal (object) ID of the assignee")
     .option("--assignee <id>", "same as --assignee-object-id")
     .option("--assignee-principal-type <type>", "principal type", "ServicePrincipal")
     .requiredOption("--scope <scope>", "ARM scope: subscription, resource group or resource ID")
     .action(
-      async (options: Common & { role: string; assigneeObjectId?: string; assignee?: string; assigneePrincipalType: string; scope: string }) => {
+      async (
+        options: Common & {
+          role: string;
+          assigneeObjectId?: string;
+          assignee?: string;
+          assigneePrincipalType: string;
+          scope: string;
+        },
+      ) => {
         const { client, subscription } = await connect(options);
         const principalId = options.assigneeObjectId ?? options.assignee;
-        if (!principalId) throw new CliError("--assignee-object-id is required: the principalId of the identity");
+        if (!principalId)
+          throw new CliError("--assignee-object-id is required: the principalId of the identity");
         const definition = findRoleDefinition(options.role);
-        if (!definition) throw new CliError(`Role '${options.role}' doesn't exist. Built-in roles: see \`wikit role definition list\`.`);
+        if (!definition)
+          throw new CliError(
+            `Role '${options.role}' doesn't exist. Built-in roles: see \`wikit role definition list\`.`,
+          );
         const body = {
           properties: {
             roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${definition.name}`,
@@ -220,7 +314,11 @@ export function registerResourceCommands(program: Command): void {
             principalType: options.assigneePrincipalType,
           },
         };
-        const created = (await client.arm("PUT", roleAssignmentId(options.scope, randomUUID()), body)) as Record<string, unknown>;
+        const created = (await client.arm(
+          "PUT",
+          roleAssignmentId(options.scope, randomUUID()),
+          body,
+        )) as Record<string, unknown>;
         printJson(flattenResource(created));
       },
     );
@@ -230,8 +328,13 @@ export function registerResourceCommands(program: Command): void {
     .action(async (options: Common & { assignee?: string; scope?: string }) => {
       const { client, subscription } = await connect(options);
       const scope = options.scope ?? `/subscriptions/${subscription}`;
-      const filter = options.assignee ? `?$filter=${encodeURIComponent(`principalId eq '${options.assignee}'`)}` : "";
-      const { value } = (await client.arm("GET", `${scope}/providers/Microsoft.Authorization/roleAssignments${filter}`)) as { value: Record<string, unknown>[] };
+      const filter = options.assignee
+        ? `?$filter=${encodeURIComponent(`principalId eq '${options.assignee}'`)}`
+        : "";
+      const { value } = (await client.arm(
+        "GET",
+        `${scope}/providers/Microsoft.Authorization/roleAssignments${filter}`,
+      )) as { value: Record<string, unknown>[] };
       printJson(value.map(flattenResource));
     });
   withCommon(assignment.command("delete").description("delete a role assignment by ID"))
@@ -246,7 +349,10 @@ export function registerResourceCommands(program: Command): void {
     .action(async (options: Common & { name?: string }) => {
       const { client, subscription } = await connect(options);
       const filter = options.name ? `?$filter=${encodeURIComponent(`roleName eq '${options.name}'`)}` : "";
-      const { value } = (await client.arm("GET", `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions${filter}`)) as { value: Record<string, unknown>[] };
+      const { value } = (await client.arm(
+        "GET",
+        `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions${filter}`,
+      )) as { value: Record<string, unknown>[] };
       printJson(value.map(flattenResource));
     });
 
@@ -256,16 +362,32 @@ export function registerResourceCommands(program: Command): void {
     .option("-n, --name <name>", "cluster name", LOCAL_CLUSTER.name)
     .action(async (options: Common & { resourceGroup: string; name: string }) => {
       const { client, subscription } = await connect(options);
-      const id = providerResourceId(subscription, options.resourceGroup, RESOURCE_TYPES.managedCluster, options.name);
+      const id = providerResourceId(
+        subscription,
+        options.resourceGroup,
+        RESOURCE_TYPES.managedCluster,
+        options.name,
+      );
       printJson(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
     });
 }
 
 /** A vault's resource ID: from the group when given, else by searching the subscription for the name. */
-async function locateVault(client: WikitClient, subscription: string, name: string, group?: string): Promise<string> {
+async function locateVault(
+  client: WikitClient,
+  subscription: string,
+  name: string,
+  group?: string,
+): Promise<string> {
   if (group) return providerResourceId(subscription, group, RESOURCE_TYPES.vault, name);
-  const { value } = (await client.arm("GET", `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.vault}`)) as { value: { id: string; name: string }[] };
+  const { value } = (await client.arm(
+    "GET",
+    `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.vault}`,
+  )) as { value: { id: string; name: string }[] };
   const vault = value.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
-  if (!vault) throw new CliError(`The vault '${name}' was not found in subscription ${subscription}. Create it with: wikit keyvault create -g <group> -n ${name}`);
+  if (!vault)
+    throw new CliError(
+      `The vault '${name}' was not found in subscription ${subscription}. Create it with: wikit keyvault create -g <group> -n ${name}`,
+    );
   return vault.id;
 }

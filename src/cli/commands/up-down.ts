@@ -18,7 +18,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 interface UpOptions {
-  port: string;
+  port?: string;
   dataDir?: string;
   detach?: boolean;
   vaultDomain: string;
@@ -52,7 +52,7 @@ async function runInForeground(dataDir: string, options: UpOptions): Promise<voi
   const { startLocalStack, vaultNamesResolve } = await import("../../server/local-stack.ts");
   const stack = await startLocalStack({
     dataDir,
-    port: parsePort(options.port),
+    port: options.port === undefined ? undefined : parsePort(options.port),
     vaultDomain: options.vaultDomain,
     logLevel: options.logLevel,
   });
@@ -79,7 +79,7 @@ async function runInForeground(dataDir: string, options: UpOptions): Promise<voi
 }
 
 /** Starts `wikit up` as a background process logging to the data directory, and waits until it serves. */
-async function runDetached(dataDir: string, options: UpOptions): Promise<void> {
+async function runDetached(dataDir: string): Promise<void> {
   const running = await readServerInfo(dataDir);
   if (running && isProcessAlive(running.pid)) {
     throw new CliError(`wikit is already running from ${dataDir} (pid ${running.pid}, ${running.url}).`);
@@ -121,14 +121,17 @@ export function registerUpDown(program: Command): void {
   program
     .command("up")
     .description("run the local stack: cluster issuer, token service, vaults and management API over HTTPS")
-    .option("--port <n>", "HTTPS port on 127.0.0.1 (0 picks a free one)", String(DEFAULT_PORT))
+    .option(
+      "--port <n>",
+      `HTTPS port on 127.0.0.1; 0 picks a free one (default: the previous start's, else ${DEFAULT_PORT})`,
+    )
     .option("--data-dir <dir>", "state directory (default: $WIKIT_HOME or .wikit)")
     .option("--detach", "run in the background, logging to <data-dir>/wikit.log")
     .option("--vault-domain <domain>", "parent domain of the vault host names", DEFAULT_VAULT_DOMAIN)
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .action(async (options: UpOptions) => {
       const dataDir = resolveDataDir(options.dataDir);
-      if (options.detach) await runDetached(dataDir, options);
+      if (options.detach) await runDetached(dataDir);
       else await runInForeground(dataDir, options);
     });
 

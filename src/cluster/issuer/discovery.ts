@@ -42,5 +42,7 @@ export function publishedJwk(publicJwk: JWK, kid: string, alg: string): JWK {
   if (publicJwk.kty === "EC") {
     return { use: "sig", kty: "EC", kid, crv: publicJwk.crv, alg, x: publicJwk.x, y: publicJwk.y };
   }
-  throw new Error(`unsupported key type ${publicJwk.kty}: only RSA and EC keys can sign service-account tokens`);
+  throw new Error(
+    `unsupported key type ${publicJwk.kty}: only RSA and EC keys can sign service-account tokens`,
+  );
 }

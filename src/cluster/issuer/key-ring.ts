@@ -58,7 +58,9 @@ export class SigningKeyRing {
   }
 
   publicJwks(): JWK[] {
-    return this.#keys.map((key) => publishedJwk(key.publicKey.export({ format: "jwk" }) as JWK, key.kid, key.alg));
+    return this.#keys.map((key) =>
+      publishedJwk(key.publicKey.export({ format: "jwk" }) as JWK, key.kid, key.alg),
+    );
   }
 
   /** Makes a new RSA-2048 key the signing key; the previous one is retired but stays published. */

@@ -6,7 +6,9 @@ import { KubeError, type LocalCluster, type TokenRequestSpec } from "./local-clu
 
 type Params = Record<string, string>;
 
-function kubeHandler(handler: (params: Params, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
+function kubeHandler(
+  handler: (params: Params, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       return reply.send(await handler(request.params as Params, request, reply));
@@ -27,7 +29,11 @@ function objectBody(request: FastifyRequest): Record<string, unknown> {
 
 function stringMap(value: unknown, field: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "object" || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
+  if (
+    typeof value !== "object" ||
+    Array.isArray(value) ||
+    Object.values(value).some((v) => typeof v !== "string")
+  ) {
     throw new KubeError(400, "BadRequest", `${field} must map strings to strings`);
   }
   return value as Record<string, string>;
@@ -38,7 +44,11 @@ function metadataOf(body: Record<string, unknown>, pathName?: string) {
   const name = typeof metadata.name === "string" ? metadata.name : pathName;
   if (!name) throw new KubeError(422, "Invalid", "metadata.name: Required value: name is required");
   if (pathName && name !== pathName) {
-    throw new KubeError(400, "BadRequest", `the name of the object (${name}) does not match the name on the URL (${pathName})`);
+    throw new KubeError(
+      400,
+      "BadRequest",
+      `the name of the object (${name}) does not match the name on the URL (${pathName})`,
+    );
   }
   return {
     name,
@@ -52,21 +62,37 @@ const list = (kind: string, items: unknown[]) => ({ apiVersion: "v1", kind, meta
 export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, cluster: LocalCluster): void {
   const api = `${prefix}/api/v1`;
 
-  app.get(`${api}/namespaces`, kubeHandler(async () => list("NamespaceList", await cluster.listNamespaces())));
+  app.get(
+    `${api}/namespaces`,
+    kubeHandler(async () => list("NamespaceList", await cluster.listNamespaces())),
+  );
   app.post(
     `${api}/namespaces`,
     kubeHandler(async (_params, request, reply) => {
       const { name, labels } = metadataOf(objectBody(request));
       const { object, created } = await cluster.putNamespace(name, labels);
-      if (!created) throw new KubeError(409, "AlreadyExists", `namespaces "${name}" already exists`, { name, kind: "namespaces" });
+      if (!created)
+        throw new KubeError(409, "AlreadyExists", `namespaces "${name}" already exists`, {
+          name,
+          kind: "namespaces",
+        });
       reply.code(201);
       return object;
     }),
   );
-  app.get(`${api}/namespaces/:namespace`, kubeHandler(async ({ namespace = "" }) => cluster.getNamespace(namespace)));
-  app.delete(`${api}/namespaces/:namespace`, kubeHandler(async ({ namespace = "" }) => cluster.deleteNamespace(namespace)));
+  app.get(
+    `${api}/namespaces/:namespace`,
+    kubeHandler(async ({ namespace = "" }) => cluster.getNamespace(namespace)),
+  );
+  app.delete(
+    `${api}/namespaces/:namespace`,
+    kubeHandler(async ({ namespace = "" }) => cluster.deleteNamespace(namespace)),
+  );
 
-  app.get(`${api}/serviceaccounts`, kubeHandler(async () => list("ServiceAccountList", await cluster.listServiceAccounts())));
+  app.get(
+    `${api}/serviceaccounts`,
+    kubeHandler(async () => list("ServiceAccountList", await cluster.listServiceAccounts())),
+  );
   app.get(
     `${api}/namespaces/:namespace/serviceaccounts`,
     kubeHandler(async ({ namespace = "" }) => {
@@ -84,14 +110,20 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
         () => false,
       );
       if (exists) {
-        throw new KubeError(409, "AlreadyExists", `serviceaccounts "${name}" already exists`, { name, kind: "serviceaccounts" });
+        throw new KubeError(409, "AlreadyExists", `serviceaccounts "${name}" already exists`, {
+          name,
+          kind: "serviceaccounts",
+        });
       }
       reply.code(201);
       return (await cluster.putServiceAccount(namespace, name, { labels, annotations })).object;
     }),
   );
   const accountPath = `${api}/namespaces/:namespace/serviceaccounts/:name`;
-  app.get(accountPath, kubeHandler(async ({ namespace = "", name = "" }) => cluster.getServiceAccount(namespace, name)));
+  app.get(
+    accountPath,
+    kubeHandler(async ({ namespace = "", name = "" }) => cluster.getServiceAccount(namespace, name)),
+  );
   app.put(
     accountPath,
     kubeHandler(async ({ namespace = "", name = "" }, request, reply) => {
@@ -101,7 +133,10 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
       return object;
     }),
   );
-  app.delete(accountPath, kubeHandler(async ({ namespace = "", name = "" }) => cluster.deleteServiceAccount(namespace, name)));
+  app.delete(
+    accountPath,
+    kubeHandler(async ({ namespace = "", name = "" }) => cluster.deleteServiceAccount(namespace, name)),
+  );
   app.post(
     `${accountPath}/token`,
     kubeHandler(async ({ namespace = "", name = "" }, request, reply) => {

@@ -79,7 +79,10 @@ export class LocalCluster {
     return this.#issuer();
   }
 
-  async putNamespace(name: string, labels: Record<string, string> = {}): Promise<{ object: KubeObject; created: boolean }> {
+  async putNamespace(
+    name: string,
+    labels: Record<string, string> = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
     checkName("Namespace", name, DNS_LABEL, 63);
     const existing = await this.#store.getKubeObject("Namespace", "", name);
     if (existing) return { object: existing, created: false };
@@ -95,7 +98,8 @@ export class LocalCluster {
 
   async getNamespace(name: string): Promise<KubeObject> {
     const found = await this.#store.getKubeObject("Namespace", "", name);
-    if (!found) throw new KubeError(404, "NotFound", `namespaces "${name}" not found`, { name, kind: "namespaces" });
+    if (!found)
+      throw new KubeError(404, "NotFound", `namespaces "${name}" not found`, { name, kind: "namespaces" });
     return found;
   }
 
@@ -141,7 +145,10 @@ export class LocalCluster {
   async getServiceAccount(namespace: string, name: string): Promise<KubeObject> {
     const found = await this.#store.getKubeObject("ServiceAccount", namespace, name);
     if (!found) {
-      throw new KubeError(404, "NotFound", `serviceaccounts "${name}" not found`, { name, kind: "serviceaccounts" });
+      throw new KubeError(404, "NotFound", `serviceaccounts "${name}" not found`, {
+        name,
+        kind: "serviceaccounts",
+      });
     }
     return found;
   }
@@ -161,7 +168,11 @@ export class LocalCluster {
     namespace: string,
     name: string,
     spec: TokenRequestSpec,
-  ): Promise<{ token: string; expirationTimestamp: string; spec: Required<Pick<TokenRequestSpec, "audiences" | "expirationSeconds">> & TokenRequestSpec }> {
+  ): Promise<{
+    token: string;
+    expirationTimestamp: string;
+    spec: Required<Pick<TokenRequestSpec, "audiences" | "expirationSeconds">> & TokenRequestSpec;
+  }> {
     const account = await this.getServiceAccount(namespace, name);
     const expirationSeconds = spec.expirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS;
     if (!Number.isInteger(expirationSeconds) || expirationSeconds < MIN_TOKEN_EXPIRATION_SECONDS) {

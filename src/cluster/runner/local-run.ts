@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { getCACertificates, rootCertificates } from "node:tls";
 import { AZURE_FEDERATED_TOKEN_FILE } from "../webhook/constants.ts";
 import { type MutationConfig, mutatePod, type ServiceAccountLike } from "../webhook/mutation.ts";
+import { type AuthorityProxy, startAuthorityProxy } from "./authority-proxy.ts";
 import { podView, standInPod } from "./pod-view.ts";
 import { refreshDelaySeconds, writeTokenFile } from "./token-file.ts";
 
@@ -14,13 +15,24 @@ export interface LocalRunDeps {
   requestToken(
     namespace: string,
     name: string,
-    spec: { audiences: string[]; expirationSeconds: number; boundObjectRef: { kind: "Pod"; apiVersion: "v1"; name: string; uid: string } },
+    spec: {
+      audiences: string[];
+      expirationSeconds: number;
+      boundObjectRef: { kind: "Pod"; apiVersion: "v1"; name: string; uid: string };
+    },
   ): Promise<string>;
   mutation: MutationConfig;
   /** PEM of the CA that signs wikit's certificates, to be trusted by the child. */
   caFile: string;
   /** Directory for this run's token volume and trust bundle (removed afterwards). */
   runsDir: string;
+  /**
+   * wikit's own address: tunnels to Microsoft's authority hosts are sent there (see authority-proxy.ts).
+   * Undefined, or a proxy already set in the environment, leaves the child's proxy settings alone.
+   */
+  authorityProxyTarget?: { host: string; port: number };
+  /** Host names the child reaches directly even through the proxy: wikit's own. */
+  directHosts: string[];
   /** Reports refresh failures; the child keeps running on the previous token meanwhile. */
   warn(message: string): void;
 }
@@ -54,7 +66,12 @@ async function trustBundle(caFile: string): Promise<string> {
 export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Promise<number> {
   const serviceAccount = await deps.getServiceAccount(request.namespace, request.serviceAccount);
   const pod = standInPod(request.namespace, request.serviceAccount, request.env);
-  const outcome = mutatePod({ pod: pod.manifest, serviceAccount, namespace: request.namespace, config: deps.mutation });
+  const outcome = mutatePod({
+    pod: pod.manifest,
+    serviceAccount,
+    namespace: request.namespace,
+    config: deps.mutation,
+  });
   if (!outcome.allowed) {
     const hint = serviceAccount
       ? ""
@@ -83,7 +100,9 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
       refreshToken().then(
         () => schedule(refreshDelaySeconds(view.token.expirationSeconds)),
         (error: unknown) => {
-          deps.warn(`could not refresh the service-account token: ${(error as Error).message}; retrying in ${RETRY_SECONDS} s`);
+          deps.warn(
+            `could not refresh the service-account token: ${(error as Error).message}; retrying in ${RETRY_SECONDS} s`,
+          );
           schedule(RETRY_SECONDS);
         },
       );
@@ -92,11 +111,24 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
   };
   schedule(refreshDelaySeconds(view.token.expirationSeconds));
 
+  const userProxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"].some(
+    (name) => process.env[name],
+  );
+  const proxy: AuthorityProxy | undefined =
+    deps.authorityProxyTarget && !userProxy
+      ? await startAuthorityProxy(deps.authorityProxyTarget)
+      : undefined;
+  const noProxy = [process.env.NO_PROXY ?? process.env.no_proxy, ...deps.directHosts]
+    .filter(Boolean)
+    .join(",");
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_EXTRA_CA_CERTS: deps.caFile,
     REQUESTS_CA_BUNDLE: bundleFile,
     SSL_CERT_FILE: bundleFile,
+    ...(proxy
+      ? { HTTPS_PROXY: proxy.url, https_proxy: proxy.url, NO_PROXY: noProxy, no_proxy: noProxy }
+      : {}),
     ...view.env,
     ...request.env,
     [AZURE_FEDERATED_TOKEN_FILE]: tokenFile,
@@ -105,16 +137,23 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   try {
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once("error", (error) =>
-        reject(new LocalRunError(`cannot start '${request.command}': ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "command not found" : error.message}`)),
-      );
-      child.once("exit", (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
-    });
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve, reject) => {
+        child.once("error", (error) =>
+          reject(
+            new LocalRunError(
+              `cannot start '${request.command}': ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "command not found" : error.message}`,
+            ),
+          ),
+        );
+        child.once("exit", (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
+      },
+    );
     if (signal) return 128 + (osConstants.signals[signal] ?? 0);
     return code ?? 1;
   } finally {
     clearTimeout(timer);
+    await proxy?.close();
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
     if (existsSync(runDir)) await rm(runDir, { recursive: true, force: true });
   }

@@ -14,7 +14,11 @@ export interface StandInPod {
 }
 
 /** A pod labelled for workload identity running `serviceAccount`, with the container's own env. */
-export function standInPod(namespace: string, serviceAccount: string, env: Record<string, string>): StandInPod {
+export function standInPod(
+  namespace: string,
+  serviceAccount: string,
+  env: Record<string, string>,
+): StandInPod {
   const name = `wikit-run-${randomBytes(3).toString("hex")}`;
   return {
     name,
@@ -29,7 +33,9 @@ export function standInPod(namespace: string, serviceAccount: string, env: Recor
           {
             name: RUN_CONTAINER,
             image: "local-process",
-            ...(Object.keys(env).length > 0 ? { env: Object.entries(env).map(([n, value]) => ({ name: n, value })) } : {}),
+            ...(Object.keys(env).length > 0
+              ? { env: Object.entries(env).map(([n, value]) => ({ name: n, value })) }
+              : {}),
           },
         ],
       },
@@ -51,8 +57,17 @@ export interface PodView {
   token: ProjectedToken;
 }
 
-type Container = { name?: string; env?: { name: string; value?: string }[]; volumeMounts?: { name: string; mountPath: string }[] };
-type Volume = { name: string; projected?: { sources?: { serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string } }[] } };
+type Container = {
+  name?: string;
+  env?: { name: string; value?: string }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+};
+type Volume = {
+  name: string;
+  projected?: {
+    sources?: { serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string } }[];
+  };
+};
 
 /** What the mutated pod's container received: its literal env and the projected token it mounts. */
 export function podView(pod: JsonObject): PodView {
@@ -60,11 +75,15 @@ export function podView(pod: JsonObject): PodView {
   const container = spec?.containers?.find((candidate) => candidate.name === RUN_CONTAINER);
   if (!container) throw new Error("the mutated pod lost its container");
   const env = Object.fromEntries(
-    (container.env ?? []).filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value ?? ""]),
+    (container.env ?? [])
+      .filter((entry) => entry.value !== undefined)
+      .map((entry) => [entry.name, entry.value ?? ""]),
   );
   for (const mount of container.volumeMounts ?? []) {
     const volume = spec?.volumes?.find((candidate) => candidate.name === mount.name);
-    const source = volume?.projected?.sources?.find((candidate) => candidate.serviceAccountToken)?.serviceAccountToken;
+    const source = volume?.projected?.sources?.find(
+      (candidate) => candidate.serviceAccountToken,
+    )?.serviceAccountToken;
     if (source && env[AZURE_FEDERATED_TOKEN_FILE]?.startsWith(`${mount.mountPath}/`)) {
       return {
         env,

@@ -50,7 +50,8 @@ export function serviceAccountTokenClaims(request: ServiceAccountTokenRequest): 
       `expirationSeconds ${request.expirationSeconds} is too short: tokens must last at least ${MIN_TOKEN_EXPIRATION_SECONDS} seconds`,
     );
   }
-  if (request.audiences.length === 0) throw new RangeError("a service-account token needs at least one audience");
+  if (request.audiences.length === 0)
+    throw new RangeError("a service-account token needs at least one audience");
   const iat = request.issuedAt ?? Math.floor(Date.now() / 1000);
   const kubernetes: ServiceAccountTokenClaims["kubernetes.io"] = {
     namespace: request.namespace,
@@ -71,6 +72,9 @@ export function serviceAccountTokenClaims(request: ServiceAccountTokenRequest): 
 }
 
 /** Signs the claims as kube-apiserver does: header `{alg, kid}` and no `typ`. */
-export async function signServiceAccountToken(claims: ServiceAccountTokenClaims, key: SigningKey): Promise<string> {
+export async function signServiceAccountToken(
+  claims: ServiceAccountTokenClaims,
+  key: SigningKey,
+): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid }).sign(key.privateKey);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ArmResource, Store } from "../../store/store.ts";
+import { findRoleDefinition, roleDefinitionIdFor } from "./built-in-roles.ts";
 import { badRequest, conflict, notFound } from "./directory-error.ts";
 import {
   checkCredentialFitsIdentity,
@@ -23,7 +24,6 @@ import {
   subscriptionId,
   tenantId,
 } from "./resource-ids.ts";
-import { findRoleDefinition, roleDefinitionIdFor } from "./built-in-roles.ts";
 
 export const DEFAULT_LOCATION = "local";
 
@@ -70,14 +70,16 @@ function tagsOf(input: ResourceInput): Record<string, string> {
     throw badRequest("InvalidRequestContent", "'tags' must be an object of string values.");
   }
   for (const value of Object.values(input.tags)) {
-    if (typeof value !== "string") throw badRequest("InvalidRequestContent", "'tags' values must be strings.");
+    if (typeof value !== "string")
+      throw badRequest("InvalidRequestContent", "'tags' values must be strings.");
   }
   return input.tags as Record<string, string>;
 }
 
 function locationOf(input: ResourceInput, fallback: string): string {
   if (input.location === undefined || input.location === null || input.location === "") return fallback;
-  if (typeof input.location !== "string") throw badRequest("InvalidRequestContent", "'location' must be a string.");
+  if (typeof input.location !== "string")
+    throw badRequest("InvalidRequestContent", "'location' must be a string.");
   return input.location;
 }
 
@@ -120,7 +122,12 @@ export class Directory {
         id: subscriptionId(subscriptionGuid),
         name: subscriptionGuid,
         type: RESOURCE_TYPES.subscription,
-        properties: { subscriptionId: subscriptionGuid, tenantId: tenantGuid, displayName: "wikit", state: "Enabled" },
+        properties: {
+          subscriptionId: subscriptionGuid,
+          tenantId: tenantGuid,
+          displayName: "wikit",
+          state: "Enabled",
+        },
       });
       await this.#store.putSetting("default.tenant", tenantGuid);
       await this.#store.putSetting("default.subscription", subscriptionGuid);
@@ -183,7 +190,10 @@ export class Directory {
 
   async listResourceGroups(subscription: string): Promise<ArmResource[]> {
     await this.getSubscription(subscription);
-    return this.#store.listResources({ type: RESOURCE_TYPES.resourceGroup, under: subscriptionId(subscription) });
+    return this.#store.listResources({
+      type: RESOURCE_TYPES.resourceGroup,
+      under: subscriptionId(subscription),
+    });
   }
 
   /** Deletes the group and everything in it (identities, credentials, vaults, role assignments). */
@@ -215,7 +225,12 @@ export class Directory {
   // Managed identities ------------------------------------------------------------------------------
 
   /** Creates or updates a user-assigned identity; its client and principal IDs never change once made. */
-  async putIdentity(subscription: string, group: string, name: string, input: ResourceInput): Promise<ArmResource> {
+  async putIdentity(
+    subscription: string,
+    group: string,
+    name: string,
+    input: ResourceInput,
+  ): Promise<ArmResource> {
     const resourceGroup = await this.getResourceGroup(subscription, group);
     checkIdentityName(name);
     const { tenantId: tenant } = await this.getSubscription(subscription);
@@ -281,7 +296,11 @@ export class Directory {
   // Federated identity credentials ------------------------------------------------------------------
 
   async putFederatedCredential(identityId: string, name: string, input: ResourceInput): Promise<ArmResource> {
-    const identity = await this.getResource(identityId, RESOURCE_TYPES.userAssignedIdentity, "user-assigned identity");
+    const identity = await this.getResource(
+      identityId,
+      RESOURCE_TYPES.userAssignedIdentity,
+      "user-assigned identity",
+    );
     checkFederatedCredentialName(name);
     const properties = checkFederatedCredential(propertiesOf(input));
     const existing = await this.listFederatedCredentials(identity.id);
@@ -314,7 +333,12 @@ export class Directory {
 
   // Vaults ------------------------------------------------------------------------------------------
 
-  async putVault(subscription: string, group: string, name: string, input: ResourceInput): Promise<ArmResource> {
+  async putVault(
+    subscription: string,
+    group: string,
+    name: string,
+    input: ResourceInput,
+  ): Promise<ArmResource> {
     const resourceGroup = await this.getResourceGroup(subscription, group);
     checkVaultName(name);
     const { tenantId: tenant } = await this.getSubscription(subscription);
@@ -400,13 +424,19 @@ export class Directory {
 
   async putRoleAssignment(scope: string, name: string, input: ResourceInput): Promise<ArmResource> {
     if (!isGuid(name)) {
-      throw badRequest("InvalidRoleAssignmentId", `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
+      throw badRequest(
+        "InvalidRoleAssignmentId",
+        `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+      );
     }
     await this.#checkScopeExists(scope);
     const properties = propertiesOf(input);
     const principalId = properties.principalId;
     if (typeof principalId !== "string" || !isGuid(principalId)) {
-      throw badRequest("InvalidPrincipalId", "A role assignment needs 'principalId': the object ID (GUID) of a principal.");
+      throw badRequest(
+        "InvalidPrincipalId",
+        "A role assignment needs 'principalId': the object ID (GUID) of a principal.",
+      );
     }
     const requestedRole = properties.roleDefinitionId;
     const role = typeof requestedRole === "string" ? findRoleDefinition(requestedRole) : undefined;
@@ -419,7 +449,10 @@ export class Directory {
     const { subscription } = parseScope(scope) ?? {};
     const { tenantId: tenant } = await this.getSubscription(subscription ?? "");
     if (!(await this.principalExists(principalId))) {
-      throw badRequest("PrincipalNotFound", `Principal ${principalId} does not exist in the directory ${tenant}.`);
+      throw badRequest(
+        "PrincipalNotFound",
+        `Principal ${principalId} does not exist in the directory ${tenant}.`,
+      );
     }
     const id = roleAssignmentId(scope, name);
     const twin = (await this.listRoleAssignmentsAt(scope)).find(
@@ -437,7 +470,8 @@ export class Directory {
       properties: {
         roleDefinitionId: roleDefinitionIdFor(subscription ?? "", role),
         principalId: principalId.toLowerCase(),
-        principalType: typeof properties.principalType === "string" ? properties.principalType : "ServicePrincipal",
+        principalType:
+          typeof properties.principalType === "string" ? properties.principalType : "ServicePrincipal",
         scope,
         createdOn: new Date().toISOString(),
       },
@@ -449,14 +483,19 @@ export class Directory {
   async #checkScopeExists(scope: string): Promise<void> {
     const parsed = parseScope(scope);
     if (!parsed) {
-      throw badRequest("InvalidScope", `The scope '${scope}' is not valid: it must be a subscription, resource group or resource ID.`);
+      throw badRequest(
+        "InvalidScope",
+        `The scope '${scope}' is not valid: it must be a subscription, resource group or resource ID.`,
+      );
     }
     await this.getSubscription(parsed.subscription);
     if (!parsed.resourceGroup) return;
     await this.getResourceGroup(parsed.subscription, parsed.resourceGroup);
     if (!parsed.resourcePath) return;
     // A secret-level scope needs its vault; any other scope needs the resource itself.
-    const vaultScope = /^(.*\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+)\/secrets\/[^/]+$/i.exec(scope)?.[1];
+    const vaultScope = /^(.*\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+)\/secrets\/[^/]+$/i.exec(
+      scope,
+    )?.[1];
     const target = vaultScope ?? scope.replace(/\/+$/, "");
     if (!(await this.#store.getResource(target))) {
       throw notFound("ResourceNotFound", `The scope '${scope}' does not exist: no resource '${target}'.`);

@@ -15,7 +15,10 @@ export interface FederatedCredentialProperties {
 export function checkFederatedCredential(input: Record<string, unknown>): FederatedCredentialProperties {
   const { issuer, subject, audiences, description } = input;
   if (typeof issuer !== "string" || issuer.length === 0) {
-    throw badRequest("BadRequest", "The federated identity credential needs an 'issuer': the HTTPS URL of the token issuer.");
+    throw badRequest(
+      "BadRequest",
+      "The federated identity credential needs an 'issuer': the HTTPS URL of the token issuer.",
+    );
   }
   if (issuer !== issuer.trim()) {
     throw badRequest(
@@ -38,7 +41,12 @@ export function checkFederatedCredential(input: Record<string, unknown>): Federa
       "The federated identity credential needs a 'subject', e.g. system:serviceaccount:<namespace>:<name>.",
     );
   }
-  if (!Array.isArray(audiences) || audiences.length !== 1 || typeof audiences[0] !== "string" || !audiences[0]) {
+  if (
+    !Array.isArray(audiences) ||
+    audiences.length !== 1 ||
+    typeof audiences[0] !== "string" ||
+    !audiences[0]
+  ) {
     throw badRequest(
       "BadRequest",
       "The federated identity credential needs 'audiences' with exactly one value, usually api://AzureADTokenExchange.",
@@ -74,7 +82,8 @@ export function checkCredentialFitsIdentity(
   }
   const twin = others.find(
     (credential) =>
-      credential.properties.issuer === candidate.issuer && credential.properties.subject === candidate.subject,
+      credential.properties.issuer === candidate.issuer &&
+      credential.properties.subject === candidate.subject,
   );
   if (twin) {
     throw conflict(

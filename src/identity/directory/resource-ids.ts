@@ -37,7 +37,9 @@ export interface ParsedScope {
 
 /** Splits a scope into subscription / resource group / resource path; undefined when not an ARM scope. */
 export function parseScope(scope: string): ParsedScope | undefined {
-  const match = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+)(?:\/providers\/(.+?))?)?\/?$/i.exec(scope);
+  const match = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+)(?:\/providers\/(.+?))?)?\/?$/i.exec(
+    scope,
+  );
   if (!match?.[1]) return undefined;
   return { subscription: match[1], resourceGroup: match[2], resourcePath: match[3] };
 }

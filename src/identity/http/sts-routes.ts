@@ -23,8 +23,8 @@ export interface StsDeps {
   validateAssertion(assertion: string, principal: FederatedPrincipal): Promise<unknown>;
   /** Resource identifiers this token service issues tokens for (compared case-insensitively, `/` ignored). */
   knownResources(): readonly string[];
-  /** Host names (no port) this server answers for as an authority, for instance discovery. */
-  authorityHosts(): readonly string[];
+  /** The authority (origin) this server answers as for a host name, or undefined for hosts it does not serve. */
+  authorityFor(hostname: string): string | undefined;
   accessTokenLifetimeSeconds?: number;
 }
 
@@ -74,12 +74,16 @@ export function registerStsRoutes(app: FastifyInstance, deps: StsDeps): void {
     try {
       const { tenant: tenantPath = "" } = request.params as { tenant?: string };
       const form = (request.body ?? {}) as TokenForm;
-      if (typeof form !== "object" || request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") !== true) {
+      if (
+        typeof form !== "object" ||
+        request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") !== true
+      ) {
         throw new AadstsError(900144, { name: "grant_type" });
       }
       const tenant = await resolveTenant(tenantPath);
       if (!form.grant_type) throw new AadstsError(900144, { name: "grant_type" });
-      if (form.grant_type !== "client_credentials") throw new AadstsError(70003, { grantType: form.grant_type });
+      if (form.grant_type !== "client_credentials")
+        throw new AadstsError(70003, { grantType: form.grant_type });
       if (!form.client_id) throw new AadstsError(900144, { name: "client_id" });
       let resource: string;
       if (version === "v2") {
@@ -115,7 +119,10 @@ export function registerStsRoutes(app: FastifyInstance, deps: StsDeps): void {
         },
         resource,
         deps.keys.active,
-        { lifetimeSeconds: deps.accessTokenLifetimeSeconds, clientCapabilities: clientCapabilitiesOf(form.claims) },
+        {
+          lifetimeSeconds: deps.accessTokenLifetimeSeconds,
+          clientCapabilities: clientCapabilitiesOf(form.claims),
+        },
       );
       reply.headers(NO_STORE).type("application/json; charset=utf-8");
       if (version === "v2") {
@@ -147,7 +154,9 @@ export function registerStsRoutes(app: FastifyInstance, deps: StsDeps): void {
   const discovery = (version: "v1" | "v2") => async (request: FastifyRequest, reply: FastifyReply) => {
     const { tenant: tenantPath = "" } = request.params as { tenant?: string };
     try {
-      const tenantId = isMultiTenantAlias(tenantPath) ? "{tenantid}" : (await resolveTenant(tenantPath)).tenantId;
+      const tenantId = isMultiTenantAlias(tenantPath)
+        ? "{tenantid}"
+        : (await resolveTenant(tenantPath)).tenantId;
       const authority = authorityOf(request);
       reply.type("application/json; charset=utf-8");
       return version === "v2"
@@ -187,7 +196,7 @@ export function registerStsRoutes(app: FastifyInstance, deps: StsDeps): void {
 
   app.get("/common/discovery/instance", async (request, reply) => {
     const { authorization_endpoint: endpoint = "" } = request.query as Record<string, string | undefined>;
-    const answer = instanceDiscovery(authorityOf(request), endpoint, deps.authorityHosts());
+    const answer = instanceDiscovery(endpoint, deps.authorityFor);
     if (!answer) return sendError(request, reply, new AadstsError(50049));
     reply.type("application/json; charset=utf-8");
     return answer;
@@ -204,7 +213,9 @@ function clientCapabilitiesOf(claims: string | undefined): string[] | undefined 
   if (!claims) return undefined;
   try {
     const values = JSON.parse(claims)?.access_token?.xms_cc?.values;
-    return Array.isArray(values) ? values.filter((value): value is string => typeof value === "string") : undefined;
+    return Array.isArray(values)
+      ? values.filter((value): value is string => typeof value === "string")
+      : undefined;
   } catch {
     return undefined;
   }

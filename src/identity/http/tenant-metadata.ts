@@ -27,7 +27,20 @@ export function v2TenantDiscovery(authority: string, tenantPath: string, tenantI
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${tenantBase}/oauth2/v2.0/logout`,
-    claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "tid", "ver", "oid", "appid"],
+    claims_supported: [
+      "sub",
+      "iss",
+      "aud",
+      "exp",
+      "iat",
+      "auth_time",
+      "acr",
+      "nonce",
+      "tid",
+      "ver",
+      "oid",
+      "appid",
+    ],
     kerberos_endpoint: `${tenantBase}/kerberos`,
     tenant_region_scope: null,
     cloud_instance_name: new URL(authority).host,
@@ -57,17 +70,22 @@ export function v1TenantDiscovery(authority: string, tenantPath: string, tenantI
 }
 
 /**
- * `GET /common/discovery/instance` (entra.md §8.4): the answer MSAL accepts for an authority host
- * this server answers for, or undefined for any other host.
+ * `GET /common/discovery/instance` (entra.md §8.4): the answer MSAL accepts for an authority this
+ * server answers as, or undefined for any other. `authorityFor` maps the host name in
+ * `authorization_endpoint` to the authority to name (msal-python drops a port from it).
  */
-export function instanceDiscovery(authority: string, authorizationEndpoint: string, knownHosts: readonly string[]) {
+export function instanceDiscovery(
+  authorizationEndpoint: string,
+  authorityFor: (hostname: string) => string | undefined,
+) {
   let url: URL;
   try {
     url = new URL(authorizationEndpoint);
   } catch {
     return undefined;
   }
-  if (url.protocol !== "https:" || !knownHosts.includes(url.hostname.toLowerCase())) return undefined;
+  const authority = url.protocol === "https:" ? authorityFor(url.hostname.toLowerCase()) : undefined;
+  if (!authority) return undefined;
   const tenant = url.pathname.split("/").filter(Boolean)[0] ?? "common";
   const host = url.host;
   return {

@@ -27,7 +27,8 @@ export interface IssuedAccessToken {
 
 /** `iss` of v1 access tokens, whatever host the token service runs on (resources compare it). */
 export const v1Issuer = (tenantId: string) => `https://sts.windows.net/${tenantId}/`;
-export const v2Issuer = (authority: string, tenantId: string) => `${authority.replace(/\/$/, "")}/${tenantId}/v2.0`;
+export const v2Issuer = (authority: string, tenantId: string) =>
+  `${authority.replace(/\/$/, "")}/${tenantId}/v2.0`;
 
 /**
  * Issues an app-only v1 access token — the format Key Vault and ARM (v1 resources) receive — with
@@ -62,7 +63,8 @@ export async function issueAccessToken(
     uti: opaque(16),
     ver: "1.0",
   };
-  if (subject.managedIdentityResourceId) claims.xms_mirid = lowerResourceGroupsSegment(subject.managedIdentityResourceId);
+  if (subject.managedIdentityResourceId)
+    claims.xms_mirid = lowerResourceGroupsSegment(subject.managedIdentityResourceId);
   if (options.clientCapabilities?.length) claims.xms_cc = options.clientCapabilities;
   const token = await new SignJWT(claims)
     .setProtectedHeader({ typ: "JWT", alg: key.alg, kid: key.kid, x5t: key.kid })

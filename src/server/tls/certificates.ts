@@ -2,6 +2,7 @@ import { webcrypto } from "node:crypto";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
 import { isIP } from "node:net";
 import { x509 } from "./x509.ts";
 

@@ -41,7 +41,10 @@ export async function loadLocalTls(dataDir: string, names: readonly string[]): P
   const certFile = join(dataDir, "tls.crt");
   const keyFile = join(dataDir, "tls.key");
   let serving = await readPair(certFile, keyFile);
-  if (!serving || !(await isServingCertificateCurrent(serving.certPem, ca.certPem, names, RENEW_BEFORE_DAYS))) {
+  if (
+    !serving ||
+    !(await isServingCertificateCurrent(serving.certPem, ca.certPem, names, RENEW_BEFORE_DAYS))
+  ) {
     serving = await issueServingCertificate(ca, names, SERVING_VALIDITY_DAYS);
     await writeFileDurably(keyFile, serving.keyPem, 0o600);
     await writeFileDurably(certFile, serving.certPem, 0o644);

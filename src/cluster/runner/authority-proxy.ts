@@ -1,0 +1,73 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { connect, type Socket } from "node:net";
+
+/**
+ * Microsoft's authority host names. SDKs that see a custom authority host ask the real one for
+ * "instance discovery" first; answered by wikit, that call is instant instead of failing slowly.
+ */
+export const MICROSOFT_AUTHORITY_HOSTS = [
+  "login.microsoftonline.com",
+  "login.windows.net",
+  "login.microsoft.com",
+] as const;
+
+export interface AuthorityProxy {
+  /** `http://127.0.0.1:<port>`, for HTTPS_PROXY. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback CONNECT proxy for one `wikit run`: tunnels to Microsoft's authority hosts end at wikit
+ * (which holds a certificate for them from its local CA, trusted only where wikit's CA is trusted);
+ * every other tunnel goes straight to its destination, so the process's own traffic is unchanged.
+ */
+export async function startAuthorityProxy(wikit: { host: string; port: number }): Promise<AuthorityProxy> {
+  const answeredHere = new Set<string>(MICROSOFT_AUTHORITY_HOSTS);
+  // Tunnelled sockets leave the HTTP server's bookkeeping, so close() must end them itself.
+  const tunnels = new Set<Socket>();
+  const server: Server = createServer((_request, response) => {
+    response
+      .writeHead(405, { "content-type": "text/plain" })
+      .end("this proxy only tunnels HTTPS (CONNECT)\n");
+  });
+  server.on("connect", (request: IncomingMessage, client: Socket, head: Buffer) => {
+    const target = parseAuthority(request.url ?? "");
+    if (!target) {
+      client.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+      return;
+    }
+    const destination = answeredHere.has(target.host.toLowerCase()) && target.port === 443 ? wikit : target;
+    const upstream = connect(destination.port, destination.host, () => {
+      tunnels.add(client).add(upstream);
+      client.once("close", () => tunnels.delete(client));
+      upstream.once("close", () => tunnels.delete(upstream));
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", () => client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n"));
+    client.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref();
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of tunnels) socket.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function parseAuthority(authority: string): { host: string; port: number } | undefined {
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(authority);
+  if (!match?.[1] || !match[2]) return undefined;
+  const port = Number(match[2]);
+  return port > 0 && port < 65536 ? { host: match[1], port } : undefined;
+}
