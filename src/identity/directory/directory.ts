@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { deletedSecretsBinId } from "../../resources/vault/deleted-secrets.ts";
 import type { ArmResource, Store } from "../../store/store.ts";
 import { findRoleDefinition, roleDefinitionIdFor } from "./built-in-roles.ts";
 import { badRequest, conflict, notFound } from "./directory-error.ts";
@@ -285,12 +286,13 @@ export class Directory {
     };
   }
 
-  async principalExists(principalId: string): Promise<boolean> {
+  /** Whether a principal with this object ID exists, in `tenant` when given. */
+  async principalExists(principalId: string, tenant?: string): Promise<boolean> {
     const found = await this.#store.listResources({
       type: RESOURCE_TYPES.userAssignedIdentity,
       property: { name: "principalId", value: principalId.toLowerCase() },
     });
-    return found.length > 0;
+    return found.some((identity) => tenant === undefined || identity.properties.tenantId === tenant);
   }
 
   // Federated identity credentials ------------------------------------------------------------------
@@ -391,9 +393,11 @@ export class Directory {
     return this.#store.deleteResource(id);
   }
 
+  /** Removes a vault's secrets, live and soft-deleted, so that a namesake vault starts empty. */
   async #deleteVaultSecrets(vault: ArmResource): Promise<void> {
-    for (const secret of await this.#store.listLatestSecrets(vault.id)) {
-      await this.#store.deleteSecret(vault.id, secret.name);
+    for (const bin of [vault.id, deletedSecretsBinId(vault.id)]) {
+      for (const secret of await this.#store.listLatestSecrets(bin))
+        await this.#store.deleteSecret(bin, secret.name);
     }
   }
 
@@ -448,7 +452,7 @@ export class Directory {
     }
     const { subscription } = parseScope(scope) ?? {};
     const { tenantId: tenant } = await this.getSubscription(subscription ?? "");
-    if (!(await this.principalExists(principalId))) {
+    if (!(await this.principalExists(principalId, tenant))) {
       throw badRequest(
         "PrincipalNotFound",
         `Principal ${principalId} does not exist in the directory ${tenant}.`,

@@ -3,8 +3,10 @@ import { badRequest } from "./directory-error.ts";
 // Name rules ARM enforces for the resources wikit manages. Each check throws a DirectoryError that
 // says which rule the name broke.
 
+// ARM allows letters and digits "as defined by Char.IsLetterOrDigit", so any script's, and counts
+// length in UTF-16 code units.
 export function checkResourceGroupName(name: string): void {
-  if (!/^[-\w.()]{1,90}$/u.test(name) || name.endsWith(".")) {
+  if (!/^[-\p{L}\p{Nd}_.()]+$/u.test(name) || name.length > 90 || name.endsWith(".")) {
     throw badRequest(
       "InvalidResourceGroup",
       `The provided resource group name '${name}' has these invalid characters or length: resource group names are 1-90 characters of letters, digits, '-', '_', '.', '(' and ')', and cannot end with '.'.`,
