@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Directory } from "../identity/directory/directory.ts";
-import { badRequest, DirectoryError } from "../identity/directory/directory-error.ts";
+import { badRequest, conflict, DirectoryError } from "../identity/directory/directory-error.ts";
 import { providerResourceId, RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
+import { getDeletedSecret } from "../resources/vault/deleted-secrets.ts";
 import type { SecretVersion, Store } from "../store/store.ts";
 
 // ARM's control-plane secret resource (`…/vaults/{vault}/secrets/{name}`), which writes a new version
@@ -110,6 +111,14 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
         updated: now,
       };
       const existed = (await deps.store.getSecretVersion(vault.id, name)) !== undefined;
+      // As on the data plane: a soft-deleted secret keeps its name until it is recovered or purged.
+      if (!existed && (await getDeletedSecret(deps.store, vault.id, name))) {
+        const uri = deps.vaultUri(vault.name);
+        throw conflict(
+          "Conflict",
+          `Secret '${name}' is deleted and still recoverable in vault '${vault.name}', so its name cannot be reused yet. Recover it (POST ${uri}deletedsecrets/${name}/recover) or purge it (DELETE ${uri}deletedsecrets/${name}) first.`,
+        );
+      }
       await deps.store.putSecretVersion(secret);
       reply.code(existed ? 200 : 201);
       return resourceOf(vault.id, vault.name, secret);

@@ -245,7 +245,8 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
     const tokenFile = join(dataDir, "expired-token");
     writeFileSync(tokenFile, await signServiceAccountToken(claims, keys.active));
     await store.close();
-    const proxy = await startAuthorityProxy({ host: "127.0.0.1", port: info.port });
+    // The app runs outside `wikit run`, so it gets wikit's names the way `wikit run` gives them.
+    const proxy = await startAuthorityProxy({ host: "127.0.0.1", port: info.port }, ["localhost", `.${info.vaultDomain}`]);
     try {
       // Asynchronous: the authority proxy runs in this process and must keep serving meanwhile.
       const result = await runAsync(process.execPath, [jsApp], {
@@ -257,7 +258,6 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
           AZURE_AUTHORITY_HOST: `${info.url}/`,
           NODE_EXTRA_CA_CERTS: info.caFile,
           HTTPS_PROXY: proxy.url,
-          NO_PROXY: `localhost,.localhost`,
           KEYVAULT_URL: vaultUrl,
           SECRET_NAME: "my-secret",
         },

@@ -91,7 +91,7 @@ export function registerClusterSideCommands(program: Command): void {
     )
     .option(
       "--no-authority-proxy",
-      "do not answer the SDKs' instance discovery through a loopback HTTPS_PROXY",
+      "do not give the command wikit's names through a loopback HTTPS_PROXY (they must then resolve through DNS)",
     )
     .argument("<command>", "command to run")
     .argument("[args...]", "its arguments")
@@ -138,7 +138,7 @@ export function registerClusterSideCommands(program: Command): void {
               authorityProxyTarget: options.authorityProxy
                 ? { host: "127.0.0.1", port: client.info.port }
                 : undefined,
-              directHosts: ["localhost", "127.0.0.1", "::1", ".localhost", `.${client.info.vaultDomain}`],
+              localNames: ["localhost", `.${client.info.vaultDomain}`],
               runsDir: dataDirFiles.runs(dataDir),
               warn: note,
             },

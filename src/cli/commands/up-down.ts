@@ -50,6 +50,7 @@ export function endpointsBanner(info: ServerInfo, dataDir: string): string {
 async function runInForeground(dataDir: string, options: UpOptions): Promise<void> {
   // Loaded here so that every other command starts without the server's modules.
   const { startLocalStack, vaultNamesResolve } = await import("../../server/local-stack.ts");
+  const vaultDomain = options.vaultDomain.toLowerCase();
   const stack = await startLocalStack({
     dataDir,
     port: options.port === undefined ? undefined : parsePort(options.port),
@@ -57,11 +58,11 @@ async function runInForeground(dataDir: string, options: UpOptions): Promise<voi
     logLevel: options.logLevel,
   });
   process.stderr.write(`${endpointsBanner(stack.info, dataDir)}\n`);
-  if (!(await vaultNamesResolve(options.vaultDomain))) {
+  if (!(await vaultNamesResolve(vaultDomain))) {
     note(
-      `warning: names under ${options.vaultDomain} do not resolve to this machine, so clients cannot reach the vaults.\n` +
-        "  On Debian/Ubuntu: `sudo apt-get install libnss-myhostname` (resolves every *.localhost name);\n" +
-        "  elsewhere: add `127.0.0.1 <vault>.vault.localhost` lines to /etc/hosts (see docs/local-development.md).",
+      `note: names under ${vaultDomain} do not resolve to this machine. \`wikit run\` gives its command wikit's names\n` +
+        "  itself; for other clients (curl, az, an IDE) install libnss-myhostname or add /etc/hosts lines\n" +
+        "  (docs/local-development.md, \"Names\").",
     );
   }
   const stop = (signal: NodeJS.Signals) => {

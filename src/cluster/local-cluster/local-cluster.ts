@@ -42,12 +42,24 @@ export class KubeError extends Error {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+// kube-apiserver's wording of the two name rules (apimachinery's validation messages).
+const DNS_LABEL_RULE =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
+const DNS_SUBDOMAIN_RULE =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+
 function checkName(kind: string, name: string, pattern: RegExp, maxLength: number): void {
   if (name.length === 0 || name.length > maxLength || !pattern.test(name)) {
+    const rule =
+      name.length > maxLength
+        ? `must be no more than ${maxLength} characters`
+        : pattern === DNS_LABEL
+          ? DNS_LABEL_RULE
+          : DNS_SUBDOMAIN_RULE;
     throw new KubeError(
       422,
       "Invalid",
-      `${kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 ${pattern === DNS_LABEL ? "label" : "subdomain"} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      `${kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": ${rule}`,
       { name, kind: kind.toLowerCase() },
     );
   }
@@ -174,13 +186,24 @@ export class LocalCluster {
     spec: Required<Pick<TokenRequestSpec, "audiences" | "expirationSeconds">> & TokenRequestSpec;
   }> {
     const account = await this.getServiceAccount(namespace, name);
+    if (
+      spec.audiences !== undefined &&
+      (!Array.isArray(spec.audiences) || spec.audiences.some((audience) => typeof audience !== "string"))
+    ) {
+      throw new KubeError(
+        400,
+        "BadRequest",
+        'TokenRequest in version "v1" cannot be handled as a TokenRequest: spec.audiences must be an array of strings',
+      );
+    }
     const expirationSeconds = spec.expirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS;
     if (!Number.isInteger(expirationSeconds) || expirationSeconds < MIN_TOKEN_EXPIRATION_SECONDS) {
+      // kube-apiserver names the TokenRequest object here, which has no name: hence "".
       throw new KubeError(
         422,
         "Invalid",
-        `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
-        { name, kind: "TokenRequest" },
+        `TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
+        { kind: "TokenRequest" },
       );
     }
     const audiences = spec.audiences && spec.audiences.length > 0 ? spec.audiences : [this.issuer];

@@ -18,12 +18,19 @@ export interface AuthorityProxy {
 }
 
 /**
- * A loopback CONNECT proxy for one `wikit run`: tunnels to Microsoft's authority hosts end at wikit
- * (which holds a certificate for them from its local CA, trusted only where wikit's CA is trusted);
- * every other tunnel goes straight to its destination, so the process's own traffic is unchanged.
+ * A loopback CONNECT proxy for one `wikit run`, giving the process wikit's host names without any
+ * DNS set-up: tunnels to Microsoft's authority hosts (port 443) and to `localNames` — wikit's own
+ * names, e.g. `localhost` and `.vault.localhost` suffixes, on any port — end at wikit. wikit holds
+ * certificates for them from its local CA, trusted only where that CA is trusted. Every other tunnel
+ * goes straight to its destination, so the process's own traffic is unchanged.
  */
-export async function startAuthorityProxy(wikit: { host: string; port: number }): Promise<AuthorityProxy> {
+export async function startAuthorityProxy(
+  wikit: { host: string; port: number },
+  localNames: readonly string[] = [],
+): Promise<AuthorityProxy> {
   const answeredHere = new Set<string>(MICROSOFT_AUTHORITY_HOSTS);
+  const isLocalName = (host: string) =>
+    localNames.some((name) => (name.startsWith(".") ? host.endsWith(name) : host === name));
   // Tunnelled sockets leave the HTTP server's bookkeeping, so close() must end them itself.
   const tunnels = new Set<Socket>();
   const server: Server = createServer((_request, response) => {
@@ -37,7 +44,13 @@ export async function startAuthorityProxy(wikit: { host: string; port: number })
       client.end("HTTP/1.1 400 Bad Request\r\n\r\n");
       return;
     }
-    const destination = answeredHere.has(target.host.toLowerCase()) && target.port === 443 ? wikit : target;
+    const host = target.host.toLowerCase();
+    const destination =
+      answeredHere.has(host) && target.port === 443
+        ? wikit
+        : isLocalName(host)
+          ? { host: wikit.host, port: target.port }
+          : target;
     const upstream = connect(destination.port, destination.host, () => {
       tunnels.add(client).add(upstream);
       client.once("close", () => tunnels.delete(client));

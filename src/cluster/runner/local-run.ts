@@ -27,12 +27,13 @@ export interface LocalRunDeps {
   /** Directory for this run's token volume and trust bundle (removed afterwards). */
   runsDir: string;
   /**
-   * wikit's own address: tunnels to Microsoft's authority hosts are sent there (see authority-proxy.ts).
-   * Undefined, or a proxy already set in the environment, leaves the child's proxy settings alone.
+   * wikit's own address: tunnels to Microsoft's authority hosts and to `localNames` are sent there (see
+   * authority-proxy.ts). Undefined, or a proxy already set in the environment, leaves the child's proxy
+   * settings alone; wikit's names must then resolve through DNS.
    */
   authorityProxyTarget?: { host: string; port: number };
-  /** Host names the child reaches directly even through the proxy: wikit's own. */
-  directHosts: string[];
+  /** wikit's host names: exact, or suffixes starting with `.`. */
+  localNames: string[];
   /** Reports refresh failures; the child keeps running on the previous token meanwhile. */
   warn(message: string): void;
 }
@@ -116,10 +117,13 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
   );
   const proxy: AuthorityProxy | undefined =
     deps.authorityProxyTarget && !userProxy
-      ? await startAuthorityProxy(deps.authorityProxyTarget)
+      ? await startAuthorityProxy(deps.authorityProxyTarget, deps.localNames)
       : undefined;
-  const noProxy = [process.env.NO_PROXY ?? process.env.no_proxy, ...deps.directHosts]
-    .filter(Boolean)
+  // wikit's names must go through the proxy (it resolves them), whatever the user's NO_PROXY says.
+  const noProxy = (process.env.NO_PROXY ?? process.env.no_proxy ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry && !deps.localNames.some((name) => entry === name || entry === name.slice(1)))
     .join(",");
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,

@@ -45,6 +45,9 @@ export type ServiceAccountTokenClaims = {
  * order: `aud` always an array, `nbf` equal to `iat`, a fresh `jti`, private claims under `kubernetes.io`.
  */
 export function serviceAccountTokenClaims(request: ServiceAccountTokenRequest): ServiceAccountTokenClaims {
+  if (!Number.isInteger(request.expirationSeconds)) {
+    throw new RangeError(`expirationSeconds ${request.expirationSeconds} is not a whole number of seconds`);
+  }
   if (request.expirationSeconds < MIN_TOKEN_EXPIRATION_SECONDS) {
     throw new RangeError(
       `expirationSeconds ${request.expirationSeconds} is too short: tokens must last at least ${MIN_TOKEN_EXPIRATION_SECONDS} seconds`,
