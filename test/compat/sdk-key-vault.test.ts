@@ -246,7 +246,10 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
     writeFileSync(tokenFile, await signServiceAccountToken(claims, keys.active));
     await store.close();
     // The app runs outside `wikit run`, so it gets wikit's names the way `wikit run` gives them.
-    const proxy = await startAuthorityProxy({ host: "127.0.0.1", port: info.port }, ["localhost", `.${info.vaultDomain}`]);
+    const proxy = await startAuthorityProxy({ host: "127.0.0.1", port: info.port }, [
+      "localhost",
+      `.${info.vaultDomain}`,
+    ]);
     try {
       // Asynchronous: the authority proxy runs in this process and must keep serving meanwhile.
       const result = await runAsync(process.execPath, [jsApp], {

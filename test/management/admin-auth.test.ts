@@ -23,7 +23,11 @@ describe("management API: admin authentication", () => {
   for (const [label, authorization] of wrong) {
     test(`${label} is a 401 InvalidAuthenticationToken`, async () => {
       const { app, subPath } = await startManagement();
-      const response = await app.inject({ method: "GET", url: `${subPath}?${API}`, headers: { authorization } });
+      const response = await app.inject({
+        method: "GET",
+        url: `${subPath}?${API}`,
+        headers: { authorization },
+      });
       assertArmError(response, 401, "InvalidAuthenticationToken");
       assert.equal(
         response.headers["www-authenticate"],

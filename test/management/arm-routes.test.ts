@@ -51,7 +51,11 @@ describe("ARM routes: request validation", () => {
 
   test("a path with no resource type behind it is a 404", async () => {
     const { call, subPath } = await startManagement();
-    assertArmError(await call("GET", `${subPath}/providers/Microsoft.Nothing/things/x`), 404, "InvalidResourceType");
+    assertArmError(
+      await call("GET", `${subPath}/providers/Microsoft.Nothing/things/x`),
+      404,
+      "InvalidResourceType",
+    );
   });
 });
 
@@ -150,8 +154,16 @@ describe("ARM routes: user-assigned identities and federated credentials", () =>
   test("GET of a missing identity is a 404 ResourceNotFound; in a missing group a 404 ResourceGroupNotFound", async () => {
     const { call, groupPath } = await startWithResources();
     assertArmError(await call("GET", `${groupPath("Apps")}/${IDENTITIES}/nobody`), 404, "ResourceNotFound");
-    assertArmError(await call("GET", `${groupPath("Nope")}/${IDENTITIES}/workload`), 404, "ResourceGroupNotFound");
-    assertArmError(await call("PUT", `${groupPath("Nope")}/${IDENTITIES}/workload`, {}), 404, "ResourceGroupNotFound");
+    assertArmError(
+      await call("GET", `${groupPath("Nope")}/${IDENTITIES}/workload`),
+      404,
+      "ResourceGroupNotFound",
+    );
+    assertArmError(
+      await call("PUT", `${groupPath("Nope")}/${IDENTITIES}/workload`, {}),
+      404,
+      "ResourceGroupNotFound",
+    );
   });
 
   test("identities are listed per group and per subscription", async () => {
@@ -174,7 +186,11 @@ describe("ARM routes: user-assigned identities and federated credentials", () =>
   test("a federated credential is created with 201, updated with 200, listed, read and deleted", async () => {
     const { call, identityPath } = await startWithResources();
     const path = `${identityPath}/federatedIdentityCredentials/Kube-FIC`;
-    const properties = { issuer: ISSUER, subject: "system:serviceaccount:apps:web", audiences: ["api://AzureADTokenExchange"] };
+    const properties = {
+      issuer: ISSUER,
+      subject: "system:serviceaccount:apps:web",
+      audiences: ["api://AzureADTokenExchange"],
+    };
 
     const created = await call("PUT", path, { properties });
     assert.equal(created.statusCode, 201, created.body);
@@ -187,7 +203,10 @@ describe("ARM routes: user-assigned identities and federated credentials", () =>
 
     const listed = (await call("GET", `${identityPath}/federatedIdentityCredentials`)).json();
     assert.deepEqual(
-      listed.value.map((c: { name: string; properties: { subject: string } }) => [c.name, c.properties.subject]),
+      listed.value.map((c: { name: string; properties: { subject: string } }) => [
+        c.name,
+        c.properties.subject,
+      ]),
       [["Kube-FIC", "system:serviceaccount:apps:api"]],
     );
     assert.equal((await call("GET", path.toUpperCase())).statusCode, 200);
@@ -199,7 +218,11 @@ describe("ARM routes: user-assigned identities and federated credentials", () =>
 
   test("federated credential rules answer with ARM errors: bad properties 400, issuer+subject twin 409", async () => {
     const { call, identityPath } = await startWithResources();
-    const properties = { issuer: ISSUER, subject: "system:serviceaccount:apps:web", audiences: ["api://AzureADTokenExchange"] };
+    const properties = {
+      issuer: ISSUER,
+      subject: "system:serviceaccount:apps:web",
+      audiences: ["api://AzureADTokenExchange"],
+    };
     const base = `${identityPath}/federatedIdentityCredentials`;
     assertArmError(
       await call("PUT", `${base}/two-audiences`, { properties: { ...properties, audiences: ["a", "b"] } }),
@@ -217,9 +240,13 @@ describe("ARM routes: user-assigned identities and federated credentials", () =>
 
   test("a federated credential on a missing identity is a 404", async () => {
     const { call, groupPath } = await startWithResources();
-    const response = await call("PUT", `${groupPath("Apps")}/${IDENTITIES}/nobody/federatedIdentityCredentials/f1`, {
-      properties: { issuer: ISSUER, subject: "s", audiences: ["a"] },
-    });
+    const response = await call(
+      "PUT",
+      `${groupPath("Apps")}/${IDENTITIES}/nobody/federatedIdentityCredentials/f1`,
+      {
+        properties: { issuer: ISSUER, subject: "s", audiences: ["a"] },
+      },
+    );
     assertArmError(response, 404, "ResourceNotFound");
   });
 });
@@ -309,7 +336,11 @@ describe("ARM routes: role assignments", () => {
       "PrincipalNotFound",
     );
     assertArmError(
-      await call("PUT", `${vaultPath}/${ASSIGNMENTS}/${randomUUID()}`, assignmentBody(principalId, randomUUID())),
+      await call(
+        "PUT",
+        `${vaultPath}/${ASSIGNMENTS}/${randomUUID()}`,
+        assignmentBody(principalId, randomUUID()),
+      ),
       400,
       "RoleDefinitionDoesNotExist",
     );
@@ -319,7 +350,11 @@ describe("ARM routes: role assignments", () => {
       "InvalidRoleAssignmentId",
     );
     assertArmError(
-      await call("PUT", `${groupPath("Apps")}/${VAULTS}/nope/${ASSIGNMENTS}/${randomUUID()}`, assignmentBody(principalId)),
+      await call(
+        "PUT",
+        `${groupPath("Apps")}/${VAULTS}/nope/${ASSIGNMENTS}/${randomUUID()}`,
+        assignmentBody(principalId),
+      ),
       404,
       "ResourceNotFound",
     );
@@ -364,7 +399,10 @@ describe("ARM routes: role definitions", () => {
     const { value } = response.json();
     assert.equal(value.length, 1);
     assert.equal(value[0].name, SECRETS_USER);
-    assert.equal(value[0].id, `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`);
+    assert.equal(
+      value[0].id,
+      `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`,
+    );
     assert.equal(value[0].type, "Microsoft.Authorization/roleDefinitions");
     assert.equal(value[0].properties.roleName, "Key Vault Secrets User");
     assert.equal(value[0].properties.type, "BuiltInRole");
@@ -377,13 +415,18 @@ describe("ARM routes: role definitions", () => {
   test("a roleName filter naming no role gives an empty list; no filter gives every built-in role", async () => {
     const { call, subPath } = await startManagement();
     const none = encodeURIComponent("roleName eq 'Vault Emperor'");
-    assert.deepEqual((await call("GET", `${subPath}/${DEFINITIONS}?${API}&$filter=${none}`)).json().value, []);
+    assert.deepEqual(
+      (await call("GET", `${subPath}/${DEFINITIONS}?${API}&$filter=${none}`)).json().value,
+      [],
+    );
     const all = (await call("GET", `${subPath}/${DEFINITIONS}`)).json().value as { name: string }[];
     assert.ok(all.some((role) => role.name === SECRETS_USER));
     assert.ok(all.some((role) => role.name === BUILT_IN_ROLE_GUIDS.reader));
     const tenantLevel = (await call("GET", `/${DEFINITIONS}`)).json().value as { id: string }[];
     assert.equal(tenantLevel.length, all.length);
-    assert.ok(tenantLevel.every((role) => role.id.startsWith("/providers/Microsoft.Authorization/roleDefinitions/")));
+    assert.ok(
+      tenantLevel.every((role) => role.id.startsWith("/providers/Microsoft.Authorization/roleDefinitions/")),
+    );
   });
 
   test("a role definition is read by GUID; an unknown one is a 404; built-in roles cannot be written", async () => {
@@ -391,7 +434,15 @@ describe("ARM routes: role definitions", () => {
     const read = await call("GET", `${subPath}/${DEFINITIONS}/${SECRETS_USER.toUpperCase()}`);
     assert.equal(read.statusCode, 200, read.body);
     assert.equal(read.json().properties.roleName, "Key Vault Secrets User");
-    assertArmError(await call("GET", `${subPath}/${DEFINITIONS}/${randomUUID()}`), 404, "RoleDefinitionDoesNotExist");
-    assertArmError(await call("PUT", `${subPath}/${DEFINITIONS}/${SECRETS_USER}`, {}), 400, "OperationNotAllowed");
+    assertArmError(
+      await call("GET", `${subPath}/${DEFINITIONS}/${randomUUID()}`),
+      404,
+      "RoleDefinitionDoesNotExist",
+    );
+    assertArmError(
+      await call("PUT", `${subPath}/${DEFINITIONS}/${SECRETS_USER}`, {}),
+      400,
+      "OperationNotAllowed",
+    );
   });
 });

@@ -9,7 +9,9 @@ async function startWithVault() {
   const context = await startManagement();
   const { call, groupPath } = context;
   await call("PUT", groupPath("Apps"), {});
-  const vault = (await call("PUT", `${groupPath("Apps")}/providers/Microsoft.KeyVault/vaults/KV1`, {})).json();
+  const vault = (
+    await call("PUT", `${groupPath("Apps")}/providers/Microsoft.KeyVault/vaults/KV1`, {})
+  ).json();
   const vaultPath = String(vault.id);
   return { ...context, vaultId: vaultPath, secretPath: (name: string) => `${vaultPath}/secrets/${name}` };
 }
@@ -37,7 +39,10 @@ describe("ARM secret routes", () => {
     assert.equal(body.properties.value, undefined);
     assert.equal(body.properties.contentType, "text/plain");
     assert.equal(body.properties.secretUri, `${vaultUri("KV1")}secrets/db-password`);
-    assert.equal(body.properties.secretUriWithVersion, `${vaultUri("KV1")}secrets/db-password/${stored?.version}`);
+    assert.equal(
+      body.properties.secretUriWithVersion,
+      `${vaultUri("KV1")}secrets/db-password/${stored?.version}`,
+    );
     assert.equal(body.properties.attributes.enabled, true);
   });
 
@@ -48,7 +53,10 @@ describe("ARM secret routes", () => {
     assert.equal(first.statusCode, 201);
     assert.equal(second.statusCode, 200, second.body);
     assert.equal(second.json().name, "DB-Password", "the name keeps the case it was created with");
-    assert.notEqual(second.json().properties.secretUriWithVersion, first.json().properties.secretUriWithVersion);
+    assert.notEqual(
+      second.json().properties.secretUriWithVersion,
+      first.json().properties.secretUriWithVersion,
+    );
 
     const versions = await store.listSecretVersions(vaultId, "db-password");
     assert.deepEqual(
@@ -101,7 +109,11 @@ describe("ARM secret routes", () => {
 
   test("an invalid name or a missing value is a 400 and writes nothing", async () => {
     const { call, store, vaultId, secretPath } = await startWithVault();
-    assertArmError(await call("PUT", secretPath("bad_name"), { properties: { value: "x" } }), 400, "BadRequest");
+    assertArmError(
+      await call("PUT", secretPath("bad_name"), { properties: { value: "x" } }),
+      400,
+      "BadRequest",
+    );
     assertArmError(await call("PUT", secretPath("s"), { properties: {} }), 400, "BadRequest");
     assertArmError(await call("PUT", secretPath("s"), { properties: { value: 42 } }), 400, "BadRequest");
     assertArmError(

@@ -38,12 +38,11 @@ export async function startManagement() {
     method: "GET" | "PUT" | "DELETE" | "POST",
     url: string,
     body?: unknown,
-    options: Partial<InjectOptions> = {},
   ): Promise<LightMyRequestResponse> =>
     app.inject({
       method,
       url: url.includes("?") ? url : `${url}?${API}`,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(options.headers ?? {}) },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       ...(body === undefined ? {} : { payload: body as InjectOptions["payload"] }),
     });
 

@@ -74,7 +74,9 @@ describe("sqlite store: ARM resources", () => {
     const identity = `${GROUP}/providers/${IDENTITY_TYPE}/id1`;
     await store.putResource(resource(GROUP, "Microsoft.Resources/resourceGroups"));
     await store.putResource(resource(identity, IDENTITY_TYPE));
-    await store.putResource(resource(`${identity}/federatedIdentityCredentials/fic1`, `${IDENTITY_TYPE}/fic`));
+    await store.putResource(
+      resource(`${identity}/federatedIdentityCredentials/fic1`, `${IDENTITY_TYPE}/fic`),
+    );
 
     assert.equal(await store.deleteResource(GROUP.toLowerCase()), true);
     assert.deepEqual(await store.listResources({}), []);
@@ -128,9 +130,15 @@ describe("sqlite store: ARM resources", () => {
 
   test("listResources filters by a property's exact value, combined with type and scope", async () => {
     const store = new SqliteStore(":memory:");
-    await store.putResource(resource(`${GROUP}/providers/${IDENTITY_TYPE}/id1`, IDENTITY_TYPE, { clientId: "c-1" }));
-    await store.putResource(resource(`${GROUP}/providers/${IDENTITY_TYPE}/id2`, IDENTITY_TYPE, { clientId: "c-2" }));
-    await store.putResource(resource(`${GROUP}/providers/${VAULT_TYPE}/kv1`, VAULT_TYPE, { clientId: "c-1" }));
+    await store.putResource(
+      resource(`${GROUP}/providers/${IDENTITY_TYPE}/id1`, IDENTITY_TYPE, { clientId: "c-1" }),
+    );
+    await store.putResource(
+      resource(`${GROUP}/providers/${IDENTITY_TYPE}/id2`, IDENTITY_TYPE, { clientId: "c-2" }),
+    );
+    await store.putResource(
+      resource(`${GROUP}/providers/${VAULT_TYPE}/kv1`, VAULT_TYPE, { clientId: "c-1" }),
+    );
 
     const found = await store.listResources({
       type: IDENTITY_TYPE,
@@ -146,9 +154,13 @@ describe("sqlite store: ARM resources", () => {
 
   test("a property name cannot escape its JSON path", async () => {
     const store = new SqliteStore(":memory:");
-    await store.putResource(resource(`${GROUP}/providers/${IDENTITY_TYPE}/id1`, IDENTITY_TYPE, { a: { b: "x" } }));
+    await store.putResource(
+      resource(`${GROUP}/providers/${IDENTITY_TYPE}/id1`, IDENTITY_TYPE, { a: { b: "x" } }),
+    );
     assert.deepEqual(await store.listResources({ property: { name: "a.b", value: "x" } }), []);
-    await store.putResource(resource(`${GROUP}/providers/${IDENTITY_TYPE}/id2`, IDENTITY_TYPE, { "a.b": "x" }));
+    await store.putResource(
+      resource(`${GROUP}/providers/${IDENTITY_TYPE}/id2`, IDENTITY_TYPE, { "a.b": "x" }),
+    );
     assert.deepEqual(
       (await store.listResources({ property: { name: "a.b", value: "x" } })).map((r) => r.name),
       ["id2"],
@@ -165,7 +177,11 @@ describe("sqlite store: Kubernetes objects", () => {
 
     const versions = [first, second, replaced].map((o) => Number(o.metadata.resourceVersion));
     assert.ok(versions.every(Number.isInteger), String(versions));
-    assert.ok(versions[0]! < versions[1]! && versions[1]! < versions[2]!, String(versions));
+    assert.deepEqual(
+      [...versions].sort((a, b) => a - b),
+      versions,
+    );
+    assert.equal(new Set(versions).size, 3, String(versions));
     assert.equal(
       (await store.getKubeObject("ServiceAccount", "default", "a"))?.metadata.resourceVersion,
       replaced.metadata.resourceVersion,

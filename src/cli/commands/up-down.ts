@@ -62,7 +62,7 @@ async function runInForeground(dataDir: string, options: UpOptions): Promise<voi
     note(
       `note: names under ${vaultDomain} do not resolve to this machine. \`wikit run\` gives its command wikit's names\n` +
         "  itself; for other clients (curl, az, an IDE) install libnss-myhostname or add /etc/hosts lines\n" +
-        "  (docs/local-development.md, \"Names\").",
+        '  (docs/local-development.md, "Names").',
     );
   }
   const stop = (signal: NodeJS.Signals) => {

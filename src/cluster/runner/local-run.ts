@@ -84,23 +84,37 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
   const tokenFile = join(runDir, view.token.mountPath, view.token.path);
   const bundleFile = join(runDir, "ca-bundle.pem");
 
+  // Set once the run is over: a refresh still in flight then writes nothing and schedules nothing, so the
+  // run directory, once removed, stays removed.
+  let stopped = false;
+  let writing: Promise<void> | undefined;
   const refreshToken = async (): Promise<void> => {
     const token = await deps.requestToken(request.namespace, request.serviceAccount, {
       audiences: [view.token.audience],
       expirationSeconds: view.token.expirationSeconds,
       boundObjectRef: { kind: "Pod", apiVersion: "v1", name: pod.name, uid: pod.uid },
     });
-    await writeTokenFile(tokenFile, token);
+    if (stopped) return;
+    writing = writeTokenFile(tokenFile, token);
+    await writing;
   };
-  await refreshToken();
-  await writeFile(bundleFile, await trustBundle(deps.caFile), { mode: 0o644 });
+  try {
+    await refreshToken();
+    await writeFile(bundleFile, await trustBundle(deps.caFile), { mode: 0o644 });
+  } catch (error) {
+    await rm(runDir, { recursive: true, force: true });
+    throw error;
+  }
 
   let timer: NodeJS.Timeout | undefined;
   const schedule = (seconds: number) => {
     timer = setTimeout(() => {
       refreshToken().then(
-        () => schedule(refreshDelaySeconds(view.token.expirationSeconds)),
+        () => {
+          if (!stopped) schedule(refreshDelaySeconds(view.token.expirationSeconds));
+        },
         (error: unknown) => {
+          if (stopped) return;
           deps.warn(
             `could not refresh the service-account token: ${(error as Error).message}; retrying in ${RETRY_SECONDS} s`,
           );
@@ -112,8 +126,9 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
   };
   schedule(refreshDelaySeconds(view.token.expirationSeconds));
 
+  // A proxy of the user's, in the environment or given with --env, is left alone.
   const userProxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"].some(
-    (name) => process.env[name],
+    (name) => request.env[name] || process.env[name],
   );
   const proxy: AuthorityProxy | undefined =
     deps.authorityProxyTarget && !userProxy
@@ -156,9 +171,11 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
     if (signal) return 128 + (osConstants.signals[signal] ?? 0);
     return code ?? 1;
   } finally {
+    stopped = true;
     clearTimeout(timer);
     await proxy?.close();
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    await writing?.catch(() => {});
     if (existsSync(runDir)) await rm(runDir, { recursive: true, force: true });
   }
 }

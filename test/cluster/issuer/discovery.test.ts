@@ -24,10 +24,10 @@ describe("issuer discovery document", () => {
   });
 
   test("has no authorization or token endpoint", () => {
-    const document = issuerDiscoveryDocument("https://127.0.0.1:6443", fixture.jwks.keys) as unknown as Record<
-      string,
-      unknown
-    >;
+    const document = issuerDiscoveryDocument(
+      "https://127.0.0.1:6443",
+      fixture.jwks.keys,
+    ) as unknown as Record<string, unknown>;
     assert.deepEqual(Object.keys(document), [
       "issuer",
       "jwks_uri",
@@ -42,8 +42,14 @@ describe("issuer discovery document", () => {
     const document = issuerDiscoveryDocument(issuer, fixture.jwks.keys);
     assert.equal(document.issuer, issuer);
     assert.equal(document.jwks_uri, "https://oidc.example.test/tenant/6f1c2d3e/openid/v1/jwks");
-    assert.equal(discoveryUrlOf(issuer), "https://oidc.example.test/tenant/6f1c2d3e/.well-known/openid-configuration");
-    assert.equal(discoveryUrlOf("https://127.0.0.1:6443"), "https://127.0.0.1:6443/.well-known/openid-configuration");
+    assert.equal(
+      discoveryUrlOf(issuer),
+      "https://oidc.example.test/tenant/6f1c2d3e/.well-known/openid-configuration",
+    );
+    assert.equal(
+      discoveryUrlOf("https://127.0.0.1:6443"),
+      "https://127.0.0.1:6443/.well-known/openid-configuration",
+    );
     assert.equal(jwksUrlOf("https://127.0.0.1:6443"), "https://127.0.0.1:6443/openid/v1/jwks");
   });
 
@@ -90,7 +96,10 @@ describe("published JWKS keys", () => {
   });
 
   test("symmetric and other key types are refused", () => {
-    assert.throws(() => publishedJwk({ kty: "oct", k: "c2VjcmV0" }, "kid", "HS256"), /unsupported key type oct/);
+    assert.throws(
+      () => publishedJwk({ kty: "oct", k: "c2VjcmV0" }, "kid", "HS256"),
+      /unsupported key type oct/,
+    );
     assert.throws(() => publishedJwk({ kty: "OKP", crv: "Ed25519", x: "AA" }, "kid", "EdDSA"), /unsupported/);
   });
 });

@@ -10,7 +10,9 @@ const PURPOSE = "cluster:test";
 
 async function sign(ring: SigningKeyRing, subject: string): Promise<string> {
   const key = ring.active;
-  return new SignJWT({ sub: subject }).setProtectedHeader({ alg: key.alg, kid: key.kid }).sign(key.privateKey);
+  return new SignJWT({ sub: subject })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid })
+    .sign(key.privateKey);
 }
 
 describe("signing key ring", () => {
@@ -73,9 +75,10 @@ describe("signing key ring", () => {
     const jwks = createLocalJWKSet({ keys: ring.publicJwks() });
     assert.equal((await jwtVerify(oldToken, jwks)).payload.sub, "before");
     assert.equal((await jwtVerify(newToken, jwks)).payload.sub, "after");
-    assert.deepEqual(issuerDiscoveryDocument("https://a.test", ring.publicJwks()).id_token_signing_alg_values_supported, [
-      "RS256",
-    ]);
+    assert.deepEqual(
+      issuerDiscoveryDocument("https://a.test", ring.publicJwks()).id_token_signing_alg_values_supported,
+      ["RS256"],
+    );
   });
 
   test("a rotation survives a restart: the new key signs, the retired one stays published", async () => {

@@ -26,16 +26,28 @@ async function startKubeApi() {
 
 async function startWithAccount(namespace = "apps", name = "workload") {
   const context = await startKubeApi();
-  assert.equal((await context.call("POST", `${API}/namespaces`, { metadata: { name: namespace } })).statusCode, 201);
+  assert.equal(
+    (await context.call("POST", `${API}/namespaces`, { metadata: { name: namespace } })).statusCode,
+    201,
+  );
   const created = await context.call("POST", `${API}/namespaces/${namespace}/serviceaccounts`, {
     metadata: { name, annotations: { "azure.workload.identity/client-id": "c1" } },
   });
   assert.equal(created.statusCode, 201, created.body);
-  return { ...context, account: created.json(), tokenUrl: `${API}/namespaces/${namespace}/serviceaccounts/${name}/token` };
+  return {
+    ...context,
+    account: created.json(),
+    tokenUrl: `${API}/namespaces/${namespace}/serviceaccounts/${name}/token`,
+  };
 }
 
 /** Asserts a Kubernetes `Status` failure with its code, reason and message. */
-function assertStatus(response: LightMyRequestResponse, code: number, reason: string, message: string | RegExp) {
+function assertStatus(
+  response: LightMyRequestResponse,
+  code: number,
+  reason: string,
+  message: string | RegExp,
+) {
   assert.equal(response.statusCode, code, response.body);
   const status = response.json();
   assert.equal(status.kind, "Status");
@@ -57,7 +69,9 @@ const tokenRequest = (spec: Record<string, unknown>) => ({
 describe("local cluster API: namespaces", () => {
   test("POST creates a namespace (201); a second POST of the name is a 409 AlreadyExists", async () => {
     const { call } = await startKubeApi();
-    const created = await call("POST", `${API}/namespaces`, { metadata: { name: "apps", labels: { team: "a" } } });
+    const created = await call("POST", `${API}/namespaces`, {
+      metadata: { name: "apps", labels: { team: "a" } },
+    });
     assert.equal(created.statusCode, 201, created.body);
     const namespace = created.json();
     assert.equal(namespace.kind, "Namespace");
@@ -95,7 +109,10 @@ describe("local cluster API: namespaces", () => {
       "Invalid",
       `Namespace "${long}" is invalid: metadata.name: Invalid value: "${long}": must be no more than 63 characters`,
     );
-    assert.equal((await call("POST", `${API}/namespaces`, { metadata: { name: "a".repeat(63) } })).statusCode, 201);
+    assert.equal(
+      (await call("POST", `${API}/namespaces`, { metadata: { name: "a".repeat(63) } })).statusCode,
+      201,
+    );
     assertStatus(
       await call("POST", `${API}/namespaces`, { metadata: {} }),
       422,
@@ -127,11 +144,13 @@ describe("local cluster API: service accounts", () => {
     assert.ok(account.metadata.resourceVersion);
     assert.deepEqual(account.metadata.annotations, { "azure.workload.identity/client-id": "c1" });
 
-    const again = await call("POST", `${API}/namespaces/apps/serviceaccounts`, { metadata: { name: "workload" } });
+    const again = await call("POST", `${API}/namespaces/apps/serviceaccounts`, {
+      metadata: { name: "workload" },
+    });
     assertStatus(again, 409, "AlreadyExists", 'serviceaccounts "workload" already exists');
   });
 
-  test("GET of a missing service account is a 404 Status: serviceaccounts \"x\" not found", async () => {
+  test('GET of a missing service account is a 404 Status: serviceaccounts "x" not found', async () => {
     const { call } = await startWithAccount();
     const status = assertStatus(
       await call("GET", `${API}/namespaces/apps/serviceaccounts/x`),
@@ -160,7 +179,9 @@ describe("local cluster API: service accounts", () => {
 
   test("PUT of a new service account creates it with 201", async () => {
     const { call } = await startWithAccount();
-    const response = await call("PUT", `${API}/namespaces/apps/serviceaccounts/other`, { metadata: { name: "other" } });
+    const response = await call("PUT", `${API}/namespaces/apps/serviceaccounts/other`, {
+      metadata: { name: "other" },
+    });
     assert.equal(response.statusCode, 201, response.body);
   });
 
@@ -190,14 +211,21 @@ describe("local cluster API: service accounts", () => {
       "Invalid",
       /: must be no more than 253 characters$/,
     );
-    const dotted = await call("POST", `${API}/namespaces/apps/serviceaccounts`, { metadata: { name: "web.v1" } });
+    const dotted = await call("POST", `${API}/namespaces/apps/serviceaccounts`, {
+      metadata: { name: "web.v1" },
+    });
     assert.equal(dotted.statusCode, 201, dotted.body);
   });
 
   test("a service account in a missing namespace is a 404 naming the namespace", async () => {
     const { call } = await startKubeApi();
     const body = { metadata: { name: "workload" } };
-    assertStatus(await call("POST", `${API}/namespaces/nope/serviceaccounts`, body), 404, "NotFound", 'namespaces "nope" not found');
+    assertStatus(
+      await call("POST", `${API}/namespaces/nope/serviceaccounts`, body),
+      404,
+      "NotFound",
+      'namespaces "nope" not found',
+    );
     assertStatus(
       await call("PUT", `${API}/namespaces/nope/serviceaccounts/workload`, body),
       404,
@@ -208,7 +236,12 @@ describe("local cluster API: service accounts", () => {
 
   test("a body that is not a JSON object is a 400", async () => {
     const { call } = await startWithAccount();
-    assertStatus(await call("POST", `${API}/namespaces/apps/serviceaccounts`, [1]), 400, "BadRequest", /JSON object/);
+    assertStatus(
+      await call("POST", `${API}/namespaces/apps/serviceaccounts`, [1]),
+      400,
+      "BadRequest",
+      /JSON object/,
+    );
   });
 
   test("service accounts are listed per namespace and across namespaces; DELETE removes one", async () => {
@@ -219,7 +252,12 @@ describe("local cluster API: service accounts", () => {
       (await call("GET", url)).json().items.map((item: { metadata: { name: string } }) => item.metadata.name);
     assert.deepEqual(await names(`${API}/namespaces/apps/serviceaccounts`), ["workload"]);
     assert.deepEqual(await names(`${API}/serviceaccounts`), ["workload", "sa2"]);
-    assertStatus(await call("GET", `${API}/namespaces/nope/serviceaccounts`), 404, "NotFound", 'namespaces "nope" not found');
+    assertStatus(
+      await call("GET", `${API}/namespaces/nope/serviceaccounts`),
+      404,
+      "NotFound",
+      'namespaces "nope" not found',
+    );
 
     assert.equal((await call("DELETE", `${API}/namespaces/apps/serviceaccounts/workload`)).statusCode, 200);
     assertStatus(
@@ -250,7 +288,10 @@ describe("local cluster API: TokenRequest", () => {
       namespace: "apps",
       serviceaccount: { name: "workload", uid: account.metadata.uid },
     });
-    assert.equal(body.status.expirationTimestamp, new Date(Number(payload.exp) * 1000).toISOString().replace(".000Z", "Z"));
+    assert.equal(
+      body.status.expirationTimestamp,
+      new Date(Number(payload.exp) * 1000).toISOString().replace(".000Z", "Z"),
+    );
     assert.match(body.status.expirationTimestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
@@ -349,6 +390,9 @@ describe("local cluster API: TokenRequest", () => {
     ).json();
     assert.notEqual(recreated.metadata.uid, account.metadata.uid);
     const claims = decodeJwt((await call("POST", tokenUrl, tokenRequest({}))).json().status.token);
-    assert.equal((claims["kubernetes.io"] as { serviceaccount: { uid: string } }).serviceaccount.uid, recreated.metadata.uid);
+    assert.equal(
+      (claims["kubernetes.io"] as { serviceaccount: { uid: string } }).serviceaccount.uid,
+      recreated.metadata.uid,
+    );
   });
 });

@@ -1,6 +1,8 @@
-// The loopback CONNECT proxy of `wikit run`: tunnels to Microsoft's authority hosts end at wikit, every other
-// tunnel goes to its own destination, anything but a well-formed CONNECT is refused, and close() ends tunnels.
-// Plain TCP echo servers stand in for wikit and for the rest of the world; each greets with its own name.
+// The loopback CONNECT proxy of `wikit run`: tunnels to Microsoft's authority hosts (port 443) and to wikit's own
+// names (any port) end at wikit, every other tunnel goes to its own destination, anything but a well-formed
+// CONNECT is refused, and close() ends tunnels. Plain TCP echo servers stand in for wikit and for the rest of
+// the world; each greets with its own name. wikit's names here are under `.test`, which no resolver answers, so
+// reaching an echo server through one proves the proxy routed it.
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -14,6 +16,8 @@ import {
 } from "../../../src/cluster/runner/authority-proxy.ts";
 
 const WAIT_MS = 5_000;
+/** wikit's names as `wikit run` passes them: exact names, and suffixes starting with `.`. */
+const LOCAL_NAMES = ["sts.wikit.test", ".vault.wikit.test"];
 
 interface EchoServer {
   port: number;
@@ -94,7 +98,7 @@ async function tunnel(proxy: AuthorityProxy, authority: string, head = "") {
   return client;
 }
 
-describe("startAuthorityProxy", () => {
+describe("startAuthorityProxy", { timeout: 60_000 }, () => {
   let wikit: EchoServer;
   let elsewhere: EchoServer;
   let proxy: AuthorityProxy;
@@ -108,7 +112,7 @@ describe("startAuthorityProxy", () => {
     await elsewhere.close();
   });
   beforeEach(async () => {
-    proxy = await startAuthorityProxy({ host: "127.0.0.1", port: wikit.port });
+    proxy = await startAuthorityProxy({ host: "127.0.0.1", port: wikit.port }, LOCAL_NAMES);
   });
   afterEach(() => proxy.close());
 
@@ -138,6 +142,35 @@ describe("startAuthorityProxy", () => {
     const text = await client.received((data) => data.includes("early-hello"));
     assert.equal(text, `${ESTABLISHED}wikit:early-hello`);
     client.socket.destroy();
+  });
+
+  test("a CONNECT to one of wikit's exact names ends at wikit's host, on the port asked for", async () => {
+    // The `elsewhere` server listens on wikit's host (127.0.0.1) too: its greeting proves the port was kept.
+    const client = await tunnel(proxy, `sts.wikit.test:${elsewhere.port}`);
+    assert.equal(await client.received((data) => data.endsWith("elsewhere:")), `${ESTABLISHED}elsewhere:`);
+    client.socket.destroy();
+  });
+
+  test("a CONNECT to a name under one of wikit's suffixes ends at wikit, matched case-insensitively", async () => {
+    for (const host of ["kv1.vault.wikit.test", "KV2.Vault.Wikit.TEST"]) {
+      const client = await tunnel(proxy, `${host}:${wikit.port}`);
+      assert.equal(await client.received((data) => data.endsWith("wikit:")), `${ESTABLISHED}wikit:`, host);
+      client.socket.destroy();
+    }
+  });
+
+  test("without local names only the authority hosts are wikit's", async () => {
+    const plain = await startAuthorityProxy({ host: "127.0.0.1", port: wikit.port });
+    try {
+      const authority = await tunnel(plain, "login.windows.net:443");
+      assert.equal(await authority.received((data) => data.endsWith("wikit:")), `${ESTABLISHED}wikit:`);
+      authority.socket.destroy();
+      const direct = await tunnel(plain, `127.0.0.1:${elsewhere.port}`);
+      assert.equal(await direct.received((data) => data.endsWith("elsewhere:")), `${ESTABLISHED}elsewhere:`);
+      direct.socket.destroy();
+    } finally {
+      await plain.close();
+    }
   });
 
   test("a CONNECT anywhere else goes to that destination", async () => {
@@ -180,7 +213,13 @@ describe("startAuthorityProxy", () => {
     assert.match(text, /^HTTP\/1\.1 502 /);
   });
 
-  for (const authority of ["login.microsoftonline.com", "127.0.0.1:0", "127.0.0.1:65536", "host:port", ":443"]) {
+  for (const authority of [
+    "login.microsoftonline.com",
+    "127.0.0.1:0",
+    "127.0.0.1:65536",
+    "host:port",
+    ":443",
+  ]) {
     test(`a malformed CONNECT (${authority}) → 400, nothing dialled`, async () => {
       const client = await tunnel(proxy, authority);
       const text = await client.received((data) => data.includes("\r\n\r\n"));

@@ -69,7 +69,7 @@ interface Harness {
   warnings: string[];
 }
 
-describe("runAsPod", () => {
+describe("runAsPod", { timeout: 120_000 }, () => {
   let root: string;
   let caFile: string;
   let caPem: string;
@@ -116,7 +116,7 @@ describe("runAsPod", () => {
       mutation: { tenantId: TENANT_ID, authorityHost: AUTHORITY_HOST },
       caFile,
       runsDir,
-      directHosts: ["localhost", "127.0.0.1", ".vault.localhost"],
+      localNames: ["localhost", ".vault.localhost"],
       warn: (message) => warnings.push(message),
       ...overrides,
       requestToken: async (namespace, name, spec) => {
@@ -167,7 +167,10 @@ describe("runAsPod", () => {
     assert.equal(report.env.SSL_CERT_FILE, bundleFile);
     assert.ok(report.bundle?.includes(caPem.trim()), "the bundle holds wikit's CA");
     const certificates = report.bundle?.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
-    assert.ok(certificates.length > 1, "the bundle also holds the system roots, which it replaces for Python");
+    assert.ok(
+      certificates.length > 1,
+      "the bundle also holds the system roots, which it replaces for Python",
+    );
 
     assert.equal(calls.length, 1);
     const [call] = calls;
@@ -178,7 +181,10 @@ describe("runAsPod", () => {
     assert.equal(call?.spec.boundObjectRef.kind, "Pod");
     assert.equal(call?.spec.boundObjectRef.apiVersion, "v1");
     assert.match(call?.spec.boundObjectRef.name ?? "", /^wikit-run-[0-9a-f]{6}$/);
-    assert.ok(tokenFile.includes(`/${call?.spec.boundObjectRef.name}/`), "the run directory is named for the pod");
+    assert.ok(
+      tokenFile.includes(`/${call?.spec.boundObjectRef.name}/`),
+      "the run directory is named for the pod",
+    );
     assert.match(call?.spec.boundObjectRef.uid ?? "", /^[0-9a-f-]{36}$/);
   });
 
@@ -319,7 +325,8 @@ const deadline = Date.now() + ${WAIT_MS};
         assert.deepEqual(JSON.parse(await readFile(out, "utf8")), ["token-1", "token-3"]);
         await waitFor(() => delays().length === 3, "the next refresh to be scheduled");
         assert.equal(delays()[2], 2880 * 1000, "after a success the next refresh is again at 80 %");
-        for (const call of calls) assert.deepEqual(call.spec, calls[0]?.spec, "every token is bound to the same pod");
+        for (const call of calls)
+          assert.deepEqual(call.spec, calls[0]?.spec, "every token is bound to the same pod");
         assert.deepEqual(await readdir(runsDir), []);
       } finally {
         scheduled.mock.restore();
@@ -382,12 +389,12 @@ const deadline = Date.now() + ${WAIT_MS};
     });
     after(() => new Promise<void>((resolve) => target.close(() => resolve())));
 
-    /** Child: tunnels to login.microsoftonline.com:443 through HTTPS_PROXY and reports what answered. */
+    /** Child: tunnels to the authority given as its second argument through HTTPS_PROXY, reports what answered. */
     const PROXY_SCRIPT = `
 const fs = require("node:fs");
 const http = require("node:http");
 const proxy = new URL(process.env.HTTPS_PROXY);
-const request = http.request({ host: proxy.hostname, port: proxy.port, method: "CONNECT", path: "login.microsoftonline.com:443" });
+const request = http.request({ host: proxy.hostname, port: proxy.port, method: "CONNECT", path: process.argv[2] });
 request.on("connect", (response, socket, head) => {
   let data = head.toString();
   socket.on("data", (chunk) => { data += chunk; });
@@ -401,20 +408,34 @@ request.end();
 `;
 
     test("without a proxy of the user's, the child gets HTTPS_PROXY tunnelling the authority hosts to wikit", async () => {
-      process.env.NO_PROXY = "corp.example";
+      // wikit's names must go through the proxy: they are taken out of the user's NO_PROXY.
+      process.env.NO_PROXY = "corp.example, localhost,vault.localhost,.vault.localhost,10.0.0.0/8";
       const { deps } = harness({ authorityProxyTarget: { host: "127.0.0.1", port: targetPort } });
-      assert.equal(await run(deps, nodeScript(PROXY_SCRIPT, out)), 0);
+      assert.equal(await run(deps, nodeScript(PROXY_SCRIPT, out, "login.microsoftonline.com:443")), 0);
       const report = JSON.parse(await readFile(out, "utf8"));
       assert.equal(report.status, 200, JSON.stringify(report));
       assert.equal(report.data, "wikit-greeting");
       assert.match(report.env.HTTPS_PROXY, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(report.env.https_proxy, report.env.HTTPS_PROXY);
-      assert.equal(report.env.NO_PROXY, "corp.example,localhost,127.0.0.1,.vault.localhost");
+      assert.equal(report.env.NO_PROXY, "corp.example,10.0.0.0/8");
       assert.equal(report.env.no_proxy, report.env.NO_PROXY);
       // The proxy lives only as long as the run.
       const probe = connect(Number(new URL(report.env.HTTPS_PROXY).port), "127.0.0.1");
       const [error] = (await once(probe, "error")) as [NodeJS.ErrnoException];
       assert.equal(error.code, "ECONNREFUSED");
+    });
+
+    test("wikit's own names reach wikit through the proxy, on the port they name", async () => {
+      // `.test` names resolve nowhere, and the target's port is 1 (nothing there): only the proxy routing the
+      // name to wikit's host, on the name's own port, reaches the test server.
+      const { deps } = harness({
+        authorityProxyTarget: { host: "127.0.0.1", port: 1 },
+        localNames: [".vault.wikit.test"],
+      });
+      assert.equal(await run(deps, nodeScript(PROXY_SCRIPT, out, `kv1.vault.wikit.test:${targetPort}`)), 0);
+      const report = JSON.parse(await readFile(out, "utf8"));
+      assert.equal(report.status, 200, JSON.stringify(report));
+      assert.equal(report.data, "wikit-greeting");
     });
 
     for (const name of ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"]) {
@@ -424,7 +445,11 @@ request.end();
         assert.equal(await run(deps, nodeScript(REPORT_SCRIPT, out)), 0);
         const { env } = await readReport();
         for (const variable of PROXY_VARIABLES) {
-          assert.equal(env[variable], variable === name ? "http://proxy.corp.example:3128" : undefined, variable);
+          assert.equal(
+            env[variable],
+            variable === name ? "http://proxy.corp.example:3128" : undefined,
+            variable,
+          );
         }
       });
     }

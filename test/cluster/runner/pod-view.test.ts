@@ -34,7 +34,12 @@ function mutated(
   mutation: MutationConfig = config,
 ) {
   const pod = standInPod("payments", "api", env);
-  const outcome = mutatePod({ pod: pod.manifest, serviceAccount: account, namespace: "payments", config: mutation });
+  const outcome = mutatePod({
+    pod: pod.manifest,
+    serviceAccount: account,
+    namespace: "payments",
+    config: mutation,
+  });
   if (!outcome.allowed) throw new Error(`denied: ${outcome.message}`);
   return { pod, mutated: outcome.pod };
 }
@@ -112,8 +117,10 @@ describe("podView of the mutated stand-in pod", () => {
 
   test("the container's own env stays and wins over injected variables, as in a pod spec", () => {
     const view = podView(
-      mutated(serviceAccount(), { AZURE_CLIENT_ID: "from-env", AZURE_AUTHORITY_HOST: "https://sts.example.test/" })
-        .mutated,
+      mutated(serviceAccount(), {
+        AZURE_CLIENT_ID: "from-env",
+        AZURE_AUTHORITY_HOST: "https://sts.example.test/",
+      }).mutated,
     );
     assert.equal(view.env.AZURE_CLIENT_ID, "from-env");
     assert.equal(view.env.AZURE_AUTHORITY_HOST, "https://sts.example.test/");
@@ -129,7 +136,10 @@ describe("podView of the mutated stand-in pod", () => {
   test("env entries without a literal value (valueFrom) are left out", () => {
     const { mutated: result } = mutated(serviceAccount());
     const spec = result.spec as { containers: { env: JsonObject[] }[] };
-    spec.containers[0]?.env.push({ name: "FROM_SECRET", valueFrom: { secretKeyRef: { name: "s", key: "k" } } });
+    spec.containers[0]?.env.push({
+      name: "FROM_SECRET",
+      valueFrom: { secretKeyRef: { name: "s", key: "k" } },
+    });
     assert.equal("FROM_SECRET" in podView(result).env, false);
   });
 
@@ -140,6 +150,9 @@ describe("podView of the mutated stand-in pod", () => {
     );
     const { mutated: result } = mutated(serviceAccount());
     (result.spec as JsonObject).volumes = [];
-    assert.throws(() => podView(result), /no projected service-account token behind AZURE_FEDERATED_TOKEN_FILE/);
+    assert.throws(
+      () => podView(result),
+      /no projected service-account token behind AZURE_FEDERATED_TOKEN_FILE/,
+    );
   });
 });

@@ -7,7 +7,8 @@ import { runAsPod } from "../../../src/cluster/runner/local-run.ts";
 import { CLIENT_ID_ANNOTATION } from "../../../src/cluster/webhook/constants.ts";
 
 const [runsDir, caFile, command, ...args] = process.argv.slice(2);
-if (!runsDir || !caFile || !command) throw new Error("usage: run-as-pod-process.ts <runsDir> <caFile> <command> [args...]");
+if (!runsDir || !caFile || !command)
+  throw new Error("usage: run-as-pod-process.ts <runsDir> <caFile> <command> [args...]");
 
 let issued = 0;
 const code = await runAsPod(
@@ -20,7 +21,7 @@ const code = await runAsPod(
     mutation: { tenantId: "11111111-2222-3333-4444-555555555555", authorityHost: "https://localhost:8443/" },
     caFile,
     runsDir,
-    directHosts: ["localhost"],
+    localNames: ["localhost"],
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
   },
 );

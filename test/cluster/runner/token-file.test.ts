@@ -27,14 +27,18 @@ describe("refreshDelaySeconds", () => {
 
   test("property: whole seconds, at most 80 % of the lifetime, at most a day, never shorter for a longer token", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000 }), (lifetime, more) => {
-        const delay = refreshDelaySeconds(lifetime);
-        assert.ok(Number.isInteger(delay));
-        assert.ok(delay <= lifetime * 0.8);
-        assert.ok(delay > lifetime * 0.8 - 1 || delay === 24 * 3600);
-        assert.ok(delay <= 24 * 3600);
-        assert.ok(refreshDelaySeconds(lifetime + more) >= delay);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (lifetime, more) => {
+          const delay = refreshDelaySeconds(lifetime);
+          assert.ok(Number.isInteger(delay));
+          assert.ok(delay <= lifetime * 0.8);
+          assert.ok(delay > lifetime * 0.8 - 1 || delay === 24 * 3600);
+          assert.ok(delay <= 24 * 3600);
+          assert.ok(refreshDelaySeconds(lifetime + more) >= delay);
+        },
+      ),
     );
   });
 });

@@ -90,7 +90,11 @@ describe("service-account token claims", () => {
 
   test("nbf equals iat and exp is iat + expirationSeconds", () => {
     for (const expirationSeconds of [600, 3600, 86400]) {
-      const claims = serviceAccountTokenClaims({ ...requestFor(fixture.claims), issuedAt: 1_750_000_000, expirationSeconds });
+      const claims = serviceAccountTokenClaims({
+        ...requestFor(fixture.claims),
+        issuedAt: 1_750_000_000,
+        expirationSeconds,
+      });
       assert.equal(claims.iat, 1_750_000_000);
       assert.equal(claims.nbf, claims.iat);
       assert.equal(claims.exp, claims.iat + expirationSeconds);
@@ -134,18 +138,28 @@ describe("service-account token claims", () => {
   test("a lifetime that is not a whole number of seconds is refused rather than giving a broken exp", () => {
     const request = requestFor(fixture.claims);
     for (const expirationSeconds of [Number.NaN, 3600.5, Number.POSITIVE_INFINITY]) {
-      assert.throws(() => serviceAccountTokenClaims({ ...request, expirationSeconds }), RangeError, String(expirationSeconds));
+      assert.throws(
+        () => serviceAccountTokenClaims({ ...request, expirationSeconds }),
+        RangeError,
+        String(expirationSeconds),
+      );
     }
   });
 
   test("a token without an audience is refused", () => {
-    assert.throws(() => serviceAccountTokenClaims({ ...requestFor(fixture.claims), audiences: [] }), RangeError);
+    assert.throws(
+      () => serviceAccountTokenClaims({ ...requestFor(fixture.claims), audiences: [] }),
+      RangeError,
+    );
   });
 });
 
 describe("signed service-account tokens", () => {
   test("the header is exactly {alg, kid}, in that order, with no typ", async () => {
-    const token = await signServiceAccountToken(serviceAccountTokenClaims(requestFor(fixture.claims)), ring.active);
+    const token = await signServiceAccountToken(
+      serviceAccountTokenClaims(requestFor(fixture.claims)),
+      ring.active,
+    );
     const headerJson = Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8");
     assert.equal(headerJson, JSON.stringify({ alg: "RS256", kid: ring.active.kid }));
     assert.equal(decodeProtectedHeader(token).typ, undefined);
@@ -158,27 +172,40 @@ describe("signed service-account tokens", () => {
     const claims = serviceAccountTokenClaims(requestFor(fixture.podBoundClaims));
     const token = await signServiceAccountToken(claims, ring.active);
     assert.equal(decodePayloadJson(token), JSON.stringify(claims));
-    assert.deepEqual(Object.keys(JSON.parse(decodePayloadJson(token))), withJti(Object.keys(fixture.podBoundClaims)));
+    assert.deepEqual(
+      Object.keys(JSON.parse(decodePayloadJson(token))),
+      withJti(Object.keys(fixture.podBoundClaims)),
+    );
   });
 
   test("a signed token verifies with jose against the published JWKS and carries the claims unchanged", async () => {
     const claims = serviceAccountTokenClaims({ ...requestFor(fixture.podBoundClaims), issuedAt: undefined });
     const token = await signServiceAccountToken(claims, ring.active);
-    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet({ keys: ring.publicJwks() }), {
-      algorithms: ["RS256"],
-      issuer: claims.iss,
-      audience: "api://AzureADTokenExchange",
-      subject: "system:serviceaccount:wi-probe:workload-sa",
-    });
+    const { payload, protectedHeader } = await jwtVerify(
+      token,
+      createLocalJWKSet({ keys: ring.publicJwks() }),
+      {
+        algorithms: ["RS256"],
+        issuer: claims.iss,
+        audience: "api://AzureADTokenExchange",
+        subject: "system:serviceaccount:wi-probe:workload-sa",
+      },
+    );
     assert.deepEqual(payload, claims);
     assert.equal(protectedHeader.kid, ring.active.kid);
   });
 
   test("a token altered after signing does not verify", async () => {
-    const token = await signServiceAccountToken(serviceAccountTokenClaims({ ...requestFor(fixture.claims), issuedAt: undefined }), ring.active);
+    const token = await signServiceAccountToken(
+      serviceAccountTokenClaims({ ...requestFor(fixture.claims), issuedAt: undefined }),
+      ring.active,
+    );
     const [header, , signature] = token.split(".");
     const forgedPayload = Buffer.from(
-      decodePayloadJson(token).replace("system:serviceaccount:wi-probe:workload-sa", "system:serviceaccount:kube-system:admin"),
+      decodePayloadJson(token).replace(
+        "system:serviceaccount:wi-probe:workload-sa",
+        "system:serviceaccount:kube-system:admin",
+      ),
     ).toString("base64url");
     await assert.rejects(
       jwtVerify(`${header}.${forgedPayload}.${signature}`, createLocalJWKSet({ keys: ring.publicJwks() })),

@@ -54,7 +54,9 @@ async function assertRejects(promise: Promise<unknown>, status: number, code: st
   });
 }
 
-const fic = (subject: string, issuer = ISSUER) => ({ properties: { issuer, subject, audiences: [AUDIENCE] } });
+const fic = (subject: string, issuer = ISSUER) => ({
+  properties: { issuer, subject, audiences: [AUDIENCE] },
+});
 
 describe("directory: tenants, subscriptions, resource groups", () => {
   test("the default tenant and subscription are made once and found again on the next start", async () => {
@@ -103,7 +105,11 @@ describe("directory: tenants, subscriptions, resource groups", () => {
 
   test("tags must be strings", async () => {
     const { directory, sub } = await setup();
-    await assertRejects(directory.putResourceGroup(sub, "rg", { tags: { n: 1 } }), 400, "InvalidRequestContent");
+    await assertRejects(
+      directory.putResourceGroup(sub, "rg", { tags: { n: 1 } }),
+      400,
+      "InvalidRequestContent",
+    );
     await assertRejects(directory.putResourceGroup(sub, "rg", { tags: ["a"] }), 400, "InvalidRequestContent");
   });
 });
@@ -139,7 +145,11 @@ describe("directory: managed identities", () => {
 
   test("another type's resource at an identity's ID is not an identity", async () => {
     const { directory, identity } = await setup();
-    await assertRejects(directory.getResource(identity.id, RESOURCE_TYPES.vault, "vault"), 404, "ResourceNotFound");
+    await assertRejects(
+      directory.getResource(identity.id, RESOURCE_TYPES.vault, "vault"),
+      404,
+      "ResourceNotFound",
+    );
   });
 
   test("deleting an identity removes its federated credentials", async () => {
@@ -154,7 +164,11 @@ describe("directory: managed identities", () => {
 describe("directory: federated identity credentials", () => {
   test("a credential is stored under its identity with its properties", async () => {
     const { directory, identity } = await setup();
-    const credential = await directory.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
+    const credential = await directory.putFederatedCredential(
+      identity.id,
+      "fic1",
+      fic("system:serviceaccount:a:b"),
+    );
     assert.equal(credential.id, `${identity.id}/federatedIdentityCredentials/fic1`);
     assert.equal(credential.type, RESOURCE_TYPES.federatedCredential);
     assert.deepEqual(credential.properties, {
@@ -188,7 +202,11 @@ describe("directory: federated identity credentials", () => {
   test("an identity holds at most 20 credentials; updating one of the 20 in place still works", async () => {
     const { directory, identity } = await setup();
     for (let index = 0; index < 20; index++) {
-      await directory.putFederatedCredential(identity.id, `fic-${index}`, fic(`system:serviceaccount:a:sa-${index}`));
+      await directory.putFederatedCredential(
+        identity.id,
+        `fic-${index}`,
+        fic(`system:serviceaccount:a:sa-${index}`),
+      );
     }
     await assertRejects(
       directory.putFederatedCredential(identity.id, "fic-20", fic("system:serviceaccount:a:sa-20")),
@@ -196,7 +214,11 @@ describe("directory: federated identity credentials", () => {
       "BadRequest",
       /20/,
     );
-    const updated = await directory.putFederatedCredential(identity.id, "FIC-7", fic("system:serviceaccount:a:moved"));
+    const updated = await directory.putFederatedCredential(
+      identity.id,
+      "FIC-7",
+      fic("system:serviceaccount:a:moved"),
+    );
     assert.equal(updated.name, "fic-7");
     assert.equal(updated.properties.subject, "system:serviceaccount:a:moved");
     assert.equal((await directory.listFederatedCredentials(identity.id)).length, 20);
@@ -205,7 +227,11 @@ describe("directory: federated identity credentials", () => {
   test("credentials of identity 'workload' do not count for 'workload2': IDs match on segment boundaries", async () => {
     const { directory, sub, identity } = await setup();
     for (let index = 0; index < 20; index++) {
-      await directory.putFederatedCredential(identity.id, `fic-${index}`, fic(`system:serviceaccount:a:sa-${index}`));
+      await directory.putFederatedCredential(
+        identity.id,
+        `fic-${index}`,
+        fic(`system:serviceaccount:a:sa-${index}`),
+      );
     }
     const other = await directory.putIdentity(sub, "Apps", "workload2", {});
     await directory.putFederatedCredential(other.id, "fic-0", fic("system:serviceaccount:a:sa-0"));
@@ -245,7 +271,9 @@ describe("directory: findFederatedPrincipal", () => {
       tenantId: tenant,
       displayName: "workload",
       resourceId: identity.id,
-      credentials: [{ name: "fic1", issuer: ISSUER, subject: "system:serviceaccount:a:b", audiences: [AUDIENCE] }],
+      credentials: [
+        { name: "fic1", issuer: ISSUER, subject: "system:serviceaccount:a:b", audiences: [AUDIENCE] },
+      ],
     });
   });
 
@@ -259,7 +287,10 @@ describe("directory: findFederatedPrincipal", () => {
     const strangerClientId = String(stranger.properties.clientId);
     assert.equal(stranger.properties.tenantId, foreign.tenant);
     assert.equal(await directory.findFederatedPrincipal(tenant, strangerClientId), undefined);
-    assert.equal((await directory.findFederatedPrincipal(foreign.tenant, strangerClientId))?.clientId, strangerClientId);
+    assert.equal(
+      (await directory.findFederatedPrincipal(foreign.tenant, strangerClientId))?.clientId,
+      strangerClientId,
+    );
   });
 
   test("an unknown client ID finds nothing", async () => {
@@ -313,7 +344,12 @@ describe("directory: vaults", () => {
     const vault = await directory.putVault(sub, "Apps", "kv1", {});
     const version = { version: "v1", value: "x", tags: {}, enabled: true, created: 1, updated: 1 };
     await store.putSecretVersion({ ...version, vaultId: vault.id, name: "live" });
-    await store.putSecretVersion({ ...version, vaultId: deletedSecretsBinId(vault.id), name: "gone", deletedDate: 2 });
+    await store.putSecretVersion({
+      ...version,
+      vaultId: deletedSecretsBinId(vault.id),
+      name: "gone",
+      deletedDate: 2,
+    });
 
     assert.equal(await directory.deleteVault(sub, "Apps", "kv1"), true);
     const again = await directory.putVault(sub, "Apps", "kv1", {});
@@ -372,7 +408,9 @@ describe("directory: role assignments", () => {
     const { directory, vault, principalId } = await withVault();
     for (const roleDefinitionId of [randomUUID(), "Key Vault Secrets Superuser", undefined]) {
       await assertRejects(
-        directory.putRoleAssignment(vault.id, randomUUID(), { properties: { roleDefinitionId, principalId } }),
+        directory.putRoleAssignment(vault.id, randomUUID(), {
+          properties: { roleDefinitionId, principalId },
+        }),
         400,
         "RoleDefinitionDoesNotExist",
       );
@@ -460,14 +498,20 @@ describe("directory: role assignments", () => {
       "ResourceGroupNotFound",
     );
     await assertRejects(
-      directory.putRoleAssignment(`${groupId}/providers/Microsoft.KeyVault/vaults/nope`, randomUUID(), { properties }),
+      directory.putRoleAssignment(`${groupId}/providers/Microsoft.KeyVault/vaults/nope`, randomUUID(), {
+        properties,
+      }),
       404,
       "ResourceNotFound",
     );
     await assertRejects(
-      directory.putRoleAssignment(`${groupId}/providers/Microsoft.KeyVault/vaults/nope/secrets/s`, randomUUID(), {
-        properties,
-      }),
+      directory.putRoleAssignment(
+        `${groupId}/providers/Microsoft.KeyVault/vaults/nope/secrets/s`,
+        randomUUID(),
+        {
+          properties,
+        },
+      ),
       404,
       "ResourceNotFound",
     );
@@ -510,7 +554,11 @@ describe("directory: role assignments", () => {
     });
     assert.equal((await directory.deleteRoleAssignment(assignment.id.toUpperCase()))?.id, assignment.id);
     assert.equal(await directory.deleteRoleAssignment(assignment.id), undefined);
-    assert.equal(await directory.deleteRoleAssignment(vault.id), undefined, "a vault is not a role assignment");
+    assert.equal(
+      await directory.deleteRoleAssignment(vault.id),
+      undefined,
+      "a vault is not a role assignment",
+    );
     assert.ok(await directory.findVaultByName("kv1"));
   });
 });

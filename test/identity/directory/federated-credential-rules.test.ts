@@ -36,8 +36,14 @@ describe("federated credential properties", () => {
   });
 
   test("the trailing slash of an issuer is kept: matching is exact", () => {
-    assert.equal(checkFederatedCredential({ ...VALID, issuer: "https://a.test/x/" }).issuer, "https://a.test/x/");
-    assert.equal(checkFederatedCredential({ ...VALID, issuer: "https://a.test/x" }).issuer, "https://a.test/x");
+    assert.equal(
+      checkFederatedCredential({ ...VALID, issuer: "https://a.test/x/" }).issuer,
+      "https://a.test/x/",
+    );
+    assert.equal(
+      checkFederatedCredential({ ...VALID, issuer: "https://a.test/x" }).issuer,
+      "https://a.test/x",
+    );
   });
 
   const audienceCases: [string, unknown][] = [
@@ -122,7 +128,12 @@ describe("a credential among the identity's others", () => {
   test("issuer + subject must be unique on the identity: a twin under another name is a 409", () => {
     const existing = [credential(1)];
     assert.throws(
-      () => checkCredentialFitsIdentity("fic-other", { ...credential(1).properties, audiences: ["api://x"] }, existing),
+      () =>
+        checkCredentialFitsIdentity(
+          "fic-other",
+          { ...credential(1).properties, audiences: ["api://x"] },
+          existing,
+        ),
       (error: unknown) => {
         assert.ok(error instanceof DirectoryError);
         assert.equal(error.status, 409);

@@ -32,8 +32,14 @@ describe("ARM resource IDs", () => {
   });
 
   test("IDs compare case-insensitively", () => {
-    assert.equal(sameId(`/subscriptions/${SUB}/resourceGroups/Apps`, `/SUBSCRIPTIONS/${SUB}/resourcegroups/apps`), true);
-    assert.equal(sameId(`/subscriptions/${SUB}/resourceGroups/Apps`, `/subscriptions/${SUB}/resourceGroups/Apps2`), false);
+    assert.equal(
+      sameId(`/subscriptions/${SUB}/resourceGroups/Apps`, `/SUBSCRIPTIONS/${SUB}/resourcegroups/apps`),
+      true,
+    );
+    assert.equal(
+      sameId(`/subscriptions/${SUB}/resourceGroups/Apps`, `/subscriptions/${SUB}/resourceGroups/Apps2`),
+      false,
+    );
   });
 });
 
@@ -41,8 +47,14 @@ describe("parseScope", () => {
   const cases: [string, ReturnType<typeof parseScope>][] = [
     [`/subscriptions/${SUB}`, { subscription: SUB, resourceGroup: undefined, resourcePath: undefined }],
     [`/subscriptions/${SUB}/`, { subscription: SUB, resourceGroup: undefined, resourcePath: undefined }],
-    [`/subscriptions/${SUB}/resourceGroups/rg`, { subscription: SUB, resourceGroup: "rg", resourcePath: undefined }],
-    [`/SUBSCRIPTIONS/${SUB}/RESOURCEGROUPS/Rg`, { subscription: SUB, resourceGroup: "Rg", resourcePath: undefined }],
+    [
+      `/subscriptions/${SUB}/resourceGroups/rg`,
+      { subscription: SUB, resourceGroup: "rg", resourcePath: undefined },
+    ],
+    [
+      `/SUBSCRIPTIONS/${SUB}/RESOURCEGROUPS/Rg`,
+      { subscription: SUB, resourceGroup: "Rg", resourcePath: undefined },
+    ],
     [
       `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/s1`,
       { subscription: SUB, resourceGroup: "rg", resourcePath: "Microsoft.KeyVault/vaults/kv/secrets/s1" },

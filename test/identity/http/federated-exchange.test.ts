@@ -37,7 +37,8 @@ function ringKeySource(issuer: string, ring: SigningKeyRing): IssuerKeySource & 
     fetches,
     async getKey(requested, header) {
       fetches.push(requested);
-      const key = requested === issuer ? ring.verificationKeys.find(({ kid }) => kid === header.kid) : undefined;
+      const key =
+        requested === issuer ? ring.verificationKeys.find(({ kid }) => kid === header.kid) : undefined;
       if (!key) throw new AadstsError(7000272, { kid: String(header.kid), issuer: requested });
       return key.publicKey;
     },
@@ -83,7 +84,11 @@ describe("federated exchange with the real assertion validator", () => {
 
   test("a projected service-account token is exchanged for an access token that verifies against the STS keys", async () => {
     const assertion = await serviceAccountToken();
-    const response = await postForm(sts.app, v2, v2Form(sts.identity.clientId, { client_assertion: assertion }));
+    const response = await postForm(
+      sts.app,
+      v2,
+      v2Form(sts.identity.clientId, { client_assertion: assertion }),
+    );
     assert.equal(response.statusCode, 200, response.body);
     const jwks = createLocalJWKSet((await getJson(sts.app, "/common/discovery/keys")).json());
     const { payload, protectedHeader } = await jwtVerify(response.json().access_token, jwks, {
@@ -97,7 +102,9 @@ describe("federated exchange with the real assertion validator", () => {
     assert.equal(payload.sub, sts.identity.principalId);
     assert.match(
       String(payload.xms_mirid),
-      new RegExp(`/resourcegroups/${RESOURCE_GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${IDENTITY_NAME}$`),
+      new RegExp(
+        `/resourcegroups/${RESOURCE_GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${IDENTITY_NAME}$`,
+      ),
     );
     assert.deepEqual(keySource.fetches.at(-1), CLUSTER_ISSUER);
   });
@@ -114,7 +121,11 @@ describe("federated exchange with the real assertion validator", () => {
 
   test("a token file sent verbatim with a trailing newline is accepted (whitespace around the assertion is trimmed)", async () => {
     const assertion = `${await serviceAccountToken()}\n`;
-    const response = await postForm(sts.app, v2, v2Form(sts.identity.clientId, { client_assertion: assertion }));
+    const response = await postForm(
+      sts.app,
+      v2,
+      v2Form(sts.identity.clientId, { client_assertion: assertion }),
+    );
     assert.equal(response.statusCode, 200, response.body);
   });
 
@@ -151,7 +162,11 @@ describe("federated exchange with the real assertion validator", () => {
   ];
   for (const { name, token, code } of refusals) {
     test(`${name} → 401 invalid_client AADSTS${code}, no token`, async () => {
-      const response = await postForm(sts.app, v2, v2Form(sts.identity.clientId, { client_assertion: await token() }));
+      const response = await postForm(
+        sts.app,
+        v2,
+        v2Form(sts.identity.clientId, { client_assertion: await token() }),
+      );
       assert.equal(response.statusCode, 401, response.body);
       const body = response.json();
       assert.equal(body.error, "invalid_client");
@@ -165,7 +180,9 @@ describe("federated exchange with the real assertion validator", () => {
       sts.app,
       `/${sts.foreign.tenantId}/oauth2/v2.0/token`,
       v2Form(sts.foreign.clientId, {
-        client_assertion: await serviceAccountToken({ serviceAccount: { name: "billing", uid: randomUUID() } }),
+        client_assertion: await serviceAccountToken({
+          serviceAccount: { name: "billing", uid: randomUUID() },
+        }),
       }),
     );
     assert.equal(response.statusCode, 401);
@@ -173,7 +190,11 @@ describe("federated exchange with the real assertion validator", () => {
   });
 
   test("a malformed assertion → 400 invalid_request AADSTS50027", async () => {
-    const response = await postForm(sts.app, v2, v2Form(sts.identity.clientId, { client_assertion: "not-a-jwt" }));
+    const response = await postForm(
+      sts.app,
+      v2,
+      v2Form(sts.identity.clientId, { client_assertion: "not-a-jwt" }),
+    );
     assert.equal(response.statusCode, 400);
     assert.deepEqual(response.json().error_codes, [50027]);
   });

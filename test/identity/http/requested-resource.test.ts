@@ -67,7 +67,8 @@ describe("resourceFromScope", () => {
     assert.throws(
       () => resourceFromScope("a/.default b/.default"),
       (error: AadstsError) =>
-        error.error === "invalid_scope" && error.description.endsWith("The scope a/.default b/.default is not valid."),
+        error.error === "invalid_scope" &&
+        error.description.endsWith("The scope a/.default b/.default is not valid."),
     );
   });
 
@@ -95,7 +96,10 @@ describe("resourceKey", () => {
     assert.equal(resourceKey("https://Management.Core.Windows.NET/"), "https://management.core.windows.net");
     assert.equal(resourceKey("https://management.core.windows.net//"), "https://management.core.windows.net");
     assert.equal(resourceKey("https://vault.example.test:8443"), "https://vault.example.test:8443");
-    assert.notEqual(resourceKey("https://vault.example.test:8443"), resourceKey("https://vault.example.test"));
+    assert.notEqual(
+      resourceKey("https://vault.example.test:8443"),
+      resourceKey("https://vault.example.test"),
+    );
     assert.notEqual(resourceKey("https://vault.azure.net/x"), resourceKey("https://vault.azure.net"));
   });
 

@@ -6,12 +6,12 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
 import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
-import { Directory, type FederatedPrincipal, type Tenant } from "../../../src/identity/directory/directory.ts";
 import {
-  RESOURCE_TYPES,
-  subscriptionId,
-  tenantId,
-} from "../../../src/identity/directory/resource-ids.ts";
+  Directory,
+  type FederatedPrincipal,
+  type Tenant,
+} from "../../../src/identity/directory/directory.ts";
+import { RESOURCE_TYPES, subscriptionId, tenantId } from "../../../src/identity/directory/resource-ids.ts";
 import type { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
 import { registerStsRoutes, type StsDeps } from "../../../src/identity/http/sts-routes.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
@@ -181,10 +181,6 @@ export function postForm(
   });
 }
 
-export function getJson(
-  app: FastifyInstance,
-  url: string,
-  host = HOST,
-): Promise<LightMyRequestResponse> {
+export function getJson(app: FastifyInstance, url: string, host = HOST): Promise<LightMyRequestResponse> {
   return app.inject({ method: "GET", url, headers: { host } });
 }

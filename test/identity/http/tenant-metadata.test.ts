@@ -104,7 +104,10 @@ describe("tenant discovery and keys over HTTP", () => {
     });
 
     test("malformed tenant → 400 invalid_tenant AADSTS900023", async () => {
-      assertInvalidTenant(await getJson(sts.app, "/not_a_tenant/v2.0/.well-known/openid-configuration"), 900023);
+      assertInvalidTenant(
+        await getJson(sts.app, "/not_a_tenant/v2.0/.well-known/openid-configuration"),
+        900023,
+      );
     });
   });
 
@@ -169,7 +172,8 @@ describe("tenant discovery and keys over HTTP", () => {
             [retired, active],
           );
           for (const key of keys) {
-            for (const member of PRIVATE_JWK_MEMBERS) assert.equal(key[member], undefined, `${path} leaks ${member}`);
+            for (const member of PRIVATE_JWK_MEMBERS)
+              assert.equal(key[member], undefined, `${path} leaks ${member}`);
           }
         }
       } finally {
@@ -191,7 +195,11 @@ describe("tenant discovery and keys over HTTP", () => {
         tenant_discovery_endpoint: `https://localhost:8443/${tid}/v2.0/.well-known/openid-configuration`,
         "api-version": "1.1",
         metadata: [
-          { preferred_network: "localhost:8443", preferred_cache: "localhost:8443", aliases: ["localhost:8443"] },
+          {
+            preferred_network: "localhost:8443",
+            preferred_cache: "localhost:8443",
+            aliases: ["localhost:8443"],
+          },
         ],
       });
     });
@@ -250,8 +258,10 @@ describe("tenant discovery and keys over HTTP", () => {
 describe("tenant-metadata documents", () => {
   test("isMultiTenantAlias: common, organizations, consumers in any case; nothing else", () => {
     assert.deepEqual([...MULTI_TENANT_ALIASES], ["common", "organizations", "consumers"]);
-    for (const alias of ["common", "ORGANIZATIONS", "Consumers"]) assert.equal(isMultiTenantAlias(alias), true);
-    for (const other of ["commons", "", "adfs", randomUUID(), "common "]) assert.equal(isMultiTenantAlias(other), false);
+    for (const alias of ["common", "ORGANIZATIONS", "Consumers"])
+      assert.equal(isMultiTenantAlias(alias), true);
+    for (const other of ["commons", "", "adfs", randomUUID(), "common "])
+      assert.equal(isMultiTenantAlias(other), false);
   });
 
   test("v2TenantDiscovery: every endpoint under the authority and the tenant path", () => {
@@ -280,10 +290,13 @@ describe("tenant-metadata documents", () => {
 
   test("instanceDiscovery asks authorityFor with the lower-cased host name only", () => {
     const asked: string[] = [];
-    const answer = instanceDiscovery("https://LOGIN.microsoftonline.com:443/Tenant-1/oauth2/v2.0/authorize", (host) => {
-      asked.push(host);
-      return "https://wikit.test:8443";
-    });
+    const answer = instanceDiscovery(
+      "https://LOGIN.microsoftonline.com:443/Tenant-1/oauth2/v2.0/authorize",
+      (host) => {
+        asked.push(host);
+        return "https://wikit.test:8443";
+      },
+    );
     assert.deepEqual(asked, ["login.microsoftonline.com"]);
     assert.equal(
       answer?.tenant_discovery_endpoint,
@@ -293,6 +306,9 @@ describe("tenant-metadata documents", () => {
 
   test("instanceDiscovery without a tenant in the path uses common", () => {
     const answer = instanceDiscovery("https://localhost:8443", () => "https://localhost:8443");
-    assert.equal(answer?.tenant_discovery_endpoint, "https://localhost:8443/common/v2.0/.well-known/openid-configuration");
+    assert.equal(
+      answer?.tenant_discovery_endpoint,
+      "https://localhost:8443/common/v2.0/.well-known/openid-configuration",
+    );
   });
 });

@@ -144,7 +144,8 @@ describe("token endpoint", () => {
       {
         name: "client_assertion_type not jwt-bearer",
         version: "v2",
-        form: (id) => v2Form(id, { client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:saml2-bearer" }),
+        form: (id) =>
+          v2Form(id, { client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:saml2-bearer" }),
         code: 900144,
         error: "invalid_request",
         status: 400,
@@ -179,7 +180,8 @@ describe("token endpoint", () => {
       {
         name: "two scopes",
         version: "v2",
-        form: (id) => v2Form(id, { scope: "https://vault.azure.net/.default https://management.azure.com/.default" }),
+        form: (id) =>
+          v2Form(id, { scope: "https://vault.azure.net/.default https://management.azure.com/.default" }),
         code: 70011,
         error: "invalid_scope",
         status: 400,
@@ -260,7 +262,11 @@ describe("token endpoint", () => {
       assert.ok(response.json().error_description.includes(`'${sts.foreign.clientId}'`));
       assert.equal(sts.validations.length, 0);
       // The same client ID in its own tenant is known.
-      const own = await postForm(sts.app, `/${sts.foreign.tenantId}/oauth2/v2.0/token`, v2Form(sts.foreign.clientId));
+      const own = await postForm(
+        sts.app,
+        `/${sts.foreign.tenantId}/oauth2/v2.0/token`,
+        v2Form(sts.foreign.clientId),
+      );
       assert.equal(own.statusCode, 200, own.body);
     });
 
@@ -276,13 +282,21 @@ describe("token endpoint", () => {
     });
 
     test("an unknown tenant domain → AADSTS90002", async () => {
-      const response = await postForm(sts.app, "/contoso.example/oauth2/token", v1Form(sts.identity.clientId));
+      const response = await postForm(
+        sts.app,
+        "/contoso.example/oauth2/token",
+        v1Form(sts.identity.clientId),
+      );
       assertTokenError(response, { code: 90002, error: "invalid_request", status: 400 });
     });
 
     test("a malformed tenant → 400 invalid_request AADSTS900023", async () => {
       for (const tenant of ["contoso_corp", "a%20b", "%24tenant"]) {
-        const response = await postForm(sts.app, `/${tenant}/oauth2/v2.0/token`, v2Form(sts.identity.clientId));
+        const response = await postForm(
+          sts.app,
+          `/${tenant}/oauth2/v2.0/token`,
+          v2Form(sts.identity.clientId),
+        );
         assertTokenError(response, {
           code: 900023,
           error: "invalid_request",
@@ -629,7 +643,11 @@ describe("token endpoint", () => {
     });
 
     test("verifies against /common/discovery/keys, and uti is fresh per token", async () => {
-      const keys = await sts.app.inject({ method: "GET", url: "/common/discovery/keys", headers: { host: HOST } });
+      const keys = await sts.app.inject({
+        method: "GET",
+        url: "/common/discovery/keys",
+        headers: { host: HOST },
+      });
       const jwks = createLocalJWKSet(keys.json());
       const first = (await postForm(sts.app, v2, v2Form(sts.identity.clientId))).json().access_token;
       const second = (await postForm(sts.app, v2, v2Form(sts.identity.clientId))).json().access_token;
@@ -647,10 +665,12 @@ describe("token endpoint", () => {
       const rotating = await startStsApp();
       try {
         const url = `/${rotating.tenant.tenantId}/oauth2/v2.0/token`;
-        const old = (await postForm(rotating.app, url, v2Form(rotating.identity.clientId))).json().access_token;
+        const old = (await postForm(rotating.app, url, v2Form(rotating.identity.clientId))).json()
+          .access_token;
         const oldKid = rotating.keys.active.kid;
         await rotating.keys.rotate();
-        const fresh = (await postForm(rotating.app, url, v2Form(rotating.identity.clientId))).json().access_token;
+        const fresh = (await postForm(rotating.app, url, v2Form(rotating.identity.clientId))).json()
+          .access_token;
         assert.notEqual(decodeProtectedHeader(fresh).kid, oldKid);
         const keys = await rotating.app.inject({
           method: "GET",
