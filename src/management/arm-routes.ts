@@ -320,8 +320,9 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
         const principal = /principalId\s+eq\s+'([^']*)'/i.exec(
           String((request.query as Params).$filter ?? ""),
         )?.[1];
+        // Like ARM: assignments at, above and below the scope that apply to the principal, when filtered.
         const assignments = principal
-          ? await directory.listRoleAssignmentsFor(principal)
+          ? (await directory.listRoleAssignmentsFor(principal)).filter((a) => scopesOverlap(a.scope, scope))
           : await directory.listRoleAssignmentsAt(scope);
         return { value: await Promise.all(assignments.map((a) => directory.getRoleAssignment(a.id))) };
       }
@@ -344,6 +345,12 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
       value: BUILT_IN_ROLES.map((role) => roleDefinitionResource("", role)),
     })),
   );
+}
+
+/** Whether one scope contains the other (ARM IDs, case-insensitive, on segment boundaries). */
+function scopesOverlap(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((scope) => `${scope.toLowerCase().replace(/\/+$/, "")}/`) as [string, string];
+  return x.startsWith(y) || y.startsWith(x);
 }
 
 /** A built-in role in ARM's roleDefinition shape, as seen from `scope`. */

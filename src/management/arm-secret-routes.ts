@@ -92,6 +92,14 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
       if (typeof properties.value !== "string") {
         throw badRequest("BadRequest", "The secret needs 'properties.value', a string.");
       }
+      const tags = body.tags ?? {};
+      if (
+        typeof tags !== "object" ||
+        Array.isArray(tags) ||
+        Object.values(tags).some((v) => typeof v !== "string")
+      ) {
+        throw badRequest("BadRequest", "'tags' must be an object of string values.");
+      }
       if (properties.contentType !== undefined && typeof properties.contentType !== "string") {
         throw badRequest("BadRequest", "'properties.contentType' must be a string.");
       }
@@ -103,7 +111,7 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
         version: randomBytes(16).toString("hex"),
         value: properties.value,
         contentType: properties.contentType as string | undefined,
-        tags: body.tags ?? {},
+        tags,
         enabled: attributes.enabled !== false,
         notBefore: typeof attributes.nbf === "number" ? attributes.nbf : undefined,
         expires: typeof attributes.exp === "number" ? attributes.exp : undefined,

@@ -98,6 +98,15 @@ describe("ARM routes: subscriptions and resource groups", () => {
     assertArmError(await call("PUT", groupPath("ends-with."), {}), 400, "InvalidResourceGroup");
   });
 
+  test("deleting a resource group in an unknown subscription is a 404 SubscriptionNotFound", async () => {
+    const { call } = await startManagement();
+    assertArmError(
+      await call("DELETE", `/subscriptions/${randomUUID()}/resourceGroups/anything`),
+      404,
+      "SubscriptionNotFound",
+    );
+  });
+
   test("DELETE answers 200 when it deleted the group and 204 when there was nothing to delete", async () => {
     const { call, groupPath } = await startManagement();
     await call("PUT", groupPath("Apps"), {});
@@ -387,6 +396,36 @@ describe("ARM routes: role assignments", () => {
     assert.deepEqual(await ids(`${subPath}/${ASSIGNMENTS}?${API}&$filter=${otherFilter}`), [theirs]);
     const nobody = encodeURIComponent(`principalId eq '${randomUUID()}'`);
     assert.deepEqual(await ids(`${subPath}/${ASSIGNMENTS}?${API}&$filter=${nobody}`), []);
+  });
+
+  test("a principal filter keeps to the scope: assignments above and below it, not beside it", async () => {
+    const { call, vaultPath, principalId, subPath, groupPath } = await startWithResources();
+    await call("PUT", `${groupPath("Other")}`, {});
+    const atVault = `${vaultPath}/${ASSIGNMENTS}/${randomUUID()}`;
+    const atSubscription = `${subPath}/${ASSIGNMENTS}/${randomUUID()}`;
+    const beside = `${groupPath("Other")}/${ASSIGNMENTS}/${randomUUID()}`;
+    await call("PUT", atVault, assignmentBody(principalId));
+    await call("PUT", atSubscription, assignmentBody(principalId, BUILT_IN_ROLE_GUIDS.reader));
+    await call("PUT", beside, assignmentBody(principalId, BUILT_IN_ROLE_GUIDS.keyVaultReader));
+    const filter = encodeURIComponent(`principalId eq '${principalId}'`);
+    const listed = (await call("GET", `${vaultPath}/${ASSIGNMENTS}?${API}&$filter=${filter}`)).json()
+      .value as {
+      id: string;
+    }[];
+    assert.deepEqual(listed.map((assignment) => assignment.id).sort(), [atSubscription, atVault].sort());
+  });
+
+  test("re-PUT of an assignment with another principal or role is a 409 RoleAssignmentUpdateNotPermitted", async () => {
+    const { call, vaultPath, principalId, identityPath } = await startWithResources();
+    const other = (await call("PUT", `${identityPath}2`, {})).json().properties.principalId as string;
+    const path = `${vaultPath}/${ASSIGNMENTS}/${randomUUID()}`;
+    await call("PUT", path, assignmentBody(principalId));
+    assertArmError(await call("PUT", path, assignmentBody(other)), 409, "RoleAssignmentUpdateNotPermitted");
+    assertArmError(
+      await call("PUT", path, assignmentBody(principalId, BUILT_IN_ROLE_GUIDS.keyVaultReader)),
+      409,
+      "RoleAssignmentUpdateNotPermitted",
+    );
   });
 });
 

@@ -107,7 +107,7 @@ describe("ARM secret routes", () => {
     );
   });
 
-  test("an invalid name or a missing value is a 400 and writes nothing", async () => {
+  test("an invalid name, value or tags is a 400 and writes nothing", async () => {
     const { call, store, vaultId, secretPath } = await startWithVault();
     assertArmError(
       await call("PUT", secretPath("bad_name"), { properties: { value: "x" } }),
@@ -121,6 +121,13 @@ describe("ARM secret routes", () => {
       400,
       "BadRequest",
     );
+    for (const tags of [["a"], { app: 1 }, "web"]) {
+      assertArmError(
+        await call("PUT", secretPath("s"), { properties: { value: "x" }, tags }),
+        400,
+        "BadRequest",
+      );
+    }
     assert.deepEqual(await store.listLatestSecrets(vaultId), []);
   });
 

@@ -199,6 +199,7 @@ export class Directory {
 
   /** Deletes the group and everything in it (identities, credentials, vaults, role assignments). */
   async deleteResourceGroup(subscription: string, name: string): Promise<boolean> {
+    await this.getSubscription(subscription);
     const id = resourceGroupId(subscription, name);
     const secretsOwners = await this.#store.listResources({ type: RESOURCE_TYPES.vault, under: id });
     for (const vault of secretsOwners) await this.#deleteVaultSecrets(vault);
@@ -467,6 +468,17 @@ export class Directory {
         findRoleDefinition(assignment.roleDefinitionId) === role,
     );
     if (twin) throw conflict("RoleAssignmentExists", "The role assignment already exists.");
+    const current = await this.#store.getResource(id);
+    if (
+      current &&
+      (String(current.properties.principalId).toLowerCase() !== principalId.toLowerCase() ||
+        findRoleDefinition(String(current.properties.roleDefinitionId)) !== role)
+    ) {
+      throw conflict(
+        "RoleAssignmentUpdateNotPermitted",
+        "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+      );
+    }
     const assignment: ArmResource = {
       id,
       name,
@@ -477,7 +489,7 @@ export class Directory {
         principalType:
           typeof properties.principalType === "string" ? properties.principalType : "ServicePrincipal",
         scope,
-        createdOn: new Date().toISOString(),
+        createdOn: current?.properties.createdOn ?? new Date().toISOString(),
       },
     };
     await this.#store.putResource(assignment);
