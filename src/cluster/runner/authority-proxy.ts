@@ -51,16 +51,22 @@ export async function startAuthorityProxy(
         : isLocalName(host)
           ? { host: wikit.host, port: target.port }
           : target;
+    let established = false;
     const upstream = connect(destination.port, destination.host, () => {
-      tunnels.add(client).add(upstream);
-      client.once("close", () => tunnels.delete(client));
-      upstream.once("close", () => tunnels.delete(upstream));
+      established = true;
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
     });
-    upstream.on("error", () => client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n"));
+    for (const socket of [client, upstream]) {
+      tunnels.add(socket);
+      socket.once("close", () => tunnels.delete(socket));
+    }
+    // Before the tunnel is up the client still speaks HTTP and gets a status; after, only a closed stream.
+    upstream.on("error", () =>
+      established ? client.destroy() : client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n"),
+    );
     client.on("error", () => upstream.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -50,6 +50,8 @@ export interface LocalRunRequest {
 export class LocalRunError extends Error {}
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+/** Signals a terminal sends to its whole foreground process group: the child already has them. */
+const TERMINAL_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGQUIT"];
 const RETRY_SECONDS = 10;
 
 /** The system's trusted roots plus wikit's CA: Python and Go replace their trust store with such a file. */
@@ -79,7 +81,14 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
       : ` Create it with: wikit serviceaccount create --namespace ${request.namespace} --name ${request.serviceAccount} --client-id <client-id>`;
     throw new LocalRunError(`the webhook would deny this pod: ${outcome.message}.${hint}`);
   }
-  const view = podView(outcome.pod);
+  let view: ReturnType<typeof podView>;
+  try {
+    view = podView(outcome.pod);
+  } catch (error) {
+    throw new LocalRunError(
+      `${(error as Error).message}; do not set AZURE_FEDERATED_TOKEN_FILE with --env, wikit run provides the token file`,
+    );
+  }
   const runDir = join(deps.runsDir, pod.name);
   const tokenFile = join(runDir, view.token.mountPath, view.token.path);
   const bundleFile = join(runDir, "ca-bundle.pem");
@@ -135,11 +144,7 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
       ? await startAuthorityProxy(deps.authorityProxyTarget, deps.localNames)
       : undefined;
   // wikit's names must go through the proxy (it resolves them), whatever the user's NO_PROXY says.
-  const noProxy = (process.env.NO_PROXY ?? process.env.no_proxy ?? "")
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry && !deps.localNames.some((name) => entry === name || entry === name.slice(1)))
-    .join(",");
+  const noProxy = withoutLocalNames(process.env.NO_PROXY ?? process.env.no_proxy ?? "", deps.localNames);
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_EXTRA_CA_CERTS: deps.caFile,
@@ -153,7 +158,9 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
     [AZURE_FEDERATED_TOKEN_FILE]: tokenFile,
   };
   const child = spawn(request.command, request.args, { stdio: "inherit", env: childEnv });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  const forward = (signal: NodeJS.Signals) => {
+    if (!(process.stdin.isTTY && TERMINAL_SIGNALS.includes(signal))) child.kill(signal);
+  };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   try {
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
@@ -178,4 +185,24 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
     await writing?.catch(() => {});
     if (existsSync(runDir)) await rm(runDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The user's NO_PROXY minus entries that would let wikit's names bypass the proxy (it is what resolves
+ * them): `localhost`, `.localhost`, `*.vault.localhost`… all go.
+ */
+export function withoutLocalNames(noProxy: string, localNames: readonly string[]): string {
+  const coversLocalName = (entry: string) => {
+    const suffix = entry.replace(/^\*/, "").toLowerCase();
+    return localNames.some((name) =>
+      suffix.startsWith(".")
+        ? `.${name.replace(/^\./, "")}`.endsWith(suffix)
+        : name.replace(/^\./, "") === suffix,
+    );
+  };
+  return noProxy
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry && !coversLocalName(entry))
+    .join(",");
 }

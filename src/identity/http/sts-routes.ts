@@ -39,10 +39,20 @@ const NO_STORE = { "cache-control": "no-store, no-cache", pragma: "no-cache", ex
 
 /** Registers the Entra-compatible endpoints: token (v2.0 and v1), tenant discovery, keys, instance discovery. */
 export function registerStsRoutes(app: FastifyInstance, deps: StsDeps): void {
+  app.register(async (sts) => stsRoutes(sts, deps));
+}
+
+function stsRoutes(app: FastifyInstance, deps: StsDeps): void {
+  // The token endpoint takes forms; any other body reaches the handler as text and is answered with an
+  // AADSTS error (a missing form field), as Entra does, instead of a generic 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     "application/x-www-form-urlencoded",
     { parseAs: "string", bodyLimit: 1024 * 1024 },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: 1024 * 1024 }, (_request, body, done) =>
+    done(null, body),
   );
 
   const sendError = (request: FastifyRequest, reply: FastifyReply, error: AadstsError, override?: string) => {

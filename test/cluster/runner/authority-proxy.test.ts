@@ -62,6 +62,8 @@ async function rawClient(proxy: AuthorityProxy) {
   return {
     socket,
     closed,
+    /** Every byte received so far. */
+    all: () => data,
     /** Waits (bounded) until the bytes received so far satisfy `until`; returns them. */
     received(until: (text: string) => boolean): Promise<string> {
       return new Promise<string>((resolve, reject) => {
@@ -211,6 +213,24 @@ describe("startAuthorityProxy", { timeout: 60_000 }, () => {
     const client = await tunnel(proxy, `127.0.0.1:${closedServer.port}`);
     const text = await client.received((data) => data.includes("\r\n\r\n"));
     assert.match(text, /^HTTP\/1\.1 502 /);
+  });
+
+  test("a destination that fails after the tunnel is up closes the stream, with no HTTP written into it", async () => {
+    // A destination that greets, then resets the connection (an error, not a clean close).
+    const resetting = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.write("hello:", () => setImmediate(() => socket.resetAndDestroy()));
+    });
+    await new Promise<void>((resolve) => resetting.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = await tunnel(proxy, `127.0.0.1:${(resetting.address() as AddressInfo).port}`);
+      const seen = await client.received((data) => data.endsWith("hello:"));
+      await client.closed;
+      assert.equal(seen, `${ESTABLISHED}hello:`);
+      assert.doesNotMatch(client.all(), /502/);
+    } finally {
+      resetting.close();
+    }
   });
 
   for (const authority of [

@@ -13,7 +13,12 @@ import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, mock, test } from "node:test";
-import { type LocalRunDeps, LocalRunError, runAsPod } from "../../../src/cluster/runner/local-run.ts";
+import {
+  type LocalRunDeps,
+  LocalRunError,
+  runAsPod,
+  withoutLocalNames,
+} from "../../../src/cluster/runner/local-run.ts";
 import { CLIENT_ID_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from "../../../src/cluster/webhook/constants.ts";
 import type { ServiceAccountLike } from "../../../src/cluster/webhook/mutation.ts";
 import { createCertificateAuthority } from "../../../src/server/tls/certificates.ts";
@@ -259,6 +264,18 @@ describe("runAsPod", { timeout: 120_000 }, () => {
     });
   });
 
+  test("AZURE_FEDERATED_TOKEN_FILE given with --env is refused with a LocalRunError that says why", async () => {
+    const { deps } = harness();
+    await assert.rejects(
+      run(deps, nodeScript(""), { AZURE_FEDERATED_TOKEN_FILE: "/tmp/mine" }),
+      (error: Error) => {
+        assert.ok(error instanceof LocalRunError, String(error));
+        assert.match(error.message, /wikit run provides the token file/);
+        return true;
+      },
+    );
+  });
+
   test("a command that does not exist is a LocalRunError, and the run directory is still removed", async () => {
     const { deps } = harness();
     await assert.rejects(
@@ -409,7 +426,8 @@ request.end();
 
     test("without a proxy of the user's, the child gets HTTPS_PROXY tunnelling the authority hosts to wikit", async () => {
       // wikit's names must go through the proxy: they are taken out of the user's NO_PROXY.
-      process.env.NO_PROXY = "corp.example, localhost,vault.localhost,.vault.localhost,10.0.0.0/8";
+      process.env.NO_PROXY =
+        "corp.example, localhost,vault.localhost,.vault.localhost,.localhost,*.vault.localhost,10.0.0.0/8";
       const { deps } = harness({ authorityProxyTarget: { host: "127.0.0.1", port: targetPort } });
       assert.equal(await run(deps, nodeScript(PROXY_SCRIPT, out, "login.microsoftonline.com:443")), 0);
       const report = JSON.parse(await readFile(out, "utf8"));
@@ -527,4 +545,24 @@ setTimeout(() => process.exit(9), ${WAIT_MS});
       });
     }
   });
+});
+
+describe("withoutLocalNames", () => {
+  const local = ["localhost", ".vault.localhost"];
+  for (const [entry, kept] of [
+    ["localhost", false],
+    [".localhost", false],
+    ["*.localhost", false],
+    [".vault.localhost", false],
+    ["*.vault.localhost", false],
+    ["vault.localhost", false],
+    ["corp.example", true],
+    [".example.com", true],
+    ["10.0.0.0/8", true],
+    ["otherlocalhost", true],
+  ] as const) {
+    test(`NO_PROXY entry '${entry}' is ${kept ? "kept" : "dropped"}`, () => {
+      assert.equal(withoutLocalNames(`a.test, ${entry}`, local), kept ? `a.test,${entry}` : "a.test");
+    });
+  }
 });

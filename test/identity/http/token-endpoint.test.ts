@@ -324,6 +324,18 @@ describe("token endpoint", () => {
       assertTokenError(empty, { code: 900144, error: "invalid_request", status: 400 });
     });
 
+    for (const contentType of ["application/xml", "multipart/form-data; boundary=x", "text/plain"]) {
+      test(`a ${contentType.split(";")[0]} body is answered with 900144 grant_type, not a generic 415`, async () => {
+        const response = await sts.app.inject({
+          method: "POST",
+          url: v2,
+          headers: { host: HOST, "content-type": contentType },
+          payload: "grant_type=client_credentials",
+        });
+        assertTokenError(response, { code: 900144, error: "invalid_request", status: 400 });
+      });
+    }
+
     test("an assertion error from validation is answered with its own code and status", async () => {
       sts.rejectWith = new AadstsError(700213, { sub: "system:serviceaccount:payments:other" });
       const response = await postForm(sts.app, v2, v2Form(sts.identity.clientId));
