@@ -7,9 +7,16 @@
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import {
+  createFederatedIdentity,
+  createVaultWithSecret,
+  pythonWithAzure,
+  type RunWikit,
+  runAppArgs,
+} from "../src/cli/walkthrough.ts";
 import { readServerInfo } from "../src/server/data-dir.ts";
 import { vaultNamesResolve } from "../src/server/local-stack.ts";
-import { newDataDir, pythonWithAzure, repoRoot, wikit, wikitJson } from "../test/compat/local-stack.ts";
+import { newDataDir, repoRoot, wikit, wikitJson } from "../test/compat/local-stack.ts";
 
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
 const dataDir = newDataDir();
@@ -19,70 +26,22 @@ if (started.status !== 0) throw new Error(started.stderr);
 try {
   const info = await readServerInfo(dataDir);
   if (!info) throw new Error("wikit up did not start");
-  wikitJson(dataDir, ["group", "create", "--name", "bench"]);
-  const identity = wikitJson<{ clientId: string; principalId: string }>(dataDir, [
-    "identity",
-    "create",
-    "-g",
-    "bench",
-    "-n",
-    "bench",
-  ]);
-  wikitJson(dataDir, [
-    "identity",
-    "federated-credential",
-    "create",
-    "--name",
-    "bench",
-    "--identity-name",
-    "bench",
-    "-g",
-    "bench",
-    "--issuer",
-    info.issuerUrl,
-    "--subject",
-    "system:serviceaccount:bench:app",
-  ]);
-  wikitJson(dataDir, [
-    "serviceaccount",
-    "create",
-    "--namespace",
-    "bench",
-    "--name",
-    "app",
-    "--client-id",
-    identity.clientId,
-  ]);
-  const vault = wikitJson<{ id: string; name: string; properties: { vaultUri: string } }>(dataDir, [
-    "keyvault",
-    "create",
-    "-g",
-    "bench",
-    "-n",
-    `bench-${randomUUID().slice(0, 8)}`,
-  ]);
-  wikitJson(dataDir, [
-    "keyvault",
-    "secret",
-    "set",
-    "--vault-name",
-    vault.name,
-    "--name",
-    "my-secret",
-    "--value",
-    "x",
-  ]);
-  wikitJson(dataDir, [
-    "role",
-    "assignment",
-    "create",
-    "--role",
-    "Key Vault Secrets User",
-    "--assignee-object-id",
-    identity.principalId,
-    "--scope",
-    vault.id,
-  ]);
+  const run: RunWikit = (args) => wikitJson(dataDir, args);
+  run(["group", "create", "--name", "bench"]);
+  const identity = createFederatedIdentity(run, {
+    group: "bench",
+    identity: "bench",
+    namespace: "bench",
+    serviceAccount: "app",
+    issuer: info.issuerUrl,
+  });
+  const vault = createVaultWithSecret(run, {
+    group: "bench",
+    vault: `bench-${randomUUID().slice(0, 8)}`,
+    secret: "my-secret",
+    value: "x",
+    readerPrincipalId: identity.principalId,
+  });
 
   const timeRun = (extra: string[], command: string[]): number => {
     const args = [

@@ -43,13 +43,4 @@ export function wikitJson<T = Record<string, unknown>>(dataDir: string, args: st
   return JSON.parse(result.stdout) as T;
 }
 
-/** The first Python that has the Azure SDK for Python (Debian's python3-azure). */
-export function pythonWithAzure(): string | undefined {
-  for (const candidate of ["/usr/bin/python3", "python3"]) {
-    const probe = spawnSync(candidate, ["-c", "import azure.identity, azure.keyvault.secrets"], {
-      stdio: "ignore",
-    });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
+export { pythonWithAzure } from "../../src/cli/walkthrough.ts";

@@ -7,6 +7,12 @@ import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import {
+  createFederatedIdentity,
+  createVaultWithSecret,
+  type RunWikit,
+  runAppArgs,
+} from "../../src/cli/walkthrough.ts";
 import { SigningKeyRing } from "../../src/cluster/issuer/key-ring.ts";
 import { startAuthorityProxy } from "../../src/cluster/runner/authority-proxy.ts";
 import {
@@ -61,91 +67,34 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
     info = current;
   };
 
+  const run: RunWikit = (args) => wikitJson(dataDir, args);
+
   /** `wikit run` of an app, with the vault URL and secret name as its container env. */
   const runApp = (serviceAccount: string, command: string[]) =>
-    wikit(dataDir, [
-      "run",
-      "--namespace",
-      NS,
-      "--service-account",
-      serviceAccount,
-      "--env",
-      `KEYVAULT_URL=${vaultUrl}`,
-      "--env",
-      "SECRET_NAME=my-secret",
-      "--",
-      ...command,
-    ]);
+    wikit(dataDir, runAppArgs(NS, serviceAccount, vaultUrl, "my-secret", command));
 
-  /** An identity trusting the local cluster for `system:serviceaccount:wlipoc:{subject}`, with a service account. */
-  const identityFor = (name: string, serviceAccount: string, subject = serviceAccount): Identity => {
-    const identity = wikitJson<Identity>(dataDir, ["identity", "create", "-g", GROUP, "-n", name]);
-    wikitJson(dataDir, [
-      "identity",
-      "federated-credential",
-      "create",
-      "--name",
-      `${name}-fic`,
-      "--identity-name",
-      name,
-      "--resource-group",
-      GROUP,
-      "--issuer",
-      info.issuerUrl,
-      "--subject",
-      `system:serviceaccount:${NS}:${subject}`,
-      "--audiences",
-      "api://AzureADTokenExchange",
-    ]);
-    wikitJson(dataDir, [
-      "serviceaccount",
-      "create",
-      "--namespace",
-      NS,
-      "--name",
+  /** An identity trusting the local cluster for `system:serviceaccount:wlipoc:{serviceAccount}`. */
+  const identityFor = (name: string, serviceAccount: string): Identity =>
+    createFederatedIdentity(run, {
+      group: GROUP,
+      identity: name,
+      namespace: NS,
       serviceAccount,
-      "--client-id",
-      identity.clientId,
-    ]);
-    return identity;
-  };
+      issuer: info.issuerUrl,
+    });
 
   before(async () => {
     await up(["--port", "0"]);
     wikitJson(dataDir, ["group", "create", "--name", GROUP]);
     reader = identityFor("reader", "workload-identity-sa");
-    const vault = wikitJson<{ id: string; properties: { vaultUri: string } }>(dataDir, [
-      "keyvault",
-      "create",
-      "--resource-group",
-      GROUP,
-      "--name",
-      `kv-${randomUUID().slice(0, 8)}`,
-    ]);
+    const vault = createVaultWithSecret(run, {
+      group: GROUP,
+      vault: `kv-${randomUUID().slice(0, 8)}`,
+      secret: "my-secret",
+      value: SECRET_VALUE,
+      readerPrincipalId: reader.principalId,
+    });
     vaultUrl = vault.properties.vaultUri;
-    const vaultName = new URL(vaultUrl).hostname.split(".")[0] ?? "";
-    wikitJson(dataDir, [
-      "keyvault",
-      "secret",
-      "set",
-      "--vault-name",
-      vaultName,
-      "--name",
-      "my-secret",
-      "--value",
-      SECRET_VALUE,
-    ]);
-    wikitJson(dataDir, [
-      "role",
-      "assignment",
-      "create",
-      "--role",
-      "Key Vault Secrets User",
-      "--assignee-object-id",
-      reader.principalId,
-      "--scope",
-      vault.id,
-    ]);
   });
 
   after(() => {

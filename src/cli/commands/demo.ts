@@ -5,6 +5,13 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
+import {
+  createFederatedIdentity,
+  createVaultWithSecret,
+  pythonWithAzure,
+  type RunWikit,
+  runAppArgs,
+} from "../walkthrough.ts";
 import { WikitClient } from "../wikit-client.ts";
 
 // `wikit demo`: walkthrough W3 (a pod reads a Key Vault secret with workload identity) against the
@@ -29,43 +36,20 @@ function showCommand(args: string[]): void {
   process.stdout.write(`\n$ wikit ${quoted.join(" ")}\n`);
 }
 
-function wikit(dataDir: string, args: string[], options: { show?: boolean } = {}): string {
-  if (options.show !== false) showCommand(args);
+function wikit(dataDir: string, args: string[]): string {
+  showCommand(args);
   const result = spawnSync(process.execPath, [cliEntry, ...args, "--data-dir", dataDir], {
     encoding: "utf8",
   });
-  if (options.show !== false) process.stdout.write(result.stdout);
+  process.stdout.write(result.stdout);
   if (result.status !== 0) {
     throw new CliError(`step failed: wikit ${args.join(" ")}\n${result.stderr}`);
   }
   return result.stdout;
 }
 
-/** The first interpreter that has Debian's python3-azure (or the same packages from PyPI). */
-function pythonWithAzure(): string | undefined {
-  for (const candidate of ["python3", "/usr/bin/python3"]) {
-    const probe = spawnSync(candidate, ["-c", "import azure.identity, azure.keyvault.secrets"], {
-      stdio: "ignore",
-    });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
-
 function runApp(dataDir: string, vaultUrl: string, command: string[]): void {
-  const args = [
-    "run",
-    "--namespace",
-    names.namespace,
-    "--service-account",
-    names.serviceAccount,
-    "--env",
-    `KEYVAULT_URL=${vaultUrl}`,
-    "--env",
-    `SECRET_NAME=${names.secret}`,
-    "--",
-    ...command,
-  ];
+  const args = runAppArgs(names.namespace, names.serviceAccount, vaultUrl, names.secret, command);
   showCommand(args);
   const [subcommand = "run", ...rest] = args;
   const result = spawnSync(process.execPath, [cliEntry, subcommand, "--data-dir", dataDir, ...rest], {
@@ -89,73 +73,23 @@ export function registerDemo(program: Command): void {
       const vaultName = options.vault ?? `demo-${client.info.tenantId.slice(0, 8)}`;
       process.stdout.write("# W3: a pod reads a Key Vault secret with workload identity, on this machine.\n");
 
-      wikit(dataDir, ["group", "create", "--name", names.group]);
-      const identity = JSON.parse(
-        wikit(dataDir, ["identity", "create", "--resource-group", names.group, "--name", names.identity]),
-      );
-      const cluster = JSON.parse(wikit(dataDir, ["cluster", "show"]));
-      const issuer: string = cluster.oidcIssuerProfile.issuerUrl;
-      wikit(dataDir, [
-        "serviceaccount",
-        "create",
-        "--namespace",
-        names.namespace,
-        "--name",
-        names.serviceAccount,
-        "--client-id",
-        identity.clientId,
-      ]);
-      wikit(dataDir, [
-        "identity",
-        "federated-credential",
-        "create",
-        "--name",
-        names.namespace,
-        "--identity-name",
-        names.identity,
-        "--resource-group",
-        names.group,
-        "--issuer",
-        issuer,
-        "--subject",
-        `system:serviceaccount:${names.namespace}:${names.serviceAccount}`,
-        "--audiences",
-        "api://AzureADTokenExchange",
-      ]);
-      const vault = JSON.parse(
-        wikit(dataDir, ["keyvault", "create", "--resource-group", names.group, "--name", vaultName]),
-      );
-      wikit(dataDir, [
-        "keyvault",
-        "secret",
-        "set",
-        "--vault-name",
-        vaultName,
-        "--name",
-        names.secret,
-        "--value",
-        names.value,
-      ]);
-      const assignments = JSON.parse(
-        wikit(
-          dataDir,
-          ["role", "assignment", "list", "--assignee", identity.principalId, "--scope", vault.id],
-          { show: false },
-        ),
-      );
-      if (assignments.length === 0) {
-        wikit(dataDir, [
-          "role",
-          "assignment",
-          "create",
-          "--role",
-          "Key Vault Secrets User",
-          "--assignee-object-id",
-          identity.principalId,
-          "--scope",
-          vault.id,
-        ]);
-      }
+      const run: RunWikit = (args) => JSON.parse(wikit(dataDir, args));
+      run(["group", "create", "--name", names.group]);
+      const cluster = run(["cluster", "show"]) as { oidcIssuerProfile: { issuerUrl: string } };
+      const identity = createFederatedIdentity(run, {
+        group: names.group,
+        identity: names.identity,
+        namespace: names.namespace,
+        serviceAccount: names.serviceAccount,
+        issuer: cluster.oidcIssuerProfile.issuerUrl,
+      });
+      const vault = createVaultWithSecret(run, {
+        group: names.group,
+        vault: vaultName,
+        secret: names.secret,
+        value: names.value,
+        readerPrincipalId: identity.principalId,
+      });
       const vaultUrl: string = vault.properties.vaultUri;
 
       process.stdout.write("\n# An unmodified JavaScript app (DefaultAzureCredential + SecretClient):\n");
