@@ -44,20 +44,14 @@ try {
   });
 
   const timeRun = (extra: string[], command: string[]): number => {
-    const args = [
-      "run",
-      "--data-dir",
-      dataDir,
-      "--namespace",
+    const [subcommand = "run", ...rest] = runAppArgs(
       "bench",
-      "--service-account",
       "app",
-      "--env",
-      `KEYVAULT_URL=${vault.properties.vaultUri}`,
-      ...extra,
-      "--",
-      ...command,
-    ];
+      vault.properties.vaultUri,
+      "my-secret",
+      command,
+    );
+    const args = [subcommand, "--data-dir", dataDir, ...extra, ...rest];
     const start = performance.now();
     const result = spawnSync(process.execPath, [join(repoRoot, "src", "cli", "main.ts"), ...args], {
       encoding: "utf8",

@@ -4,6 +4,8 @@ import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
 import { registerUpDown } from "./commands/up-down.ts";
+import { registerWebhookCommands } from "./commands/webhook.ts";
+import { registerWebhookManifests } from "./commands/webhook-manifests.ts";
 
 export function buildProgram(): Command {
   const program = new Command("wikit")
@@ -16,6 +18,7 @@ export function buildProgram(): Command {
   registerUpDown(program);
   registerResourceCommands(program);
   registerClusterSideCommands(program);
+  registerWebhookManifests(registerWebhookCommands(program));
   registerDemo(program);
   return program;
 }

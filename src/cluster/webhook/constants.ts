@@ -162,3 +162,78 @@ export function authorityHostForCloud(name: string): string | undefined {
 export function unknownCloudMessage(name: string): string {
   return `failed to get AAD endpoint: autorest/azure: There is no cloud environment matching the name "${name.toUpperCase()}"`;
 }
+
+// ---- wikit emulation (model B: pods reach wikit under Microsoft's host names) ---------------------------
+
+/** ConfigMap volume holding the CA bundle that pods trust in emulation mode (not an upstream name). */
+export const EMULATION_CA_VOLUME_NAME = "wikit-reserved-ca-bundle";
+/** Where that volume is mounted, read-only, in every mutated container. */
+export const EMULATION_CA_MOUNT_PATH = "/var/run/secrets/wikit/ca";
+/** Key of the CA bundle in the ConfigMap, and the file name under the mount path. */
+export const EMULATION_CA_CONFIG_MAP_KEY = "ca.crt";
+/** The bundle's path inside the container. */
+export const EMULATION_CA_FILE = `${EMULATION_CA_MOUNT_PATH}/${EMULATION_CA_CONFIG_MAP_KEY}`;
+/** Host name every emulation set-up needs: the authority that the SDKs' default configuration uses. */
+export const EMULATION_DEFAULT_HOST_NAMES: readonly string[] = ["login.microsoftonline.com"];
+
+/** Node.js: extra CA certificates, added to its built-in roots. */
+export const NODE_EXTRA_CA_CERTS = "NODE_EXTRA_CA_CERTS";
+/** Python requests, MSAL-python and the Azure CLI: replaces the trust store, hence the full bundle. */
+export const REQUESTS_CA_BUNDLE = "REQUESTS_CA_BUNDLE";
+/** Go and OpenSSL-based clients: replaces the trust store, hence the full bundle. */
+export const SSL_CERT_FILE = "SSL_CERT_FILE";
+
+/** Environment the webhook reads its emulation settings from (flags of the same meaning win). */
+export const EMULATION_ADDRESS_ENV = "WIKIT_EMULATION_ADDRESS";
+export const EMULATION_HOST_NAMES_ENV = "WIKIT_EMULATION_HOST_NAMES";
+export const EMULATION_CA_CONFIGMAP_ENV = "WIKIT_EMULATION_CA_CONFIGMAP";
+
+// ---- Server -----------------------------------------------------------------------------------------------
+
+/** Files the admission server reads its serving certificate from, in --webhook-cert-dir. */
+export const SERVING_CERT_FILE = "tls.crt";
+export const SERVING_KEY_FILE = "tls.key";
+export const DEFAULT_CERT_DIR = "/certs";
+export const DEFAULT_HEALTH_ADDRESS = ":9440";
+export const DEFAULT_METRICS_ADDRESS = ":8095";
+export const DEFAULT_METRICS_BACKEND = "prometheus";
+export const DEFAULT_TLS_MIN_VERSION = "1.3";
+/** Largest AdmissionReview body accepted, as upstream (about 7 MiB); larger bodies are answered 413. */
+export const MAX_ADMISSION_REVIEW_BYTES = 7 * 1024 * 1024;
+/** Text of the health checks while the serving certificate is missing. */
+export const CERTS_NOT_READY_MESSAGE = "certs are not ready yet";
+/** Prometheus histogram of admission latency, in seconds (upstream's name and labels). */
+export const MUTATION_REQUEST_METRIC = "azwi_mutation_request";
+export const METRICS_SERVICE_NAME = "webhook";
+/** Upper bounds of the histogram's buckets, in seconds. */
+export const MUTATION_REQUEST_BUCKETS: readonly number[] = [
+  0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07,
+  0.08, 0.09, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.5, 2, 2.5, 3,
+];
+/** Counter of admission requests by result: allowed, denied (a decision) or error (not decidable). */
+export const ADMISSION_REQUESTS_METRIC = "wikit_webhook_admission_requests_total";
+
+// ---- wikit's own deployment names ----------------------------------------------------------------------
+// Defaults of `webhookManifests` and the Helm chart: different from the upstream names above so that wikit's
+// webhook can run beside azure-workload-identity's. Deploying with the upstream names replaces it instead.
+
+export const WIKIT_WEBHOOK_NAMESPACE = "wikit-system";
+/** ServiceAccount, Role, ClusterRole, their bindings, Service, Deployment and PodDisruptionBudget. */
+export const WIKIT_WEBHOOK_OBJECT_NAME = "wikit-webhook";
+export const WIKIT_WEBHOOK_CONFIG_MAP_NAME = "wikit-webhook-config";
+export const WIKIT_WEBHOOK_CERT_SECRET_NAME = "wikit-webhook-server-cert";
+export const WIKIT_MUTATING_WEBHOOK_CONFIGURATION_NAME = "wikit-webhook";
+export const WIKIT_WEBHOOK_NAME = "mutation.webhook.wikit.dev";
+/** Keys of the certificate Secret the webhook keeps (and of cert-manager's Secrets). */
+export const CERT_SECRET_KEYS = {
+  caCert: "ca.crt",
+  caKey: "ca.key",
+  tlsCert: "tls.crt",
+  tlsKey: "tls.key",
+} as const;
+
+/** Upstream's object names, for deploying wikit's webhook in place of azure-workload-identity's. */
+export const UPSTREAM_WEBHOOK_SERVICE_ACCOUNT_NAME = "azure-wi-webhook-admin";
+export const UPSTREAM_WEBHOOK_ROLE_NAME = "azure-wi-webhook-manager-role";
+export const UPSTREAM_WEBHOOK_ROLE_BINDING_NAME = "azure-wi-webhook-manager-rolebinding";
+export const UPSTREAM_WEBHOOK_DEPLOYMENT_NAME = "azure-wi-webhook-controller-manager";

@@ -107,3 +107,66 @@ export async function isServingCertificateCurrent(
     return false;
   }
 }
+
+// ---- Inspection: what a stored certificate and key say, for deciding whether to keep them ----------------
+
+/** What a certificate states, as far as keeping or renewing it is concerned. */
+export interface CertificateFacts {
+  notBefore: Date;
+  notAfter: Date;
+  /** The basic-constraints extension marks it as a certificate authority. */
+  isCertificateAuthority: boolean;
+  /** DNS names and IP addresses of the subject alternative name extension, lower-cased. */
+  subjectAltNames: string[];
+}
+
+/** The PEM certificates of a bundle, each re-encoded on its own; throws when the text holds none. */
+export function splitCertificateBundle(pem: string): string[] {
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error("no PEM certificate found");
+  return x509.PemConverter.decode(pem).map((der) => new x509.X509Certificate(der).toString("pem"));
+}
+
+/** The facts of one PEM certificate; throws when it cannot be parsed. */
+export function readCertificateFacts(certPem: string): CertificateFacts {
+  const cert = new x509.X509Certificate(certPem);
+  const constraints = cert.getExtension(x509.BasicConstraintsExtension);
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  return {
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    isCertificateAuthority: constraints?.ca === true,
+    subjectAltNames: (san?.names.items ?? [])
+      .filter((item) => item.type === "dns" || item.type === "ip")
+      .map((item) => item.value.toLowerCase()),
+  };
+}
+
+/** Whether `certPem` carries a signature made with the key of `issuerCertPem` (signature only, no dates). */
+export async function isSignedBy(certPem: string, issuerCertPem: string): Promise<boolean> {
+  try {
+    const cert = new x509.X509Certificate(certPem);
+    const issuer = new x509.X509Certificate(issuerCertPem);
+    return await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true });
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the PKCS#8 key is the private half of the certificate's ECDSA P-256 public key. */
+export async function privateKeyMatchesCertificate(keyPem: string, certPem: string): Promise<boolean> {
+  try {
+    const privateKey = await webcrypto.subtle.importKey(
+      "pkcs8",
+      x509.PemConverter.decodeFirst(keyPem),
+      KEY_ALGORITHM,
+      true,
+      ["sign"],
+    );
+    const publicKey = await new x509.X509Certificate(certPem).publicKey.export(KEY_ALGORITHM, ["verify"]);
+    const privateJwk = await webcrypto.subtle.exportKey("jwk", privateKey);
+    const publicJwk = await webcrypto.subtle.exportKey("jwk", publicKey);
+    return typeof privateJwk.x === "string" && privateJwk.x === publicJwk.x && privateJwk.y === publicJwk.y;
+  } catch {
+    return false;
+  }
+}

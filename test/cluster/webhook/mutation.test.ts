@@ -10,6 +10,9 @@ import fc from "fast-check";
 import {
   authorityHostForCloud,
   CLIENT_ID_ANNOTATION,
+  EMULATION_CA_FILE,
+  EMULATION_CA_MOUNT_PATH,
+  EMULATION_CA_VOLUME_NAME,
   findAzureCloud,
   INJECT_PROXY_SIDECAR_ANNOTATION,
   PROXY_SIDECAR_PORT_ANNOTATION,
@@ -19,6 +22,7 @@ import {
   USE_LABEL,
   unknownCloudMessage,
 } from "../../../src/cluster/webhook/constants.ts";
+import type { EmulationConfig } from "../../../src/cluster/webhook/emulation.ts";
 import {
   applyJsonPatch,
   type CustomTokenEndpointConfig,
@@ -1240,7 +1244,15 @@ describe("properties", () => {
     "AZURE_FEDERATED_TOKEN_FILE",
     "AZURE_AUTHORITY_HOST",
     "AZURE_KUBERNETES_CA_FILE",
+    "NODE_EXTRA_CA_CERTS",
+    "SSL_CERT_FILE",
   ];
+  const EMULATION: EmulationConfig = {
+    address: "10.0.0.5",
+    hostNames: ["login.microsoftonline.com", "myvault.vault.azure.net"],
+    caConfigMap: "wikit-ca",
+  };
+  const HOST_NAMES = [...EMULATION.hostNames, "LOGIN.microsoftonline.com", "other.example"];
 
   // Unknown members use an `x-` prefix so that they can be found again after mutation.
   const unknownFields = fc.dictionary(
@@ -1263,7 +1275,7 @@ describe("properties", () => {
     .uniqueArray(fc.constantFrom(...ENV_NAMES), { maxLength: 4 })
     .chain((names) => fc.tuple(...names.map(envEntry)));
   const mountList = fc
-    .uniqueArray(fc.constantFrom("data", "cache", ...RESERVED), { maxLength: 3 })
+    .uniqueArray(fc.constantFrom("data", "cache", EMULATION_CA_VOLUME_NAME, ...RESERVED), { maxLength: 3 })
     .map((names) => names.map((name) => ({ name, readOnly: true, mountPath: `/mnt/${name}` })));
   const containerOf = (name: string) =>
     fc
@@ -1284,8 +1296,23 @@ describe("properties", () => {
       .uniqueArray(fc.constantFrom(...names), { minLength, maxLength: 3 })
       .chain((picked) => fc.tuple(...picked.map(containerOf)));
   const volumeList = fc
-    .uniqueArray(fc.constantFrom("data", "cache", ...RESERVED), { maxLength: 3 })
+    .uniqueArray(fc.constantFrom("data", "cache", EMULATION_CA_VOLUME_NAME, ...RESERVED), { maxLength: 3 })
     .map((names) => names.map((name) => ({ name, emptyDir: {} })));
+  // Entries for wikit's address and for another one, possibly repeated, possibly already naming the hosts.
+  const hostAliasList = fc.array(
+    fc
+      .record({
+        ip: fc.constantFrom(EMULATION.address, "10.1.1.1"),
+        hostnames: fc.option(fc.subarray(HOST_NAMES), { nil: undefined }),
+        extra: unknownFields,
+      })
+      .map(({ ip, hostnames, extra }) => ({
+        ...extra,
+        ip,
+        ...(hostnames === undefined ? {} : { hostnames }),
+      })),
+    { maxLength: 3 },
+  );
   const annotations = fc.record(
     {
       [SKIP_CONTAINERS_ANNOTATION]: fc
@@ -1307,6 +1334,7 @@ describe("properties", () => {
         containers: containerList(CONTAINER_NAMES, 1),
         initContainers: fc.option(containerList(INIT_NAMES, 0), { nil: undefined }),
         volumes: fc.option(volumeList, { nil: undefined }),
+        hostAliases: fc.option(hostAliasList, { nil: undefined }),
         podExtra: unknownFields,
         metadataExtra: unknownFields,
         specExtra: unknownFields,
@@ -1323,6 +1351,7 @@ describe("properties", () => {
             containers: p.containers,
             ...(p.initContainers === undefined ? {} : { initContainers: p.initContainers }),
             ...(p.volumes === undefined ? {} : { volumes: p.volumes }),
+            ...(p.hostAliases === undefined ? {} : { hostAliases: p.hostAliases }),
           },
         }),
       )
@@ -1355,6 +1384,7 @@ describe("properties", () => {
         caClusterTrustBundleSignerName: "wikit.dev/ca",
       },
     ),
+    emulation: fc.option(fc.constant(EMULATION), { nil: undefined }),
   });
   const scenario = fc.record({ pod: podArbitrary(anyIdentity), sa: serviceAccounts, config: configs });
 
@@ -1468,6 +1498,77 @@ describe("properties", () => {
         assert.deepEqual(allowed(second, sa, config).patch, []);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  test("emulation maps every configured host name once, keeps every existing mapping, and adds no second entry for its address", () => {
+    type Alias = { ip: string; hostnames?: string[] };
+    const pairs = (aliases: Alias[] | undefined) =>
+      (aliases ?? []).flatMap((alias) => (alias.hostnames ?? []).map((name) => `${alias.ip} ${name}`));
+    fc.assert(
+      fc.property(scenario, ({ pod, sa, config }) => {
+        const before = (pod.spec as JsonObject).hostAliases as Alias[] | undefined;
+        const after = (allowed(pod, sa, { ...config, emulation: EMULATION }).pod.spec as JsonObject)
+          .hostAliases as Alias[];
+        // Nothing the pod had is lost, and entries keep their order.
+        const kept = pairs(after);
+        for (const pair of pairs(before)) assert.ok(kept.includes(pair), `lost ${pair}`);
+        assert.deepEqual(
+          after.slice(0, before?.length ?? 0).map((alias) => alias.ip),
+          (before ?? []).map((alias) => alias.ip),
+        );
+        // Every configured name resolves, to wikit unless the pod mapped it itself.
+        const names = after.flatMap((alias) => (alias.hostnames ?? []).map((name) => name.toLowerCase()));
+        for (const name of EMULATION.hostNames) assert.ok(names.includes(name), `${name} is not mapped`);
+        const added = kept.filter((pair) => !pairs(before).includes(pair));
+        assertUnique(added, "added mappings");
+        for (const pair of added)
+          assert.ok(pair.startsWith(`${EMULATION.address} `), `${pair} maps elsewhere`);
+        // A new entry only when the pod had none for the address.
+        const entriesFor = (aliases: Alias[] | undefined) =>
+          (aliases ?? []).filter((alias) => alias.ip === EMULATION.address).length;
+        assert.equal(entriesFor(after), Math.max(entriesFor(before), added.length > 0 ? 1 : 0));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("with emulation, every non-skipped container trusts the CA bundle and keeps its own CA variables", () => {
+    fc.assert(
+      fc.property(scenario, ({ pod, sa, config }) => {
+        const after = allowed(pod, sa, { ...config, emulation: EMULATION }).pod as unknown as Pod;
+        const skipped = new Set(
+          (pod.metadata as Pod["metadata"]).annotations?.[SKIP_CONTAINERS_ANNOTATION]
+            ?.split(";")
+            .map((n) => n.trim()) ?? [],
+        );
+        const received = pod as unknown as Pod;
+        const lists = (p: Pod) => [
+          ...(p.spec.initContainers ?? []).map((c) => ({ key: `init/${c.name}`, c })),
+          ...p.spec.containers.map((c) => ({ key: `main/${c.name}`, c })),
+        ];
+        const original = new Map(lists(received).map(({ key, c }) => [key, c]));
+        for (const { key, c } of lists(after)) {
+          const had = original.get(key)?.env ?? [];
+          for (const name of ["NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"]) {
+            const entry = (c.env ?? []).find((e) => e.name === name);
+            const own = had.find((e) => e.name === name);
+            if (own !== undefined) assert.deepEqual(entry, own, `${c.name}: ${name} was overwritten`);
+            else if (skipped.has(c.name)) assert.equal(entry, undefined, `${c.name} is skipped`);
+            else assert.deepEqual(entry, { name, value: EMULATION_CA_FILE });
+          }
+          const mount = (c.volumeMounts ?? []).find((m) => m.name === EMULATION_CA_VOLUME_NAME);
+          if (!skipped.has(c.name)) {
+            assert.deepEqual(mount, {
+              name: EMULATION_CA_VOLUME_NAME,
+              readOnly: true,
+              mountPath: EMULATION_CA_MOUNT_PATH,
+            });
+          }
+        }
+        assert.equal(after.spec.volumes?.filter((v) => v.name === EMULATION_CA_VOLUME_NAME).length, 1);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,0 +1,374 @@
+// Admission throughput and latency of `wikit webhook serve`'s HTTPS server, against a baseline measured in the
+// same run: a minimal node:https server that reads the body and answers a constant AdmissionReview of the same
+// size. Each server runs in its own process; this process is the client (node:https, keep-alive agent) and
+// posts the real AdmissionReview fixture. The webhook runs as in production: TLS 1.3, the ServiceAccount from
+// the informer cache (fed by a fake API server), the mutation, metrics and one JSON log line per request.
+//
+// Two measurements per server: closed-loop saturation (`--connections` requests in flight, bounded by
+// `--requests` and `--seconds`), and latency at a fixed 500 requests/s (open loop, `--rate-seconds` long).
+//
+//   node bench/webhook.ts [--requests 20000] [--seconds 10] [--connections 16] [--rate-seconds 5]
+
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { pino } from "pino";
+import { startAdmissionServer } from "../src/cluster/webhook/admission-server.ts";
+import { admitPod } from "../src/cluster/webhook/pod-admission.ts";
+import { ServiceAccountCache } from "../src/cluster/webhook/service-account-cache.ts";
+import { createCertificateAuthority, issueServingCertificate } from "../src/server/tls/certificates.ts";
+import { FakeKubeApi } from "../test/cluster/webhook/fake-kube-api.ts";
+
+const FIXTURE = readFileSync(
+  new URL("../test/fixtures/kubernetes/admissionreview-pod-create.json", import.meta.url),
+  "utf8",
+);
+const MUTATION = {
+  tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+  authorityHost: "https://login.microsoftonline.com/",
+};
+const SERVICE_ACCOUNT = {
+  apiVersion: "v1",
+  kind: "ServiceAccount",
+  metadata: {
+    name: "workload-sa",
+    namespace: "wi-probe",
+    annotations: { "azure.workload.identity/client-id": "8a0e4b52-31c1-4f4b-9b5e-4c6a4a7f1d20" },
+  },
+};
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index === -1 ? Number.NaN : Number(process.argv[index + 1]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+// ---- Server processes -------------------------------------------------------------------------------------
+
+/** The webhook as `wikit webhook serve` runs it, minus rotation (the certificate files are given). */
+async function serveWebhook(certDir: string): Promise<number> {
+  const api = await FakeKubeApi.start();
+  api.put(SERVICE_ACCOUNT);
+  // As `wikit webhook serve` logs (asynchronously), to /dev/null instead of stdout.
+  const logger = pino({ level: "info" }, pino.destination({ dest: "/dev/null", sync: false }));
+  const serviceAccounts = new ServiceAccountCache({ kubeConfig: api.kubeConfig(), logger });
+  serviceAccounts.start();
+  await serviceAccounts.whenReady();
+  const server = await startAdmissionServer({
+    mutation: MUTATION,
+    serviceAccounts,
+    certDir,
+    tlsMinVersion: "TLSv1.3",
+    webhookAddress: { host: "127.0.0.1", port: 0 },
+    logger,
+  });
+  return server.webhookListening;
+}
+
+/** The baseline: read the body, answer a constant review as long as the webhook's answer to the fixture. */
+async function serveBaseline(certDir: string): Promise<number> {
+  const answer = await admitPod(FIXTURE, {
+    serviceAccounts: { get: async () => SERVICE_ACCOUNT },
+    config: MUTATION,
+  });
+  const body = Buffer.from(JSON.stringify(answer.review));
+  const server = https.createServer(
+    {
+      cert: readFileSync(join(certDir, "tls.crt")),
+      key: readFileSync(join(certDir, "tls.key")),
+      minVersion: "TLSv1.3",
+    },
+    (request, response) => {
+      request.on("data", () => {});
+      request.on("end", () => {
+        response.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+        response.end(body);
+      });
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+const role = process.argv[process.argv.indexOf("--serve") + 1];
+if (process.argv.includes("--serve")) {
+  const certDir = process.argv[process.argv.indexOf("--cert-dir") + 1] ?? "";
+  const port = role === "webhook" ? await serveWebhook(certDir) : await serveBaseline(certDir);
+  process.stdout.write(`READY ${port}\n`);
+  // "cpu" on stdin: report this process's CPU time so far (µs), so that the client can divide by requests.
+  createInterface(process.stdin).on("line", (line) => {
+    if (line === "cpu") {
+      const { user, system } = process.cpuUsage();
+      process.stdout.write(`CPU ${user + system}\n`);
+    }
+  });
+  process.stdin.on("end", () => process.exit(0));
+} else {
+  await main();
+}
+
+// ---- Client ---------------------------------------------------------------------------------------------
+
+interface Sample {
+  ok: number;
+  failed: number;
+  seconds: number;
+  latenciesMs: number[];
+  /** Server CPU time per answered request, in µs. */
+  serverCpuUs?: number;
+}
+
+function post(agent: https.Agent, port: number, ca: string, body: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = https.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/mutate-v1-pod?timeout=10s",
+        ca,
+        agent,
+        headers: { "content-type": "application/json", "content-length": body.length },
+      },
+      (response) => {
+        response.on("data", () => {});
+        response.on("end", () => resolve(response.statusCode === 200));
+      },
+    );
+    request.on("error", () => resolve(false));
+    request.end(body);
+  });
+}
+
+async function saturate(
+  port: number,
+  ca: string,
+  requests: number,
+  seconds: number,
+  connections: number,
+): Promise<Sample> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: connections });
+  const body = Buffer.from(FIXTURE);
+  // Warm-up: open the connections and let the JIT settle.
+  await Promise.all(Array.from({ length: connections * 50 }, () => post(agent, port, ca, body)));
+  const latenciesMs: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  let issued = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async () => {
+    while (issued < requests && performance.now() < deadline) {
+      issued += 1;
+      const sent = performance.now();
+      if (await post(agent, port, ca, body)) ok += 1;
+      else failed += 1;
+      latenciesMs.push(performance.now() - sent);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { ok, failed, seconds: elapsed, latenciesMs };
+}
+
+async function fixedRate(port: number, ca: string, perSecond: number, seconds: number): Promise<Sample> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  const body = Buffer.from(FIXTURE);
+  await Promise.all(Array.from({ length: 200 }, () => post(agent, port, ca, body)));
+  const total = Math.round(perSecond * seconds);
+  const interval = 1000 / perSecond;
+  const latenciesMs: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const due = started + index * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Latency counts from when the request was due, so that the client's own lateness is not hidden — or from
+    // when it was sent, if the timer fired early (timers round delays down to whole milliseconds).
+    const start = Math.min(due, performance.now());
+    inFlight.push(
+      post(agent, port, ca, body).then((success) => {
+        if (success) ok += 1;
+        else failed += 1;
+        latenciesMs.push(performance.now() - start);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { ok, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+interface ServerProcess {
+  port: number;
+  /** The server process's CPU time so far, in µs. */
+  cpu(): Promise<number>;
+  stop(): void;
+}
+
+async function startServer(which: string, certDir: string): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [new URL(import.meta.url).pathname, "--serve", which, "--cert-dir", certDir],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  const cpuWaiters: ((microseconds: number) => void)[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface(child.stdout).on("line", (line) => {
+      const ready = /^READY (\d+)$/.exec(line);
+      if (ready) resolve(Number(ready[1]));
+      const cpu = /^CPU (\d+)$/.exec(line);
+      if (cpu) cpuWaiters.shift()?.(Number(cpu[1]));
+    });
+    child.on("exit", (code) => reject(new Error(`${which} server exited with ${code}`)));
+  });
+  return {
+    port,
+    cpu: () =>
+      new Promise((resolve) => {
+        cpuWaiters.push(resolve);
+        child.stdin.write("cpu\n");
+      }),
+    stop: () => child.stdin.end(),
+  };
+}
+
+/** µs of one admission decision (parse, look up, mutate, encode) in a hot loop, without any I/O. */
+async function admissionCoreMicroseconds(): Promise<number> {
+  const serviceAccounts = { get: async () => SERVICE_ACCOUNT };
+  for (let index = 0; index < 2000; index += 1)
+    await admitPod(FIXTURE, { serviceAccounts, config: MUTATION });
+  const runs = 10_000;
+  const started = performance.now();
+  for (let index = 0; index < runs; index += 1)
+    await admitPod(FIXTURE, { serviceAccounts, config: MUTATION });
+  return ((performance.now() - started) / runs) * 1000;
+}
+
+interface Round {
+  saturated: Sample;
+  paced: Sample;
+  /** Server CPU per answered request during saturation, in µs. */
+  cpuPerRequestUs: number;
+}
+
+function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+async function measure(server: ServerProcess, ca: string, options: MeasureOptions): Promise<Round> {
+  const cpuBefore = await server.cpu();
+  const saturated = await saturate(server.port, ca, options.requests, options.seconds, options.connections);
+  // The warm-up requests ran between the two CPU readings too.
+  const cpuPerRequestUs = ((await server.cpu()) - cpuBefore) / (saturated.ok + options.connections * 50);
+  const paced = await fixedRate(server.port, ca, 500, options.rateSeconds);
+  return { saturated, paced, cpuPerRequestUs };
+}
+
+interface MeasureOptions {
+  requests: number;
+  seconds: number;
+  connections: number;
+  rateSeconds: number;
+}
+
+async function main(): Promise<void> {
+  const options: MeasureOptions = {
+    requests: option("requests", 20_000),
+    seconds: option("seconds", 10),
+    connections: option("connections", 16),
+    rateSeconds: option("rate-seconds", 5),
+  };
+  // Rounds alternate the two servers, so that drift in the machine's speed hits both alike.
+  const rounds = option("rounds", 3);
+  const certDir = await mkdtemp(join(tmpdir(), "wikit-bench-webhook-"));
+  const servers: ServerProcess[] = [];
+  try {
+    const ca = await createCertificateAuthority("bench CA", 1);
+    const serving = await issueServingCertificate(ca, ["127.0.0.1"], 1);
+    await writeFile(join(certDir, "tls.crt"), serving.certPem);
+    await writeFile(join(certDir, "tls.key"), serving.keyPem);
+    const baselineServer = await startServer("baseline", certDir);
+    servers.push(baselineServer);
+    const webhookServer = await startServer("webhook", certDir);
+    servers.push(webhookServer);
+
+    const results: { baseline: Round; webhook: Round }[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const baseline = await measure(baselineServer, ca.certPem, options);
+      const webhook = await measure(webhookServer, ca.certPem, options);
+      results.push({ baseline, webhook });
+      const line = (r: Round) =>
+        `${(r.saturated.ok / r.saturated.seconds).toFixed(0)} requests/s, ${r.cpuPerRequestUs.toFixed(0)} µs CPU`;
+      console.error(`round ${round + 1}: baseline ${line(baseline)}; webhook ${line(webhook)}`);
+    }
+
+    const rate = (sample: Sample) => sample.ok / sample.seconds;
+    const summary = (pick: (result: { baseline: Round; webhook: Round }) => Round) => {
+      const picked = results.map(pick);
+      return {
+        rate: median(picked.map((r) => rate(r.saturated))),
+        p50: median(picked.map((r) => percentile(r.saturated.latenciesMs, 50))),
+        p99: median(picked.map((r) => percentile(r.saturated.latenciesMs, 99))),
+        cpu: median(picked.map((r) => r.cpuPerRequestUs)),
+        pacedP50: median(picked.map((r) => percentile(r.paced.latenciesMs, 50))),
+        pacedP99: median(picked.map((r) => percentile(r.paced.latenciesMs, 99))),
+        failed: picked.reduce((sum, r) => sum + r.saturated.failed + r.paced.failed, 0),
+      };
+    };
+    const row = (name: string, s: ReturnType<typeof summary>) =>
+      `| ${name} | ${s.rate.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.cpu.toFixed(0)} | ${s.pacedP50.toFixed(2)} | ${s.pacedP99.toFixed(2)} | ${s.failed} |`;
+    const baseline = summary((r) => r.baseline);
+    const webhook = summary((r) => r.webhook);
+    const ratios = results.map((r) => rate(r.webhook.saturated) / rate(r.baseline.saturated));
+    const ratio = median(ratios);
+    const responseBytes = JSON.stringify(
+      (await admitPod(FIXTURE, { serviceAccounts: { get: async () => SERVICE_ACCOUNT }, config: MUTATION }))
+        .review,
+    ).length;
+    console.log(
+      `Admission over HTTPS keep-alive on loopback, ${rounds} alternating rounds (medians shown): ${options.connections} connections, up to ${options.requests} requests or ${options.seconds} s; then 500 requests/s for ${options.rateSeconds} s.`,
+    );
+    console.log(
+      `Request ${Buffer.byteLength(FIXTURE)} bytes (the real AdmissionReview), response ${responseBytes} bytes.\n`,
+    );
+    console.log(
+      "| Server | requests/s | p50 ms | p99 ms | server CPU µs/request | p50 ms @500/s | p99 ms @500/s | failed |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|");
+    console.log(row("baseline: node:https, constant answer", baseline));
+    console.log(row("wikit webhook", webhook));
+    console.log(
+      `\nthroughput vs. baseline: ${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; target ≥ 0.7×) ${ratio >= 0.7 ? "met" : "NOT met"}`,
+    );
+    console.log(
+      `server CPU per request vs. baseline: ${(baseline.cpu / webhook.cpu).toFixed(2)}× (independent of the client's own limit)`,
+    );
+    console.log(
+      `p99 at 500 requests/s: ${webhook.pacedP99.toFixed(2)} ms (target < 5 ms) ${webhook.pacedP99 < 5 ? "met" : "NOT met"}`,
+    );
+    console.log(
+      `admission decision alone (parse, cached ServiceAccount, mutate, encode; in-process hot loop): ${(await admissionCoreMicroseconds()).toFixed(0)} µs`,
+    );
+    console.log(`Node ${process.version}`);
+  } finally {
+    for (const server of servers) server.stop();
+    await rm(certDir, { recursive: true, force: true });
+  }
+}

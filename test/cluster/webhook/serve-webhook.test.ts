@@ -1,0 +1,266 @@
+// `wikit webhook serve` wired together in-process against a fake API server, certificate rotation included:
+// the rotator makes the Secret and the CA bundle, the admission listener serves with the rotated certificate
+// for the Service's DNS name, the API server's version decides the proxy's placement, readiness follows the
+// ServiceAccount cache, and close() shuts everything down.
+
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import * as http from "node:http";
+import * as https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { pino } from "pino";
+import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
+import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
+import { type RunningWebhook, serveWebhook } from "../../../src/cluster/webhook/serve-webhook.ts";
+import { buildWebhookConfig } from "../../../src/cluster/webhook/webhook-config.ts";
+import { FakeKubeApi } from "./fake-kube-api.ts";
+
+const NAMESPACE = "wikit-system";
+const SERVICE_DNS_NAME = `azure-wi-webhook-webhook-service.${NAMESPACE}.svc`;
+const CONFIGURATION = "azure-wi-webhook-mutating-webhook-configuration";
+const CLIENT_ID = "8a0e4b52-31c1-4f4b-9b5e-4c6a4a7f1d20";
+
+/** Polls until `condition` holds; the test runner's timeout bounds the wait. */
+async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function review(annotations: Record<string, string> = {}) {
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: "b4b5d3e0-5f3f-4a59-9f3c-1d5e0c2a9e11",
+      namespace: "apps",
+      operation: "CREATE",
+      object: {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "api", annotations },
+        spec: { serviceAccountName: "api", containers: [{ name: "api", image: "example/api:1" }] },
+      },
+    },
+  };
+}
+
+type ReviewAnswer = { response: { allowed: boolean; patch: string } };
+type PodShape = {
+  spec: {
+    containers: { env: { value: string }[] }[];
+    initContainers: { name: string; restartPolicy?: string }[];
+  };
+};
+
+function post(port: number, ca: string, body: unknown): Promise<{ status: number; json: ReviewAnswer }> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      {
+        host: "127.0.0.1",
+        port,
+        servername: SERVICE_DNS_NAME,
+        method: "POST",
+        path: "/mutate-v1-pod?timeout=10s",
+        ca,
+        headers: { "content-type": "application/json" },
+      },
+      (response) => {
+        let text = "";
+        response.on("data", (chunk) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
+    request.on("error", reject);
+    request.end(JSON.stringify(body));
+  });
+}
+
+function probe(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      })
+      .on("error", reject);
+  });
+}
+
+describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
+  let api: FakeKubeApi;
+  let certDir: string;
+  let running: RunningWebhook;
+
+  before(async () => {
+    api = await FakeKubeApi.start({ gitVersion: "v1.32.3" });
+    api.put({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: {
+        name: "api",
+        namespace: "apps",
+        annotations: { "azure.workload.identity/client-id": CLIENT_ID },
+      },
+    });
+    api.put({
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: CONFIGURATION },
+      webhooks: [
+        {
+          name: "mutation.azure-workload-identity.io",
+          admissionReviewVersions: ["v1", "v1beta1"],
+          sideEffects: "None",
+          clientConfig: {
+            service: {
+              name: "azure-wi-webhook-webhook-service",
+              namespace: NAMESPACE,
+              path: "/mutate-v1-pod",
+            },
+          },
+        },
+      ],
+    });
+    certDir = await mkdtemp(join(tmpdir(), "wikit-serve-rotation-"));
+    const config = buildWebhookConfig(
+      { webhookCertDir: certDir, port: "0", healthAddr: "127.0.0.1:0", metricsAddr: "0" },
+      { AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", POD_NAMESPACE: NAMESPACE },
+    );
+    if (!config.ok) throw new Error(config.error);
+    running = await serveWebhook(config.value, {
+      kubeConfig: api.kubeConfig(),
+      logger: pino({ level: "silent" }),
+      signals: [],
+    });
+  });
+  after(async () => {
+    await running?.close();
+    await api.close();
+    await rm(certDir, { recursive: true, force: true });
+  });
+
+  test("the rotator's CA is in the Secret and in the configuration's caBundle, and the listener serves with it", async () => {
+    const secret = api.get("v1", "Secret", NAMESPACE, "azure-wi-webhook-server-cert");
+    const data = (secret?.data ?? {}) as Record<string, string>;
+    const ca = Buffer.from(data["ca.crt"] ?? "", "base64").toString("utf8");
+    assert.match(ca, /BEGIN CERTIFICATE/);
+    const configuration = api.get(
+      "admissionregistration.k8s.io/v1",
+      "MutatingWebhookConfiguration",
+      "",
+      CONFIGURATION,
+    ) as {
+      webhooks: { clientConfig: { caBundle?: string } }[];
+    };
+    assert.equal(
+      Buffer.from(configuration.webhooks[0]?.clientConfig.caBundle ?? "", "base64").toString("utf8"),
+      ca,
+    );
+
+    const port = await running.server.webhookListening;
+    const answer = await post(port, ca, review());
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.response.allowed, true);
+    const pod = applyJsonPatch(
+      review().request.object,
+      decodePatch(answer.json.response.patch),
+    ) as unknown as PodShape;
+    assert.equal(pod.spec.containers[0]?.env[0]?.value, CLIENT_ID);
+  });
+
+  test("the API server's version (1.32.3) puts the proxy in init containers as a native sidecar", async () => {
+    const secret = api.get("v1", "Secret", NAMESPACE, "azure-wi-webhook-server-cert");
+    const ca = Buffer.from(
+      ((secret?.data ?? {}) as Record<string, string>)["ca.crt"] ?? "",
+      "base64",
+    ).toString("utf8");
+    const port = await running.server.webhookListening;
+    const withProxy = review({ "azure.workload.identity/inject-proxy-sidecar": "true" });
+    const answer = await post(port, ca, withProxy);
+    const pod = applyJsonPatch(
+      withProxy.request.object,
+      decodePatch(answer.json.response.patch),
+    ) as unknown as PodShape;
+    assert.equal(pod.spec.initContainers[0]?.name, "azwi-proxy");
+    assert.equal(pod.spec.initContainers[0]?.restartPolicy, "Always");
+  });
+
+  test("readyz and healthz pass once the cache has synced and the listener serves TLS", async () => {
+    const health = running.server.ports.health ?? assert.fail("no health port");
+    await eventually(async () => (await probe(health, "/readyz")) === 200);
+    assert.equal(await probe(health, "/healthz"), 200);
+    assert.equal(running.server.ports.metrics, undefined, "--metrics-addr 0 disables the metrics listener");
+  });
+});
+
+describe("serveWebhook start-up failures", { timeout: 30_000 }, () => {
+  test("an unreachable API server fails start-up with the reason", async () => {
+    const api = await FakeKubeApi.start();
+    const kubeConfig = api.kubeConfig();
+    await api.close();
+    const config = buildWebhookConfig({ disableCertRotation: true }, { AZURE_TENANT_ID: "t" });
+    if (!config.ok) throw new Error(config.error);
+    await assert.rejects(
+      serveWebhook(config.value, { kubeConfig, logger: pino({ level: "silent" }), signals: [] }),
+      /^Error: cannot read the API server's version: /,
+    );
+  });
+
+  test("a health port already in use fails start-up, and the ServiceAccount watch is ended", async () => {
+    const api = await FakeKubeApi.start();
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const address = taken.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const config = buildWebhookConfig(
+      { disableCertRotation: true, healthAddr: `127.0.0.1:${port}`, metricsAddr: "0" },
+      { AZURE_TENANT_ID: "t" },
+    );
+    if (!config.ok) throw new Error(config.error);
+    try {
+      await assert.rejects(
+        serveWebhook(config.value, {
+          kubeConfig: api.kubeConfig(),
+          logger: pino({ level: "silent" }),
+          signals: [],
+        }),
+        /^Error: cannot open the webhook's listeners: .*EADDRINUSE/,
+      );
+      await eventually(() => api.openWatches === 0);
+    } finally {
+      taken.close();
+      await api.close();
+    }
+  });
+
+  test("a rotator that cannot write its Secret fails start-up and closes what was opened", async () => {
+    const api = await FakeKubeApi.start();
+    api.fail(
+      { path: /\/secrets/ },
+      { code: 403, reason: "Forbidden", message: 'secrets "x" is forbidden: nope' },
+    );
+    const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-fail-"));
+    const config = buildWebhookConfig(
+      { webhookCertDir: certDir, port: "0", healthAddr: "127.0.0.1:0", metricsAddr: "0" },
+      { AZURE_TENANT_ID: "t", POD_NAMESPACE: NAMESPACE },
+    );
+    if (!config.ok) throw new Error(config.error);
+    try {
+      await assert.rejects(
+        serveWebhook(config.value, {
+          kubeConfig: api.kubeConfig(),
+          logger: pino({ level: "silent" }),
+          signals: [],
+        }),
+        /^Error: cannot set up the webhook's serving certificate: .*forbidden/,
+      );
+      await eventually(() => api.openWatches === 0);
+    } finally {
+      await api.close();
+      await rm(certDir, { recursive: true, force: true });
+    }
+  });
+});
