@@ -77,6 +77,9 @@ export const SERVE_FLAGS = {
   webhookConfigurationName: "--webhook-configuration-name",
   customTokenEndpointAnnotationSuffix: "--custom-token-endpoint-annotation-suffix",
   customTokenEndpointAudience: "--custom-token-endpoint-audience",
+  emulationAddress: "--emulation-address",
+  emulationHostNames: "--emulation-host-names",
+  emulationCaConfigMap: "--emulation-ca-configmap",
 } as const;
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -150,6 +153,8 @@ export interface WebhookValues {
   excludedNamespaces: string[];
   webhookTimeoutSeconds: number;
   customTokenEndpoint: CustomTokenEndpointValues;
+  /** wikit's emulation option: pods reach wikit under Microsoft's host names (docs/webhook.md). */
+  emulation: { address: string; hostNames: string[]; caConfigMap: string };
   extraEnv: JsonObject[];
   extraVolumes: JsonObject[];
   extraVolumeMounts: JsonObject[];
@@ -226,6 +231,7 @@ export const DEFAULT_WEBHOOK_VALUES: WebhookValues = {
     azureKubernetesCACTBSignerName: "",
     azureKubernetesCACTBLabelSelector: "",
   },
+  emulation: { address: "", hostNames: [], caConfigMap: "" },
   extraEnv: [],
   extraVolumes: [],
   extraVolumeMounts: [],
@@ -238,6 +244,9 @@ export const DEFAULT_WEBHOOK_VALUES: WebhookValues = {
 
 /** Same message as upstream's chart, so scripts matching it keep working. */
 export const TENANT_ID_REQUIRED_MESSAGE = "A valid .Values.azureTenantID entry required!";
+
+export const EMULATION_CA_REQUIRED_MESSAGE =
+  "emulation.caConfigMap is required with emulation.address: pods must trust wikit's CA to reach it";
 
 export class WebhookValuesError extends Error {
   override name = "WebhookValuesError";
@@ -323,6 +332,14 @@ export function webhookServeArgs(values: WebhookValues): string[] {
     args.push(`${SERVE_FLAGS.customTokenEndpointAnnotationSuffix}=${custom.annotationSuffix}`);
   }
   if (custom.audience) args.push(`${SERVE_FLAGS.customTokenEndpointAudience}=${custom.audience}`);
+  const emulation = values.emulation;
+  if (emulation?.address) {
+    args.push(`${SERVE_FLAGS.emulationAddress}=${emulation.address}`);
+    if (emulation.hostNames.length > 0) {
+      args.push(`${SERVE_FLAGS.emulationHostNames}=${emulation.hostNames.join(",")}`);
+    }
+    args.push(`${SERVE_FLAGS.emulationCaConfigMap}=${emulation.caConfigMap}`);
+  }
   return args;
 }
 
@@ -333,6 +350,9 @@ export function webhookManifests(
 ): WebhookManifests {
   const values = mergeValues(DEFAULT_WEBHOOK_VALUES, input);
   if (!values.azureTenantID) throw new WebhookValuesError(TENANT_ID_REQUIRED_MESSAGE);
+  if (values.emulation.address && !values.emulation.caConfigMap) {
+    throw new WebhookValuesError(EMULATION_CA_REQUIRED_MESSAGE);
+  }
   const namespace = target.namespace ?? WIKIT_WEBHOOK_NAMESPACE;
   const release = target.releaseName ?? DEFAULT_RELEASE_NAME;
   const names = values.names;

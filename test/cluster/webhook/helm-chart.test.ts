@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import {
   DEFAULT_RELEASE_NAME,
   DEFAULT_WEBHOOK_VALUES,
+  EMULATION_CA_REQUIRED_MESSAGE,
   type KubeObject,
   TENANT_ID_REQUIRED_MESSAGE,
   UPSTREAM_WEBHOOK_OBJECT_NAMES,
@@ -180,6 +181,11 @@ const VALUE_SETS: Record<string, { values: WebhookValuesInput; release?: string;
         azureKubernetesCACTBSignerName: "example.com/signer",
         azureKubernetesCACTBLabelSelector: '{"matchLabels":{"a":"b"}}',
       },
+      emulation: {
+        address: "10.96.0.42",
+        hostNames: ["login.microsoftonline.com", "myvault.vault.azure.net"],
+        caConfigMap: "wikit-ca",
+      },
       extraEnv: [
         { name: "PROXY_IMAGE", value: "registry.example/proxy:1" },
         { name: "NODE_OPTIONS", value: "--max-old-space-size=200" },
@@ -267,6 +273,8 @@ describe("values the chart refuses", { skip }, () => {
     ["the reserved volume name cert", { extraVolumes: [{ name: "cert", emptyDir: {} }] }, /extraVolumes/],
     ["a mount over /certs", { extraVolumeMounts: [{ name: "x", mountPath: "/certs" }] }, /extraVolumeMounts/],
     ["an invalid namespace to exclude", { excludedNamespaces: ["Kube_System"] }, /excludedNamespaces/],
+    ["an emulation address that is a host name", { emulation: { address: "wikit.example" } }, /address/],
+    ["a wildcard emulation host name", { emulation: { hostNames: ["*.vault.azure.net"] } }, /hostNames/],
     [
       "an unknown selector operator",
       { mutatingWebhookNamespaceSelector: { matchExpressions: [{ key: "a", operator: "Equals" }] } },
@@ -281,6 +289,15 @@ describe("values the chart refuses", { skip }, () => {
       assert.match(result.stderr, path);
     });
   }
+
+  test("emulation without a CA ConfigMap: Helm fails and says why", async () => {
+    const result = await render({ azureTenantID: TENANT, emulation: { address: "10.0.0.9" } });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /emulation\.caConfigMap is required with emulation\.address/);
+    assert.throws(() => webhookManifests({ azureTenantID: TENANT, emulation: { address: "10.0.0.9" } }), {
+      message: EMULATION_CA_REQUIRED_MESSAGE,
+    });
+  });
 
   test("an upstream chart's values file is accepted as it is", async () => {
     const upstream = {
