@@ -4,10 +4,13 @@
 // posts the real AdmissionReview fixture. The webhook runs as in production: TLS 1.3, the ServiceAccount from
 // the informer cache (fed by a fake API server), the mutation, metrics and one JSON log line per request.
 //
-// Two measurements per server: closed-loop saturation (`--connections` requests in flight, bounded by
-// `--requests` and `--seconds`), and latency at a fixed 500 requests/s (open loop, `--rate-seconds` long).
+// Two measurements per server: closed-loop saturation (`--connections` requests in flight for `--seconds`, the
+// same window for both servers), and latency at a fixed 500 requests/s (open loop, `--rate-seconds` long).
+// Rounds alternate the servers and which one goes first; medians are reported with their spread. Server and
+// client CPU per request are measured after the warm-up: client and servers share the machine's cores, so a
+// client that needs more CPU per request than a server caps that server's throughput.
 //
-//   node bench/webhook.ts [--requests 20000] [--seconds 10] [--connections 16] [--rate-seconds 5]
+//   node bench/webhook.ts [--rounds 5] [--seconds 5] [--connections 16] [--rate-seconds 5]
 
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -18,6 +21,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pino } from "pino";
 import { startAdmissionServer } from "../src/cluster/webhook/admission-server.ts";
+import { webhookLogDestination } from "../src/cluster/webhook/log-destination.ts";
 import { admitPod } from "../src/cluster/webhook/pod-admission.ts";
 import { ServiceAccountCache } from "../src/cluster/webhook/service-account-cache.ts";
 import { createCertificateAuthority, issueServingCertificate } from "../src/server/tls/certificates.ts";
@@ -53,8 +57,11 @@ function option(name: string, fallback: number): number {
 async function serveWebhook(certDir: string): Promise<number> {
   const api = await FakeKubeApi.start();
   api.put(SERVICE_ACCOUNT);
-  // As `wikit webhook serve` logs (asynchronously), to /dev/null instead of stdout.
-  const logger = pino({ level: "info" }, pino.destination({ dest: "/dev/null", sync: false }));
+  // As `wikit webhook serve` logs, to /dev/null instead of stdout.
+  const logger = pino(
+    { level: "info", timestamp: pino.stdTimeFunctions.isoTime },
+    webhookLogDestination("/dev/null"),
+  );
   const serviceAccounts = new ServiceAccountCache({ kubeConfig: api.kubeConfig(), logger });
   serviceAccounts.start();
   await serviceAccounts.whenReady();
@@ -119,8 +126,6 @@ interface Sample {
   failed: number;
   seconds: number;
   latenciesMs: number[];
-  /** Server CPU time per answered request, in µs. */
-  serverCpuUs?: number;
 }
 
 function post(agent: https.Agent, port: number, ca: string, body: Buffer): Promise<boolean> {
@@ -145,26 +150,26 @@ function post(agent: https.Agent, port: number, ca: string, body: Buffer): Promi
   });
 }
 
+/** Closed loop: `connections` requests in flight for `seconds`, after a warm-up that `onWarm` follows. */
 async function saturate(
   port: number,
   ca: string,
-  requests: number,
   seconds: number,
   connections: number,
+  onWarm: () => Promise<void>,
 ): Promise<Sample> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: connections });
   const body = Buffer.from(FIXTURE);
   // Warm-up: open the connections and let the JIT settle.
   await Promise.all(Array.from({ length: connections * 50 }, () => post(agent, port, ca, body)));
+  await onWarm();
   const latenciesMs: number[] = [];
   let ok = 0;
   let failed = 0;
-  let issued = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const worker = async () => {
-    while (issued < requests && performance.now() < deadline) {
-      issued += 1;
+    while (performance.now() < deadline) {
       const sent = performance.now();
       if (await post(agent, port, ca, body)) ok += 1;
       else failed += 1;
@@ -266,6 +271,8 @@ interface Round {
   paced: Sample;
   /** Server CPU per answered request during saturation, in µs. */
   cpuPerRequestUs: number;
+  /** This process's CPU per answered request during saturation, in µs. */
+  clientCpuPerRequestUs: number;
 }
 
 function median(values: number[]): number {
@@ -273,16 +280,20 @@ function median(values: number[]): number {
 }
 
 async function measure(server: ServerProcess, ca: string, options: MeasureOptions): Promise<Round> {
-  const cpuBefore = await server.cpu();
-  const saturated = await saturate(server.port, ca, options.requests, options.seconds, options.connections);
-  // The warm-up requests ran between the two CPU readings too.
-  const cpuPerRequestUs = ((await server.cpu()) - cpuBefore) / (saturated.ok + options.connections * 50);
+  let serverBefore = 0;
+  let clientBefore = process.cpuUsage();
+  const saturated = await saturate(server.port, ca, options.seconds, options.connections, async () => {
+    serverBefore = await server.cpu();
+    clientBefore = process.cpuUsage();
+  });
+  const client = process.cpuUsage(clientBefore);
+  const cpuPerRequestUs = ((await server.cpu()) - serverBefore) / saturated.ok;
+  const clientCpuPerRequestUs = (client.user + client.system) / saturated.ok;
   const paced = await fixedRate(server.port, ca, 500, options.rateSeconds);
-  return { saturated, paced, cpuPerRequestUs };
+  return { saturated, paced, cpuPerRequestUs, clientCpuPerRequestUs };
 }
 
 interface MeasureOptions {
-  requests: number;
   seconds: number;
   connections: number;
   rateSeconds: number;
@@ -290,13 +301,12 @@ interface MeasureOptions {
 
 async function main(): Promise<void> {
   const options: MeasureOptions = {
-    requests: option("requests", 20_000),
-    seconds: option("seconds", 10),
+    seconds: option("seconds", 5),
     connections: option("connections", 16),
     rateSeconds: option("rate-seconds", 5),
   };
-  // Rounds alternate the two servers, so that drift in the machine's speed hits both alike.
-  const rounds = option("rounds", 3);
+  // Rounds alternate the two servers and which goes first, so that drift in the machine's speed hits both alike.
+  const rounds = option("rounds", 5);
   const certDir = await mkdtemp(join(tmpdir(), "wikit-bench-webhook-"));
   const servers: ServerProcess[] = [];
   try {
@@ -311,19 +321,29 @@ async function main(): Promise<void> {
 
     const results: { baseline: Round; webhook: Round }[] = [];
     for (let round = 0; round < rounds; round += 1) {
-      const baseline = await measure(baselineServer, ca.certPem, options);
-      const webhook = await measure(webhookServer, ca.certPem, options);
+      let baseline: Round;
+      let webhook: Round;
+      if (round % 2 === 0) {
+        baseline = await measure(baselineServer, ca.certPem, options);
+        webhook = await measure(webhookServer, ca.certPem, options);
+      } else {
+        webhook = await measure(webhookServer, ca.certPem, options);
+        baseline = await measure(baselineServer, ca.certPem, options);
+      }
       results.push({ baseline, webhook });
       const line = (r: Round) =>
-        `${(r.saturated.ok / r.saturated.seconds).toFixed(0)} requests/s, ${r.cpuPerRequestUs.toFixed(0)} µs CPU`;
+        `${(r.saturated.ok / r.saturated.seconds).toFixed(0)} requests/s, server ${r.cpuPerRequestUs.toFixed(0)} µs CPU, client ${r.clientCpuPerRequestUs.toFixed(0)} µs CPU`;
       console.error(`round ${round + 1}: baseline ${line(baseline)}; webhook ${line(webhook)}`);
     }
 
     const rate = (sample: Sample) => sample.ok / sample.seconds;
     const summary = (pick: (result: { baseline: Round; webhook: Round }) => Round) => {
       const picked = results.map(pick);
+      const rates = picked.map((r) => rate(r.saturated));
       return {
-        rate: median(picked.map((r) => rate(r.saturated))),
+        rate: median(rates),
+        rateSpread: `${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)}`,
+        clientCpu: median(picked.map((r) => r.clientCpuPerRequestUs)),
         p50: median(picked.map((r) => percentile(r.saturated.latenciesMs, 50))),
         p99: median(picked.map((r) => percentile(r.saturated.latenciesMs, 99))),
         cpu: median(picked.map((r) => r.cpuPerRequestUs)),
@@ -333,7 +353,7 @@ async function main(): Promise<void> {
       };
     };
     const row = (name: string, s: ReturnType<typeof summary>) =>
-      `| ${name} | ${s.rate.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.cpu.toFixed(0)} | ${s.pacedP50.toFixed(2)} | ${s.pacedP99.toFixed(2)} | ${s.failed} |`;
+      `| ${name} | ${s.rate.toFixed(0)} (${s.rateSpread}) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.cpu.toFixed(0)} | ${s.clientCpu.toFixed(0)} | ${s.pacedP50.toFixed(2)} | ${s.pacedP99.toFixed(2)} | ${s.failed} |`;
     const baseline = summary((r) => r.baseline);
     const webhook = summary((r) => r.webhook);
     const ratios = results.map((r) => rate(r.webhook.saturated) / rate(r.baseline.saturated));
@@ -343,15 +363,15 @@ async function main(): Promise<void> {
         .review,
     ).length;
     console.log(
-      `Admission over HTTPS keep-alive on loopback, ${rounds} alternating rounds (medians shown): ${options.connections} connections, up to ${options.requests} requests or ${options.seconds} s; then 500 requests/s for ${options.rateSeconds} s.`,
+      `Admission over HTTPS keep-alive on loopback, ${rounds} alternating rounds (medians, range in brackets): ${options.connections} connections for ${options.seconds} s; then 500 requests/s for ${options.rateSeconds} s.`,
     );
     console.log(
       `Request ${Buffer.byteLength(FIXTURE)} bytes (the real AdmissionReview), response ${responseBytes} bytes.\n`,
     );
     console.log(
-      "| Server | requests/s | p50 ms | p99 ms | server CPU µs/request | p50 ms @500/s | p99 ms @500/s | failed |",
+      "| Server | requests/s | p50 ms | p99 ms | server CPU µs/request | client CPU µs/request | p50 ms @500/s | p99 ms @500/s | failed |",
     );
-    console.log("|---|---|---|---|---|---|---|---|");
+    console.log("|---|---|---|---|---|---|---|---|---|");
     console.log(row("baseline: node:https, constant answer", baseline));
     console.log(row("wikit webhook", webhook));
     console.log(

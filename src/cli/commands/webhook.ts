@@ -20,6 +20,7 @@ import {
   WEBHOOK_SERVER_PORT,
   WEBHOOK_SERVICE_NAME,
 } from "../../cluster/webhook/constants.ts";
+import { webhookLogDestination } from "../../cluster/webhook/log-destination.ts";
 import { mutatePod, type ServiceAccountLike, serviceAccountName } from "../../cluster/webhook/mutation.ts";
 import { serveWebhook } from "../../cluster/webhook/serve-webhook.ts";
 import {
@@ -173,7 +174,7 @@ function mutateOffline(options: MutateOptions): void {
 async function serve(options: WebhookFlags): Promise<void> {
   const config = configFrom(options);
   // Asynchronous: writing the line of one admission never holds up the next admission.
-  const destination = pino.destination({ dest: 1, sync: false });
+  const destination = webhookLogDestination(1);
   const logger = pino({ level: config.loggerLevel, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   const kubeConfig = new KubeConfig();
   try {

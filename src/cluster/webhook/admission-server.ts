@@ -4,20 +4,18 @@
 // The HTTPS listener opens once a serving certificate can be read from the certificate directory and takes
 // each later certificate without a restart. Until then, `/healthz` and `/readyz` answer
 // `certs are not ready yet`; afterwards they check that the listener completes a TLS handshake, and `/readyz`
-// also waits for the ServiceAccount cache. Every request that reaches the admission route is answered with an
-// AdmissionReview — HTTP 200 for reviews, 400/413 for bodies that cannot be reviewed — counted in the
-// metrics, and logged as one JSON line without the pod's spec or environment.
+// also waits for the ServiceAccount cache. The admission route itself is admission-handler.ts.
 
-import type { Server as HttpsServer } from "node:https";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { Server as NetServer } from "node:net";
 import type { SecureVersion } from "node:tls";
 import { connect } from "node:tls";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
+import { AdmissionHandler } from "./admission-handler.ts";
 import { AdmissionMetrics } from "./admission-metrics.ts";
-import { unreviewableResponse } from "./admission-review.ts";
-import { CERTS_NOT_READY_MESSAGE, MAX_ADMISSION_REVIEW_BYTES, WEBHOOK_PATH } from "./constants.ts";
+import { CERTS_NOT_READY_MESSAGE, WEBHOOK_PATH } from "./constants.ts";
 import type { MutationConfig } from "./mutation.ts";
-import { admitPod, type PodAdmission } from "./pod-admission.ts";
 import type { ServiceAccountLookup } from "./service-account-cache.ts";
 import { type ServingCertificate, ServingCertificateWatcher } from "./serving-certificate-watcher.ts";
 import type { ListenAddress } from "./webhook-config.ts";
@@ -52,15 +50,16 @@ export interface AdmissionServer {
   close(): Promise<void>;
 }
 
-const JSON_CONTENT_TYPE = "application/json";
 const TLS_CHECK_TIMEOUT_MS = 2000;
+/** Idle keep-alive connections stay open this long (as under Fastify): closing them sooner races their reuse. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Opens the health and metrics listeners at once, and the HTTPS listener when its certificate is ready. */
 export async function startAdmissionServer(options: AdmissionServerOptions): Promise<AdmissionServer> {
   const { logger } = options;
   const metrics = options.metrics ?? new AdmissionMetrics();
   const ports: { webhook?: number; health?: number; metrics?: number } = {};
-  let webhook: FastifyInstance | undefined;
+  let webhook: AdmissionListener | undefined;
   let closing = false;
   let resolveListening: (port: number) => void = () => {};
   let rejectListening: (error: Error) => void = () => {};
@@ -74,28 +73,25 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     if (closing) return;
     if (webhook !== undefined) {
       // New connections get the new certificate; open ones keep the one they negotiated.
-      (webhook.server as unknown as HttpsServer).setSecureContext({
-        ...certificate,
-        minVersion: options.tlsMinVersion,
-      });
+      webhook.server.setSecureContext({ ...certificate, minVersion: options.tlsMinVersion });
       return;
     }
-    const app = buildWebhookApp(options, metrics, certificate);
+    const listener = admissionListener(options, metrics, certificate);
     try {
-      ports.webhook = await listen(app, options.webhookAddress);
+      ports.webhook = await listen(listener.server, options.webhookAddress);
     } catch (error) {
       // Fatal (the port is taken, say): no retry on later certificates.
       certificates.stop();
       closing = true;
-      await app.close();
+      await listener.close();
       rejectListening(error as Error);
       throw error;
     }
     if (closing) {
-      await app.close(); // closed while it was starting to listen
+      await listener.close(); // closed while it was starting to listen
       return;
     }
-    webhook = app;
+    webhook = listener;
     logger.info({ port: ports.webhook, path: WEBHOOK_PATH }, "admission webhook listening");
     resolveListening(ports.webhook);
   };
@@ -116,13 +112,13 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
         options.serviceAccounts,
       );
       plain.push(health);
-      ports.health = await listen(health, options.healthAddress);
+      ports.health = await listenFastify(health, options.healthAddress);
       logger.info({ port: ports.health, paths: ["/healthz", "/readyz"] }, "health checks listening");
     }
     if (options.metricsAddress) {
       const exposition = buildMetricsApp(metrics);
       plain.push(exposition);
-      ports.metrics = await listen(exposition, options.metricsAddress);
+      ports.metrics = await listenFastify(exposition, options.metricsAddress);
       logger.info({ port: ports.metrics, path: "/metrics" }, "metrics listening");
     }
   } catch (error) {
@@ -149,84 +145,38 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
 
 // ---- Admission listener ---------------------------------------------------------------------------------
 
-function buildWebhookApp(
+interface AdmissionListener {
+  server: HttpsServer;
+  /** Stops accepting connections, closes idle ones, and settles once the requests in flight are answered. */
+  close(): Promise<void>;
+}
+
+function admissionListener(
   options: AdmissionServerOptions,
   metrics: AdmissionMetrics,
   certificate: ServingCertificate,
-): FastifyInstance {
-  const { logger } = options;
-  const app = Fastify({
-    https: { ...certificate, minVersion: options.tlsMinVersion },
-    logger: false,
-    bodyLimit: MAX_ADMISSION_REVIEW_BYTES,
-    forceCloseConnections: "idle",
-    return503OnClosing: true,
+): AdmissionListener {
+  const handler = new AdmissionHandler({
+    dependencies: { serviceAccounts: options.serviceAccounts, config: options.mutation },
+    metrics,
+    logger: options.logger,
   });
-  // The body stays raw: the content type is checked exactly, and the review parsed, in the handler.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-
-  const dependencies = { serviceAccounts: options.serviceAccounts, config: options.mutation };
-  const refuse = (reply: FastifyReply, code: number, message: string) => {
-    const seconds = reply.elapsedTime / 1000;
-    metrics.record("", seconds, "error");
-    logger.warn({ code, message, latencyMs: round(reply.elapsedTime) }, "admission request refused");
-    return sendJson(reply, code, unreviewableResponse(code, message));
+  const server = createHttpsServer(
+    { ...certificate, minVersion: options.tlsMinVersion, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+    handler.handle,
+  );
+  // No overall limit on one request: the body limit bounds it, and the API server has its own timeout.
+  server.requestTimeout = 0;
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        handler.drain();
+        if (!server.listening) return resolve();
+        // close() also ends the idle keep-alive connections; busy ones end with their answer (drain).
+        server.close(() => resolve());
+      }),
   };
-
-  app.post(WEBHOOK_PATH, async (request, reply) => {
-    const body = request.body as Buffer | undefined;
-    if (body === undefined || body.length === 0) return refuse(reply, 400, "request body is empty");
-    const contentType = request.headers["content-type"] ?? "";
-    if (contentType !== JSON_CONTENT_TYPE) {
-      return refuse(reply, 400, `contentType=${contentType}, expected ${JSON_CONTENT_TYPE}`);
-    }
-    const admission = await admitPod(body.toString("utf8"), dependencies);
-    metrics.record(admission.namespace, reply.elapsedTime / 1000, admission.result);
-    logAdmission(logger, admission, reply.elapsedTime);
-    return sendJson(reply, admission.httpStatus, admission.review);
-  });
-
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return refuse(reply, 413, `request entity is too large; limit is ${MAX_ADMISSION_REVIEW_BYTES} bytes`);
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) return refuse(reply, status, error.message);
-    logger.error({ error: error.message, stack: error.stack }, "admission request failed");
-    return refuse(reply, 500, "internal error while reading the admission request");
-  });
-  return app;
-}
-
-function logAdmission(logger: Logger, admission: PodAdmission, elapsedMs: number): void {
-  const line = {
-    uid: admission.uid,
-    namespace: admission.namespace,
-    pod: admission.pod,
-    serviceAccount: admission.serviceAccount,
-    operation: admission.operation,
-    allowed: admission.allowed,
-    code: admission.code,
-    result: admission.result,
-    patchOperations: admission.patchOperations,
-    latencyMs: round(elapsedMs),
-    ...(admission.message === undefined ? {} : { message: admission.message }),
-  };
-  if (admission.result === "error") logger.warn(line, "admission");
-  else logger.info(line, "admission");
-}
-
-/** The body goes out as bytes, so that the content type stays exactly `application/json`, as upstream's. */
-function sendJson(reply: FastifyReply, code: number, body: unknown): FastifyReply {
-  return reply
-    .code(code)
-    .header("content-type", JSON_CONTENT_TYPE)
-    .send(Buffer.from(JSON.stringify(body)));
-}
-
-function round(milliseconds: number): number {
-  return Math.round(milliseconds * 1000) / 1000;
 }
 
 // ---- Health and metrics listeners -----------------------------------------------------------------------
@@ -255,7 +205,10 @@ function buildHealthApp(
 }
 
 /** Before the certificate: not ready. After: the listener must complete a TLS handshake. */
-async function webhookHealth(webhook: FastifyInstance | undefined, address: ListenAddress): Promise<Health> {
+async function webhookHealth(
+  webhook: AdmissionListener | undefined,
+  address: ListenAddress,
+): Promise<Health> {
   const port = webhook?.server.address();
   if (webhook === undefined || port === null || typeof port !== "object") {
     return { ok: false, reason: CERTS_NOT_READY_MESSAGE };
@@ -292,17 +245,38 @@ function buildMetricsApp(metrics: AdmissionMetrics): FastifyInstance {
 // ---- Listening ------------------------------------------------------------------------------------------
 
 /** Listens and returns the port; an empty host means every interface (IPv6 and IPv4, or IPv4 alone). */
-async function listen(app: FastifyInstance, address: ListenAddress): Promise<number> {
-  if (address.host !== "") {
-    await app.listen({ host: address.host, port: address.port });
-  } else {
-    try {
-      await app.listen({ host: "::", port: address.port });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EAFNOSUPPORT") throw error;
-      await app.listen({ host: "0.0.0.0", port: address.port });
-    }
+async function listen(server: NetServer, address: ListenAddress): Promise<number> {
+  const listenOn = (host: string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(address.port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  await listenOnAddress(address, listenOn);
+  return boundPort(server, address);
+}
+
+async function listenFastify(app: FastifyInstance, address: ListenAddress): Promise<number> {
+  await listenOnAddress(address, (host) => app.listen({ host, port: address.port }).then(() => {}));
+  return boundPort(app.server, address);
+}
+
+async function listenOnAddress(
+  address: ListenAddress,
+  listenOn: (host: string) => Promise<void>,
+): Promise<void> {
+  if (address.host !== "") return listenOn(address.host);
+  try {
+    await listenOn("::");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EAFNOSUPPORT") throw error;
+    await listenOn("0.0.0.0");
   }
-  const bound = app.server.address();
+}
+
+function boundPort(server: NetServer, address: ListenAddress): number {
+  const bound = server.address();
   return bound !== null && typeof bound === "object" ? bound.port : address.port;
 }

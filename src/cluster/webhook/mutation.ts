@@ -1,11 +1,12 @@
 // The webhook's decision, without I/O: the pod exactly as the API server sent it, its ServiceAccount and the
 // webhook's configuration go in; a denial, or the mutated pod plus the JSON Patch that produces it, comes out.
 //
-// Every change is made as a JSON Patch operation applied to a deep copy of the received JSON. So fields this
-// code does not know survive untouched, the patch holds only `add`/`replace`, every operation is valid
-// against the object as sent, and replaying the patch on the received pod gives exactly the returned pod.
+// Every change is made as a JSON Patch operation applied to the received JSON, copy-on-write: only the objects
+// and arrays on the path of an edit are copied, the received pod is never modified. So fields this code does
+// not know survive untouched, the patch holds only `add`/`replace`, every operation is valid against the
+// object as sent, and replaying the patch on the received pod gives exactly the returned pod.
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import {
   AZURE_AUTHORITY_HOST,
   AZURE_CLIENT_ID,
@@ -100,9 +101,13 @@ export interface MutationInput {
   config: MutationConfig;
 }
 
-export type MutationOutcome =
-  | { allowed: true; pod: JsonObject; patch: JsonPatchOperation[] }
-  | { allowed: false; code: number; message: string };
+export type Denial = { allowed: false; code: number; message: string };
+
+/** The mutated pod shares nothing with the received one. */
+export type MutationOutcome = { allowed: true; pod: JsonObject; patch: JsonPatchOperation[] } | Denial;
+
+/** The decision without the mutated pod: all that the admission handler answers with. */
+export type PatchOutcome = { allowed: true; patch: JsonPatchOperation[] } | Denial;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -113,16 +118,30 @@ export type PathSegment = string | number;
 
 // ---- The mutation ---------------------------------------------------------------------------------------
 
-/** Decides the admission of one pod, following the upstream handler's order: the first failing step denies. */
+/** Decides the admission of one pod and returns the patch and the mutated pod. */
 export function mutatePod(input: MutationInput): MutationOutcome {
+  const outcome = decide(input);
+  if (!outcome.allowed) return outcome;
+  // The recorder's document shares what it did not edit with the received pod: the caller gets its own.
+  return { allowed: true, pod: cloneJson(outcome.editor.doc), patch: outcome.editor.patch };
+}
+
+/** Decides the admission of one pod and returns the patch, without building the mutated pod. */
+export function podPatch(input: MutationInput): PatchOutcome {
+  const outcome = decide(input);
+  return outcome.allowed ? { allowed: true, patch: outcome.editor.patch } : outcome;
+}
+
+/** Follows the upstream handler's order: the first failing step denies. */
+function decide(input: MutationInput): { allowed: true; editor: PatchRecorder } | Denial {
   const { serviceAccount, config } = input;
   const decodeError = podDecodeError(input.pod);
   if (decodeError !== undefined) return deny(decodeError);
   const pod = input.pod as JsonObject;
   if (serviceAccount === undefined) return deny(`serviceaccounts "${serviceAccountName(pod)}" not found`);
 
-  const editor = new PatchRecorder(cloneJson(pod));
-  if (!isObject(pod.spec)) editor.add(["spec"], {});
+  const editor = new PatchRecorder(pod);
+  if (!isObject(pod.spec)) editor.addMember(["spec"], {});
 
   if (annotation(pod, INJECT_PROXY_SIDECAR_ANNOTATION) !== undefined) {
     if (member(pod.spec, "hostNetwork") === true) {
@@ -136,24 +155,24 @@ export function mutatePod(input: MutationInput): MutationOutcome {
   const expiration = tokenExpirationSeconds(pod, serviceAccount);
   if (!expiration.ok) return deny(expiration.error);
 
-  const identity = podIdentityString(pod);
+  const reserved = reservedNames(podIdentityString(pod));
   const customEndpoint = customTokenEndpointFor(pod, config);
-  const env = injectedEnv(identity, serviceAccount, config, customEndpoint);
-  const mount = reservedVolumeMount(identity);
+  const env = injectedEnv(reserved.mountPath, serviceAccount, config, customEndpoint);
+  const mount = reservedVolumeMount(reserved);
   const skipped = skippedContainers(pod);
   // Runs after proxy injection, so the proxy containers get their identity the same way.
   for (const list of ["initContainers", "containers"] as const) {
     injectIntoContainers(editor, list, skipped, env, mount);
   }
   const audience = customEndpoint?.audience ?? (config.audience || DEFAULT_AUDIENCE);
-  const volume = reservedVolume(identity, expiration.value, audience, customEndpoint);
+  const volume = reservedVolume(reserved.volumeName, expiration.value, audience, customEndpoint);
   editor.upsertByName(["spec", "volumes"], volume, isSameVolume);
   if (config.emulation !== undefined) injectEmulation(editor, config.emulation, skipped);
-  return { allowed: true, pod: editor.doc, patch: editor.patch };
+  return { allowed: true, editor };
 }
 
 /** Every denial the handler produces is a client error (400). */
-function deny(message: string): MutationOutcome {
+function deny(message: string): Denial {
   return { allowed: false, code: 400, message };
 }
 
@@ -181,12 +200,11 @@ function injectIntoContainers(
 
 /** The variables every mutated container should have, in injection order, empty values left out. */
 function injectedEnv(
-  identity: string,
+  mountPath: string,
   serviceAccount: ServiceAccountLike,
   config: MutationConfig,
   customEndpoint: CustomTokenEndpointConfig | undefined,
 ): EnvVar[] {
-  const mountPath = tokenMountPath(identity);
   const candidates: [string, string | undefined][] = [
     [AZURE_CLIENT_ID, annotation(serviceAccount, CLIENT_ID_ANNOTATION)],
     // The annotation key wins even when its value is empty.
@@ -204,7 +222,9 @@ function injectedEnv(
     );
   }
   // An empty variable would shadow the same name coming from envFrom.
-  return candidates.flatMap(([name, value]) => (value ? [{ name, value }] : []));
+  const env: EnvVar[] = [];
+  for (const [name, value] of candidates) if (value) env.push({ name, value });
+  return env;
 }
 
 function skippedContainers(pod: unknown): Set<string> {
@@ -221,12 +241,12 @@ function customTokenEndpointFor(pod: unknown, config: MutationConfig): CustomTok
 
 // ---- Projected volume and mount -------------------------------------------------------------------------
 
-function reservedVolumeMount(identity: string): JsonObject {
-  return { name: reservedVolumeName(identity), readOnly: true, mountPath: tokenMountPath(identity) };
+function reservedVolumeMount(reserved: ReservedNames): JsonObject {
+  return { name: reserved.volumeName, readOnly: true, mountPath: reserved.mountPath };
 }
 
 function reservedVolume(
-  identity: string,
+  volumeName: string,
   expirationSeconds: number,
   audience: string,
   customEndpoint: CustomTokenEndpointConfig | undefined,
@@ -236,7 +256,7 @@ function reservedVolume(
   ];
   const caSource = customEndpoint && caProjection(customEndpoint);
   if (caSource) sources.push(caSource);
-  return { name: reservedVolumeName(identity), projected: { sources } };
+  return { name: volumeName, projected: { sources } };
 }
 
 /** The custom endpoint's CA as a projected source; the configuration allows at most one kind. */
@@ -367,22 +387,27 @@ export function podIdentityString(pod: unknown): string {
 
 /** First 30 hex characters of SHA-256: the volume name then fills a DNS label exactly. */
 function identityHash(identity: string): string {
-  // One mutation asks for the same identity's hash several times: remember the last one.
-  if (identity !== lastHashed.identity) {
-    const hash = createHash("sha256").update(identity, "utf8").digest("hex").slice(0, IDENTITY_HASH_LENGTH);
-    lastHashed = { identity, hash };
-  }
-  return lastHashed.hash;
+  return hash("sha256", identity, "hex").slice(0, IDENTITY_HASH_LENGTH);
 }
-let lastHashed = { identity: "", hash: "" };
+
+interface ReservedNames {
+  volumeName: string;
+  /** Per-identity, so a second pass after the pod got its final name never reuses a mount path. */
+  mountPath: string;
+}
+
+/** The reserved volume's name and mount path for this identity, from one hash. */
+function reservedNames(identity: string): ReservedNames {
+  const hash = identityHash(identity);
+  return { volumeName: `${RESERVED_VOLUME_NAME_PREFIX}${hash}`, mountPath: `${MOUNT_PATH_BASE}/${hash}` };
+}
 
 export function reservedVolumeName(identity: string): string {
-  return `${RESERVED_VOLUME_NAME_PREFIX}${identityHash(identity)}`;
+  return reservedNames(identity).volumeName;
 }
 
-/** Per-identity, so a second pass after the pod got its final name never reuses a mount path. */
 export function tokenMountPath(identity: string): string {
-  return `${MOUNT_PATH_BASE}/${identityHash(identity)}`;
+  return reservedNames(identity).mountPath;
 }
 
 /** The value of AZURE_FEDERATED_TOKEN_FILE for a pod with this identity. */
@@ -441,6 +466,11 @@ function parseGoInt(input: string, bitSize: 32 | 64): Parsed<bigint> {
   const negative = input.startsWith("-");
   const digits = /^[+-]/.test(input) ? input.slice(1) : input;
   if (digits === "") return failure("invalid syntax");
+  // The usual case: few enough digits that a double holds them exactly and no bit size can overflow.
+  if (digits.length <= 9 && /^[0-9]+$/.test(digits)) {
+    const magnitude = BigInt(Number(digits));
+    return { ok: true, value: negative ? -magnitude : magnitude };
+  }
   const unsignedMax = (1n << BigInt(bitSize)) - 1n;
   let magnitude = 0n;
   for (const char of digits) {
@@ -517,39 +547,47 @@ export function podDecodeError(pod: unknown): string | undefined {
   if (!isObject(pod)) {
     return `couldn't get version/kind; json parse error: expected a JSON object, got ${jsonType(pod)}`;
   }
-  const error = shapeError(pod, POD, "");
-  return error === undefined ? undefined : `cannot decode the pod: ${error}`;
+  const misfit = shapeMisfit(pod, POD);
+  // Paths are built from the root's members down, so they start with a dot.
+  return misfit === undefined
+    ? undefined
+    : `cannot decode the pod: ${misfit.where.slice(1)} ${misfit.problem}`;
 }
 
-/** The first place where `value` does not fit `shape`; a null or missing field counts as unset, as in Go. */
-function shapeError(value: unknown, shape: Shape, where: string): string | undefined {
+/**
+ * The first place where `value` does not fit `shape`, its path relative to `value`; a null or missing field
+ * counts as unset, as in Go. The path is built only on the way back from a misfit: a pod that fits, the
+ * usual case, costs no allocation.
+ */
+function shapeMisfit(value: unknown, shape: Shape): { where: string; problem: string } | undefined {
   if (typeof shape === "string") {
-    return typeof value === shape ? undefined : `${where} must be a ${shape}, got ${jsonType(value)}`;
+    return typeof value === shape
+      ? undefined
+      : { where: "", problem: `must be a ${shape}, got ${jsonType(value)}` };
   }
   if ("items" in shape) {
-    if (!Array.isArray(value)) return `${where} must be an array, got ${jsonType(value)}`;
-    return firstError(value.map((item, index) => [item, shape.items, `${where}[${index}]`]));
+    if (!Array.isArray(value)) return { where: "", problem: `must be an array, got ${jsonType(value)}` };
+    for (let index = 0; index < value.length; index += 1) {
+      const misfit = shapeMisfit(value[index], shape.items);
+      if (misfit !== undefined) return { where: `[${index}]${misfit.where}`, problem: misfit.problem };
+    }
+    return undefined;
   }
-  if (!isObject(value)) return `${where} must be an object, got ${jsonType(value)}`;
+  if (!isObject(value)) return { where: "", problem: `must be an object, got ${jsonType(value)}` };
   if ("values" in shape) {
-    return firstError(
-      Object.entries(value).map(([key, item]) => [item, shape.values, `${where}[${JSON.stringify(key)}]`]),
-    );
+    for (const key of Object.keys(value)) {
+      const misfit = shapeMisfit(value[key], shape.values);
+      if (misfit !== undefined) {
+        return { where: `[${JSON.stringify(key)}]${misfit.where}`, problem: misfit.problem };
+      }
+    }
+    return undefined;
   }
-  const present = Object.entries(shape.fields).filter(([field]) => member(value, field) != null);
-  return firstError(
-    present.map(([field, fieldShape]) => [
-      member(value, field),
-      fieldShape,
-      where ? `${where}.${field}` : field,
-    ]),
-  );
-}
-
-function firstError(checks: [unknown, Shape, string][]): string | undefined {
-  for (const [value, shape, where] of checks) {
-    const error = shapeError(value, shape, where);
-    if (error !== undefined) return error;
+  for (const field of Object.keys(shape.fields)) {
+    const child = member(value, field);
+    if (child == null) continue;
+    const misfit = shapeMisfit(child, shape.fields[field] as Shape);
+    if (misfit !== undefined) return { where: `.${field}${misfit.where}`, problem: misfit.problem };
   }
   return undefined;
 }
@@ -575,17 +613,29 @@ export interface PodEditor {
   ): void;
 }
 
-/** Applies edits to a document and records each one, so that the recorded patch replays them exactly. */
+/**
+ * Applies edits to the received document and records each one, so that the recorded patch replays them
+ * exactly. Copy-on-write: the objects and arrays on an edit's path are copied the first time they are written,
+ * everything else stays shared with the received document, which is never modified. Recorded values are
+ * shared with the document too; a later edit inside one copies it first, so the patch keeps what it said.
+ */
 class PatchRecorder implements PodEditor {
-  readonly doc: JsonObject;
+  #doc: JsonObject;
   readonly patch: JsonPatchOperation[] = [];
+  /** The copies this recorder made: the only nodes it may change in place. */
+  readonly #copies = new Set<JsonObject | JsonValue[]>();
 
-  constructor(doc: JsonObject) {
-    this.doc = doc;
+  constructor(received: JsonObject) {
+    this.#doc = received;
+  }
+
+  /** The received document with every edit applied. */
+  get doc(): JsonObject {
+    return this.#doc;
   }
 
   read(path: readonly PathSegment[]): JsonValue | undefined {
-    let node: JsonValue | undefined = this.doc;
+    let node: JsonValue | undefined = this.#doc;
     for (const segment of path) {
       node =
         Array.isArray(node) && typeof segment === "number"
@@ -595,27 +645,38 @@ class PatchRecorder implements PodEditor {
     return node;
   }
 
-  add(path: readonly PathSegment[], value: JsonValue): void {
-    this.#record({ op: "add", path: jsonPointer(path), value });
-  }
-
-  replace(path: readonly PathSegment[], value: JsonValue): void {
-    this.#record({ op: "replace", path: jsonPointer(path), value });
+  /** Adds the member at `path` to the object holding it. */
+  addMember(path: readonly PathSegment[], value: JsonValue): void {
+    const parent = this.#writable(path.slice(0, -1));
+    if (Array.isArray(parent))
+      throw new Error(`cannot add a member at "${jsonPointer(path)}": not an object`);
+    setMember(parent, String(path[path.length - 1]), value);
+    this.patch.push({ op: "add", path: jsonPointer(path), value });
   }
 
   /** Appends to the array at `path`, creating the whole array with one `add` when it is missing. */
   append(path: readonly PathSegment[], items: readonly JsonValue[]): void {
     if (items.length === 0) return;
-    if (Array.isArray(this.read(path))) {
-      for (const item of items) this.add([...path, "-"], item);
-    } else {
-      this.add(path, [...items]);
+    if (!Array.isArray(this.read(path))) {
+      this.addMember(path, [...items]);
+      return;
+    }
+    const list = this.#writableArray(path);
+    const pointer = `${jsonPointer(path)}/-`;
+    for (const item of items) {
+      list.push(item);
+      this.patch.push({ op: "add", path: pointer, value: item });
     }
   }
 
+  /** Inserts at the front of the array at `path`, creating the array when it is missing. */
   prepend(path: readonly PathSegment[], item: JsonValue): void {
-    if (Array.isArray(this.read(path))) this.add([...path, 0], item);
-    else this.add(path, [item]);
+    if (!Array.isArray(this.read(path))) {
+      this.addMember(path, [item]);
+      return;
+    }
+    this.#writableArray(path).unshift(item);
+    this.patch.push({ op: "add", path: `${jsonPointer(path)}/0`, value: item });
   }
 
   /** Replaces the first element with the same name in place unless it is already equivalent, else appends. */
@@ -626,13 +687,45 @@ class PatchRecorder implements PodEditor {
   ): void {
     const list = arrayOf(this.read(path));
     const index = list.findIndex((existing) => member(existing, "name") === item.name);
-    if (index === -1) this.append(path, [item]);
-    else if (!isEquivalent(list[index] as JsonValue, item)) this.replace([...path, index], item);
+    if (index === -1) {
+      this.append(path, [item]);
+    } else if (!isEquivalent(list[index] as JsonValue, item)) {
+      this.#writableArray(path)[index] = item;
+      this.patch.push({ op: "replace", path: `${jsonPointer(path)}/${index}`, value: item });
+    }
   }
 
-  #record(operation: JsonPatchOperation): void {
-    applyOperation(this.doc, operation);
-    this.patch.push(operation);
+  #writableArray(path: readonly PathSegment[]): JsonValue[] {
+    const node = this.#writable(path);
+    if (!Array.isArray(node)) throw new Error(`cannot edit "${jsonPointer(path)}": not an array`);
+    return node;
+  }
+
+  /** The node at `path`, which may be changed in place: it and every node above it are copies of this recorder's. */
+  #writable(path: readonly PathSegment[]): JsonObject | JsonValue[] {
+    this.#doc = this.#own(this.#doc);
+    let node: JsonObject | JsonValue[] = this.#doc;
+    for (const segment of path) {
+      const child: unknown = Array.isArray(node) ? node[segment as number] : member(node, String(segment));
+      if (typeof child !== "object" || child === null) {
+        throw new Error(`cannot edit "${jsonPointer(path)}": "${segment}" is not an object or array`);
+      }
+      const copy = this.#own(child as JsonObject | JsonValue[]);
+      if (copy !== child) {
+        if (Array.isArray(node)) node[segment as number] = copy;
+        else setMember(node, String(segment), copy);
+      }
+      node = copy;
+    }
+    return node;
+  }
+
+  #own<T extends JsonObject | JsonValue[]>(node: T): T {
+    if (this.#copies.has(node)) return node;
+    // Spreading defines members, so that one called "__proto__" stays plain data.
+    const copy = (Array.isArray(node) ? node.slice() : { ...node }) as T;
+    this.#copies.add(copy);
+    return copy;
   }
 }
 
@@ -670,9 +763,17 @@ function applyOperation(root: JsonValue, operation: JsonPatchOperation): JsonVal
   }
   if (!isObject(parent)) throw fail("the parent is neither an object nor an array");
   if (op === "replace" && !Object.hasOwn(parent, key)) throw fail(`member "${key}" does not exist`);
-  // defineProperty, so that a member called "__proto__" stays plain data.
-  Object.defineProperty(parent, key, { value, writable: true, enumerable: true, configurable: true });
+  setMember(parent, key, value);
   return root;
+}
+
+/** Sets an object member; one called "__proto__" stays plain data instead of replacing the prototype. */
+function setMember(parent: JsonObject, key: string, value: JsonValue): void {
+  if (key === "__proto__") {
+    Object.defineProperty(parent, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    parent[key] = value;
+  }
 }
 
 function childAt(parent: JsonValue, token: string): JsonValue | undefined {
@@ -700,7 +801,14 @@ function parsePointer(pointer: string): string[] {
 
 /** RFC 6901: `~` becomes `~0` and `/` becomes `~1` inside each reference token. */
 export function jsonPointer(path: readonly PathSegment[]): string {
-  return path.map((segment) => `/${String(segment).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+  let pointer = "";
+  for (const segment of path) {
+    const token = String(segment);
+    const escaped =
+      token.includes("~") || token.includes("/") ? token.replaceAll("~", "~0").replaceAll("/", "~1") : token;
+    pointer += `/${escaped}`;
+  }
+  return pointer;
 }
 
 // ---- Plain JSON access ----------------------------------------------------------------------------------

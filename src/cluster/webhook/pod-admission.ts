@@ -14,10 +14,10 @@ import {
 } from "./admission-review.ts";
 import {
   type MutationConfig,
-  type MutationOutcome,
-  mutatePod,
+  type PatchOutcome,
   podDecodeError,
   podIdentityString,
+  podPatch,
   type ServiceAccountLike,
   serviceAccountName,
 } from "./mutation.ts";
@@ -102,7 +102,7 @@ export async function admitPod(body: string, dependencies: PodAdmissionDependenc
     } catch (error) {
       return answer({ allowed: false, code: 400, message: errorText(error) }, "error");
     }
-    const outcome: MutationOutcome = mutatePod({
+    const outcome: PatchOutcome = podPatch({
       pod,
       serviceAccount,
       namespace: request.namespace,

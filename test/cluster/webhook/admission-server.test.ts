@@ -59,6 +59,8 @@ interface Answer {
     response: Record<string, unknown> & { status: { code: number; message?: string } };
   };
   socketReused: boolean;
+  /** The Connection header of the answer. */
+  connection: string | undefined;
 }
 
 /** Polls until `condition` holds; the test runner's timeout bounds the wait. */
@@ -100,6 +102,7 @@ function postReview(
             text,
             json,
             socketReused: request.reusedSocket,
+            connection: response.headers.connection,
           });
         });
       },
@@ -362,6 +365,13 @@ describe("admission server", { timeout: 30_000 }, () => {
         { "content-type": "application/json; charset=utf-8" },
         400,
         "contentType=application/json; charset=utf-8, expected application/json",
+      ],
+      [
+        "a content type that is no media type at all",
+        FIXTURE_TEXT,
+        { "content-type": "garbage" },
+        400,
+        "contentType=garbage, expected application/json",
       ],
       ["garbage", "}{", {}, 400, /^couldn't get version\/kind; json parse error: /],
       ["a JSON array", "[]", {}, 400, /expected a JSON object, got array/],
@@ -662,6 +672,54 @@ describe("admission server start-up, health and shutdown", { timeout: 30_000 }, 
     assert.equal(answer.json.response.allowed, true);
     await closing;
     await assert.rejects(postReview(port, issued.ca.certPem, FIXTURE_TEXT), /ECONNREFUSED/);
+  });
+
+  test("close ends a keep-alive connection with the answer it carries, instead of leaving it idle", async () => {
+    const issued = await issue();
+    await certificateFiles(certDir, issued.serving);
+    let release: () => void = () => {};
+    let entered: () => void = () => {};
+    const inLookup = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    // The first lookup is answered at once, the second is held until the server is closing.
+    let lookups = 0;
+    const server = await startAdmissionServer({
+      mutation: MUTATION,
+      serviceAccounts: {
+        ready: true,
+        get: () =>
+          new Promise((resolve) => {
+            lookups += 1;
+            const answer = () => resolve({ metadata: { name: "workload-sa" } });
+            if (lookups === 1) return answer();
+            release = answer;
+            entered();
+          }),
+      },
+      certDir,
+      tlsMinVersion: "TLSv1.3",
+      webhookAddress: LOOPBACK,
+      logger: pino({ level: "silent" }),
+      certificatePollIntervalMs: 3_600_000,
+    });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const port = await server.webhookListening;
+      const first = await postReview(port, issued.ca.certPem, FIXTURE_TEXT, { agent });
+      assert.equal(first.connection, "keep-alive");
+      const inFlight = postReview(port, issued.ca.certPem, FIXTURE_TEXT, { agent });
+      await inLookup;
+      const closing = server.close();
+      release();
+      const answer = await inFlight;
+      assert.deepEqual([answer.status, answer.socketReused, answer.connection], [200, true, "close"]);
+      // Settles only once that connection has ended: the test times out if it lingers for its idle timeout.
+      await closing;
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
   });
 });
 

@@ -35,6 +35,7 @@ import {
   type MutationOutcome,
   mutatePod,
   podIdentityString,
+  podPatch,
   proxySidecarPort,
   reservedVolumeName,
   type ServiceAccountLike,
@@ -1218,6 +1219,18 @@ describe("JSON Patch", () => {
     assert.equal(({} as JsonObject).polluted, undefined);
   });
 
+  test("the returned pod shares nothing with the received pod: changing it leaves the received pod as it was", () => {
+    const pod = nginxPod({ containers: [{ name: "app", env: [{ name: "A", value: "1" }], resources: {} }] });
+    const before = structuredClone(pod);
+    const outcome = run(pod);
+    if (!outcome.allowed) return assert.fail(outcome.message);
+    const returned = outcome.pod as unknown as Pod & { metadata: JsonObject };
+    returned.metadata.name = "changed";
+    (returned.spec.containers[0] as unknown as JsonObject).resources = { limits: {} };
+    returned.spec.containers[0]?.env?.push({ name: "B", value: "2" });
+    assert.deepStrictEqual(pod, before);
+  });
+
   test("neither applyJsonPatch nor mutatePod modifies its input", () => {
     const doc = { list: [1] };
     applyJsonPatch(doc, [{ op: "add", path: "/list/-", value: 2 }]);
@@ -1437,6 +1450,18 @@ describe("properties", () => {
       fc.property(scenario, ({ pod, sa, config }) => {
         const outcome = allowed(pod, sa, config);
         assert.deepStrictEqual(applyJsonPatch(pod, outcome.patch), outcome.pod);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("podPatch, what the admission handler answers with, decides exactly as mutatePod", () => {
+    fc.assert(
+      fc.property(scenario, ({ pod, sa, config }) => {
+        const input = { pod, serviceAccount: sa, namespace: "default", config };
+        const full = mutatePod(input);
+        const patchOnly = podPatch(input);
+        assert.deepStrictEqual(patchOnly, full.allowed ? { allowed: true, patch: full.patch } : full);
       }),
       { numRuns: 300 },
     );
