@@ -9,6 +9,7 @@ import type { Directory } from "../identity/directory/directory.ts";
 import { badRequest, DirectoryError, notFound } from "../identity/directory/directory-error.ts";
 import { providerResourceId, RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
 import type { ArmResource } from "../store/store.ts";
+import { armHandler } from "./arm-handler.ts";
 
 // The management API in ARM's shape: resource IDs as paths, PUT/GET/DELETE with `api-version`, ARM
 // error bodies `{"error":{"code","message"}}`. The CLI talks to it; so can any ARM-speaking tool.
@@ -20,33 +21,11 @@ export interface ArmRouteDeps {
 }
 
 type Params = Record<string, string>;
-type Handler = (params: Params, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 const IDENTITIES = "providers/Microsoft.ManagedIdentity/userAssignedIdentities";
 const VAULTS = "providers/Microsoft.KeyVault/vaults";
 const CLUSTERS = "providers/Microsoft.ContainerService/managedClusters";
 const GROUP = "/subscriptions/:subscription/resourceGroups/:group";
-
-function armHandler(handler: Handler) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const query = request.query as Record<string, string | undefined>;
-    if (!query["api-version"]) {
-      return reply.code(400).send({
-        error: {
-          code: "MissingApiVersionParameter",
-          message: "The api-version query parameter (?api-version=) is required for all requests.",
-        },
-      });
-    }
-    try {
-      const result = await handler(request.params as Params, request, reply);
-      if (!reply.sent) return reply.send(result);
-    } catch (error) {
-      if (error instanceof DirectoryError) return reply.code(error.status).send(error.toBody());
-      throw error;
-    }
-  };
-}
 
 function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const body = request.body;

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Directory } from "../identity/directory/directory.ts";
 import { badRequest, conflict, DirectoryError } from "../identity/directory/directory-error.ts";
 import { providerResourceId, RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
 import { getDeletedSecret } from "../resources/vault/deleted-secrets.ts";
 import type { SecretVersion, Store } from "../store/store.ts";
+import { armHandler } from "./arm-handler.ts";
 
 // ARM's control-plane secret resource (`…/vaults/{vault}/secrets/{name}`), which writes a new version
 // the way ARM deployments and `wikit keyvault secret set` do. Like ARM, it never returns the value.
@@ -20,31 +21,6 @@ export interface ArmSecretDeps {
 export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDeps): void {
   const path =
     "/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.KeyVault/vaults/:vault/secrets/:name";
-
-  const handle =
-    (
-      action: (
-        params: Record<string, string>,
-        request: FastifyRequest,
-        reply: FastifyReply,
-      ) => Promise<unknown>,
-    ) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!(request.query as Record<string, unknown>)["api-version"]) {
-        return reply.code(400).send({
-          error: {
-            code: "MissingApiVersionParameter",
-            message: "The api-version query parameter (?api-version=) is required for all requests.",
-          },
-        });
-      }
-      try {
-        return reply.send(await action(request.params as Record<string, string>, request, reply));
-      } catch (error) {
-        if (error instanceof DirectoryError) return reply.code(error.status).send(error.toBody());
-        throw error;
-      }
-    };
 
   const vaultOf = async ({ subscription = "", group = "", vault = "" }: Record<string, string>) => {
     await deps.directory.getResourceGroup(subscription, group);
@@ -75,7 +51,7 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
 
   app.put(
     path,
-    handle(async (params, request, reply) => {
+    armHandler(async (params, request, reply) => {
       const vault = await vaultOf(params);
       const name = params.name ?? "";
       if (!SECRET_NAME.test(name)) {
@@ -135,7 +111,7 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
 
   app.get(
     path,
-    handle(async (params) => {
+    armHandler(async (params) => {
       const vault = await vaultOf(params);
       const secret = await deps.store.getSecretVersion(vault.id, params.name ?? "");
       if (!secret) {
