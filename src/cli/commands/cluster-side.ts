@@ -16,6 +16,11 @@ function collectEnv(value: string, previous: Record<string, string>): Record<str
   return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
 }
 
+/** The local cluster's API path of a service account. */
+function serviceAccountPath(namespace: string, name: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`;
+}
+
 async function ensureNamespace(client: WikitClient, namespace: string): Promise<void> {
   const found = await client.kube("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
   if (found.status === 404) {
@@ -54,7 +59,7 @@ export function registerClusterSideCommands(program: Command): void {
         await ensureNamespace(client, options.namespace);
         const annotations: Record<string, string> = { [CLIENT_ID_ANNOTATION]: options.clientId };
         if (options.tenantId !== undefined) annotations[TENANT_ID_ANNOTATION] = options.tenantId;
-        const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/serviceaccounts/${encodeURIComponent(options.name)}`;
+        const path = serviceAccountPath(options.namespace, options.name);
         const body = {
           apiVersion: "v1",
           kind: "ServiceAccount",
@@ -71,7 +76,7 @@ export function registerClusterSideCommands(program: Command): void {
     .requiredOption("--name <name>", "service account name")
     .action(async (options: { dataDir?: string; namespace: string; name: string }) => {
       const client = await WikitClient.connect(resolveDataDir(options.dataDir));
-      const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/serviceaccounts/${encodeURIComponent(options.name)}`;
+      const path = serviceAccountPath(options.namespace, options.name);
       printJson(expectSuccess(await client.kube("GET", path)));
     });
 
@@ -109,8 +114,6 @@ export function registerClusterSideCommands(program: Command): void {
       ) => {
         const dataDir = resolveDataDir(options.dataDir);
         const client = await WikitClient.connect(dataDir);
-        const accountPath = (ns: string, name: string) =>
-          `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(name)}`;
         try {
           const exitCode = await runAsPod(
             {
@@ -122,12 +125,12 @@ export function registerClusterSideCommands(program: Command): void {
             },
             {
               getServiceAccount: async (ns, name) => {
-                const response = await client.kube("GET", accountPath(ns, name));
+                const response = await client.kube("GET", serviceAccountPath(ns, name));
                 return response.status === 404 ? undefined : (expectSuccess(response) as ServiceAccountLike);
               },
               requestToken: async (ns, name, spec) => {
                 const response = expectSuccess(
-                  await client.kube("POST", `${accountPath(ns, name)}/token`, { spec }),
+                  await client.kube("POST", `${serviceAccountPath(ns, name)}/token`, { spec }),
                 ) as {
                   status: { token: string };
                 };
