@@ -4,7 +4,7 @@
 //
 // Every request that reaches the route is answered with an AdmissionReview — HTTP 200 for reviews, 400/413
 // for bodies that cannot be reviewed — counted in the metrics, and logged as one JSON line without the pod's
-// spec or environment.
+// spec or environment: errors as warnings, denials at info, admitted pods at debug.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
@@ -165,8 +165,10 @@ function logAdmission(logger: Logger, admission: PodAdmission, elapsedMs: number
     latencyMs: round(elapsedMs),
     ...(admission.message === undefined ? {} : { message: admission.message }),
   };
+  // As upstream, a pod admitted as asked is not news at the default level: metrics count it, debug logs it.
   if (admission.result === "error") logger.warn(line, "admission");
-  else logger.info(line, "admission");
+  else if (admission.result === "denied") logger.info(line, "admission");
+  else logger.debug(line, "admission");
 }
 
 function round(milliseconds: number): number {

@@ -194,6 +194,17 @@ function expectedFixturePod(): JsonObject {
   return pod;
 }
 
+/** Posts a review that is allowed, one that is denied (unknown ServiceAccount) and a body that is no review. */
+async function postOneOfEachResult(port: number, ca: string): Promise<void> {
+  await postReview(port, ca, FIXTURE_TEXT);
+  const object = {
+    ...FIXTURE.request.object,
+    spec: { ...FIXTURE.request.object.spec, serviceAccountName: "nobody" },
+  };
+  await postReview(port, ca, JSON.stringify({ ...FIXTURE, request: { ...FIXTURE.request, object } }));
+  await postReview(port, ca, "nope");
+}
+
 describe("admission server", { timeout: 30_000 }, () => {
   let api: FakeKubeApi;
   let cache: ServiceAccountCache;
@@ -202,6 +213,7 @@ describe("admission server", { timeout: 30_000 }, () => {
   let ca: string;
   let port: number;
   const logs = new LogLines();
+  const logger = pino({ level: "debug" }, logs);
 
   before(async () => {
     api = await FakeKubeApi.start();
@@ -229,7 +241,7 @@ describe("admission server", { timeout: 30_000 }, () => {
       webhookAddress: LOOPBACK,
       healthAddress: LOOPBACK,
       metricsAddress: LOOPBACK,
-      logger: pino({ level: "info" }, logs),
+      logger,
       certificatePollIntervalMs: 3_600_000,
     });
     port = await server.webhookListening;
@@ -465,13 +477,7 @@ describe("admission server", { timeout: 30_000 }, () => {
         return { allowed: count("allowed"), denied: count("denied"), error: count("error") };
       };
       const before = await counts();
-      await postReview(port, ca, FIXTURE_TEXT);
-      const object = {
-        ...FIXTURE.request.object,
-        spec: { ...FIXTURE.request.object.spec, serviceAccountName: "nobody" },
-      };
-      await postReview(port, ca, JSON.stringify({ ...FIXTURE, request: { ...FIXTURE.request, object } }));
-      await postReview(port, ca, "nope");
+      await postOneOfEachResult(port, ca);
       const after = await counts();
       assert.deepEqual(
         {
@@ -489,6 +495,7 @@ describe("admission server", { timeout: 30_000 }, () => {
       const lines = logs.lines.slice(from).filter((line) => line.msg === "admission");
       assert.equal(lines.length, 1);
       const [line] = lines;
+      assert.equal(line?.level, 20, "admitted pods are logged at debug");
       assert.equal(line?.uid, FIXTURE.request.uid);
       assert.equal(line?.namespace, NAMESPACE);
       assert.equal(line?.pod, "injected");
@@ -505,6 +512,24 @@ describe("admission server", { timeout: 30_000 }, () => {
         "kube-api-access",
       ]) {
         assert.equal(text.includes(secretish), false, `the log mentions ${secretish}`);
+      }
+    });
+
+    test("at the info level, admitted pods are not logged; denials and errors are", async () => {
+      logger.level = "info";
+      try {
+        const from = logs.lines.length;
+        await postOneOfEachResult(port, ca);
+        const lines = logs.lines.slice(from).filter((line) => /^admission/.test(String(line.msg)));
+        assert.deepEqual(
+          lines.map((line) => [line.level, line.result]),
+          [
+            [30, "denied"],
+            [40, "error"],
+          ],
+        );
+      } finally {
+        logger.level = "debug";
       }
     });
   });

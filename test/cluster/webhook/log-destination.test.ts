@@ -1,5 +1,6 @@
 // The webhook's batched asynchronous log destination: a lone line still reaches the output without anyone
-// flushing it, and what is still gathered when the process ends is written out.
+// flushing it, many batches arrive whole and in order, and what is still gathered when the process ends is
+// written out.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -8,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
-import { webhookLogDestination } from "../../../src/cluster/webhook/log-destination.ts";
+import { LOG_BATCH_CHARACTERS, webhookLogDestination } from "../../../src/cluster/webhook/log-destination.ts";
 
 describe("webhook log destination", () => {
   let dir: string;
@@ -29,6 +30,25 @@ describe("webhook log destination", () => {
     } finally {
       destination.end();
     }
+  });
+
+  test("lines over many batches arrive whole and in order; end() writes the rest", async () => {
+    const file = join(dir, "many.log");
+    const destination = webhookLogDestination(file);
+    const logger = pino(destination);
+    const count = 5 * Math.ceil(LOG_BATCH_CHARACTERS / 100);
+    for (let i = 0; i < count; i += 1) logger.info({ i, padding: "x".repeat(i % 50) }, "admission");
+    destination.end();
+    let lines: string[] = [];
+    // Polls; the test runner's timeout bounds the wait.
+    while (lines.length < count) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      lines = (await readFile(file, "utf8")).split("\n").filter(Boolean);
+    }
+    assert.deepEqual(
+      lines.map((line) => JSON.parse(line).i),
+      Array.from({ length: count }, (_, i) => i),
+    );
   });
 
   test("lines still gathered when the process exits are written out", async () => {
