@@ -56,6 +56,10 @@ function addConfigurationOptions(command: Command): Command {
     .option("--log-level <level>", '"", info, debug, trace or all (default: "")')
     .option("--port <port>", `admission HTTPS port (default: ${WEBHOOK_SERVER_PORT})`)
     .option(
+      "--shutdown-delay-seconds <seconds>",
+      "after SIGTERM, keep answering (not ready) this long before closing (default: 0)",
+    )
+    .option(
       "--custom-token-endpoint-annotation-suffix <suffix>",
       "pods opt in with azure.workload.identity/use-<suffix>",
     )

@@ -4,7 +4,8 @@
 // The HTTPS listener opens once a serving certificate can be read from the certificate directory and takes
 // each later certificate without a restart. Until then, `/healthz` and `/readyz` answer
 // `certs are not ready yet`; afterwards they check that the listener completes a TLS handshake, and `/readyz`
-// also waits for the ServiceAccount cache. The admission route itself is admission-handler.ts.
+// also waits for the ServiceAccount cache and fails again once a shutdown is announced. The admission route
+// itself is admission-handler.ts.
 
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { Server as NetServer } from "node:net";
@@ -46,11 +47,14 @@ export interface AdmissionServer {
   readonly metrics: AdmissionMetrics;
   /** Reads the certificate files now; true when a new certificate was taken into service. */
   reloadCertificates(): Promise<boolean>;
+  /** From now on `/readyz` fails, so that the cluster stops sending requests; admissions are still answered. */
+  announceShutdown(): void;
   /** Stops accepting requests, lets those in flight finish, and closes every listener. */
   close(): Promise<void>;
 }
 
 const TLS_CHECK_TIMEOUT_MS = 2000;
+const SHUTTING_DOWN_MESSAGE = "shutting down";
 /** Idle keep-alive connections stay open this long (as under Fastify): closing them sooner races their reuse. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
@@ -61,6 +65,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
   const ports: { webhook?: number; health?: number; metrics?: number } = {};
   let webhook: AdmissionListener | undefined;
   let closing = false;
+  let shutdownAnnounced = false;
   let resolveListening: (port: number) => void = () => {};
   let rejectListening: (error: Error) => void = () => {};
   const webhookListening = new Promise<number>((resolve, reject) => {
@@ -110,6 +115,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
       const health = buildHealthApp(
         () => webhookHealth(webhook, options.webhookAddress),
         options.serviceAccounts,
+        () => shutdownAnnounced,
       );
       plain.push(health);
       ports.health = await listenFastify(health, options.healthAddress);
@@ -134,6 +140,9 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     webhookListening,
     metrics,
     reloadCertificates: () => certificates.check(),
+    announceShutdown() {
+      shutdownAnnounced = true;
+    },
     async close() {
       closing = true;
       certificates.stop();
@@ -186,6 +195,7 @@ type Health = { ok: true } | { ok: false; reason: string };
 function buildHealthApp(
   webhookHealthCheck: () => Promise<Health>,
   serviceAccounts: Pick<ServiceAccountLookup, "ready">,
+  shuttingDown: () => boolean,
 ): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const answer = (reply: FastifyReply, health: Health) =>
@@ -195,6 +205,7 @@ function buildHealthApp(
       .send(health.ok ? "ok" : health.reason);
   app.get("/healthz", async (_request, reply) => answer(reply, await webhookHealthCheck()));
   app.get("/readyz", async (_request, reply) => {
+    if (shuttingDown()) return answer(reply, { ok: false, reason: SHUTTING_DOWN_MESSAGE });
     const health = await webhookHealthCheck();
     if (!health.ok) return answer(reply, health);
     if (!serviceAccounts.ready)

@@ -66,10 +66,14 @@ export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
  * Flags of `wikit webhook serve` that the Deployment passes. The first four and the custom token endpoint
  * flags are upstream's; the naming flags tell the certificate rotator which objects to keep current.
  */
+/** Kubernetes' default termination grace period. */
+const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
+
 export const SERVE_FLAGS = {
   logLevel: "--log-level",
   metricsAddr: "--metrics-addr",
   metricsBackend: "--metrics-backend",
+  shutdownDelaySeconds: "--shutdown-delay-seconds",
   certDir: "--webhook-cert-dir",
   disableCertRotation: "--disable-cert-rotation",
   certSecretName: "--cert-secret-name",
@@ -132,6 +136,7 @@ export interface WebhookValues {
   logLevel: string;
   metricsAddr: string;
   metricsBackend: string;
+  shutdownDelaySeconds: number;
   priorityClassName: string;
   nodeSelector: Record<string, string>;
   resources: JsonObject;
@@ -206,6 +211,7 @@ export const DEFAULT_WEBHOOK_VALUES: WebhookValues = {
   logLevel: "info",
   metricsAddr: DEFAULT_METRICS_ADDRESS,
   metricsBackend: DEFAULT_METRICS_BACKEND,
+  shutdownDelaySeconds: 5,
   priorityClassName: "system-cluster-critical",
   nodeSelector: { "kubernetes.io/os": "linux" },
   resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
@@ -316,6 +322,7 @@ export function webhookServeArgs(values: WebhookValues): string[] {
     `${SERVE_FLAGS.logLevel}=${values.logLevel}`,
     `${SERVE_FLAGS.metricsAddr}=${values.metricsAddr}`,
     `${SERVE_FLAGS.metricsBackend}=${values.metricsBackend}`,
+    `${SERVE_FLAGS.shutdownDelaySeconds}=${values.shutdownDelaySeconds}`,
     `${SERVE_FLAGS.certDir}=${DEFAULT_CERT_DIR}`,
   ];
   if (values.certManager.enabled) {
@@ -535,6 +542,8 @@ export function webhookManifests(
     serviceAccountName: names.serviceAccount,
     automountServiceAccountToken: true,
     priorityClassName: values.priorityClassName,
+    // The shutdown delay, then the default 30 s for requests in flight, before the kubelet kills the container.
+    terminationGracePeriodSeconds: values.shutdownDelaySeconds + DEFAULT_TERMINATION_GRACE_SECONDS,
     securityContext: {
       runAsNonRoot: true,
       runAsUser: WEBHOOK_RUN_AS_ID,

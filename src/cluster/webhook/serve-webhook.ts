@@ -1,7 +1,8 @@
 // `wikit webhook serve` put together: read the API server's version once (it decides where the proxy sidecar
 // goes), start the ServiceAccount cache, open the health and metrics listeners, make the serving certificate
 // valid through the certificate rotator (unless rotation is disabled and certificates are brought in), open
-// the admission listener, and shut everything down gracefully on SIGTERM or SIGINT.
+// the admission listener, and shut everything down gracefully on SIGTERM or SIGINT (after the configured
+// shutdown delay, during which admissions are still answered but the webhook reports not ready).
 
 import { type KubeConfig, VersionApi } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -100,7 +101,18 @@ export async function serveWebhook(
   };
   const close = () => {
     closing ??= (async () => {
+      // A second signal during the delay takes the default action: the process ends at once.
       for (const signal of signals) process.off(signal, onSignal);
+      if (config.shutdownDelayMs > 0) {
+        // Endpoints and the API server's connections take a moment to let go of this pod: until they have,
+        // requests still arrive, and with failurePolicy Fail a refused one fails a pod creation.
+        server.announceShutdown();
+        logger.info(
+          { delaySeconds: config.shutdownDelayMs / 1000 },
+          "not ready; still answering until the delay ends",
+        );
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      }
       await closeAll();
       logger.info("webhook stopped");
       markStopped();

@@ -52,6 +52,8 @@ export interface WebhookFlags {
   logLevel?: string;
   /** wikit addition: the admission server's port (upstream fixes it at 9443). */
   port?: string;
+  /** wikit addition: whole seconds to keep answering after SIGTERM, not ready, before closing. */
+  shutdownDelaySeconds?: string;
   customTokenEndpointAnnotationSuffix?: string;
   customTokenEndpointAudience?: string;
   /** wikit additions: the objects the certificate rotator keeps current (default: upstream's names). */
@@ -91,6 +93,11 @@ export interface WebhookConfig {
   /** The level the server's own JSON logs are written at. */
   loggerLevel: "info" | "debug" | "trace";
   port: number;
+  /**
+   * After SIGTERM, how long the webhook keeps answering admissions while `/readyz` fails, before it closes:
+   * the time the cluster needs to stop sending it requests. 0 closes at once, as upstream does.
+   */
+  shutdownDelayMs: number;
   /** Namespace of the certificate Secret and of the webhook's Service. */
   namespace: string;
   /** Secret holding the CA and the serving certificate, in `namespace`. */
@@ -105,6 +112,9 @@ export interface WebhookConfigOptions {
   /** Reads AZURE_ENVIRONMENT_FILEPATH for AzureStackCloud; without it that cloud cannot be used. */
   readFile?: (path: string) => string;
 }
+
+/** Ten minutes: anything longer is a typo rather than a choice. */
+const MAX_SHUTDOWN_DELAY_SECONDS = 600;
 
 const TLS_VERSIONS: Readonly<Record<string, SecureVersion>> = {
   "1.0": "TLSv1",
@@ -153,6 +163,7 @@ function build(flags: WebhookFlags, env: Environment, options: WebhookConfigOpti
   const healthAddress = listenAddress("--health-addr", flags.healthAddr ?? DEFAULT_HEALTH_ADDRESS);
   const metricsAddress = listenAddress("--metrics-addr", flags.metricsAddr ?? DEFAULT_METRICS_ADDRESS);
   const port = portNumber("--port", flags.port ?? String(WEBHOOK_SERVER_PORT));
+  const shutdownDelayMs = shutdownDelay(flags.shutdownDelaySeconds ?? "0");
 
   const tenantId = flags.tenantId ?? envValue(env, AZURE_TENANT_ID);
   if (tenantId === undefined) throw new ConfigError(`required key ${AZURE_TENANT_ID} missing value`);
@@ -180,6 +191,7 @@ function build(flags: WebhookFlags, env: Environment, options: WebhookConfigOpti
     logLevel: logLevel as WebhookLogLevel,
     loggerLevel: LOGGER_LEVELS[logLevel as WebhookLogLevel],
     port,
+    shutdownDelayMs,
     namespace: env[POD_NAMESPACE_ENV] || DEFAULT_WEBHOOK_NAMESPACE,
     certSecretName: objectName("--cert-secret-name", flags.certSecretName, WEBHOOK_CERT_SECRET_NAME),
     serviceName: objectName("--service-name", flags.serviceName, WEBHOOK_SERVICE_NAME),
@@ -226,6 +238,16 @@ function portNumber(flag: string, value: string): number {
     throw new ConfigError(`invalid ${flag} port "${value}": must be an integer from 0 to 65535`);
   }
   return port;
+}
+
+function shutdownDelay(value: string): number {
+  const seconds = /^[0-9]{1,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds <= MAX_SHUTDOWN_DELAY_SECONDS)) {
+    throw new ConfigError(
+      `invalid --shutdown-delay-seconds "${value}": must be a whole number of seconds from 0 to ${MAX_SHUTDOWN_DELAY_SECONDS}`,
+    );
+  }
+  return seconds * 1000;
 }
 
 // ---- Cloud ----------------------------------------------------------------------------------------------

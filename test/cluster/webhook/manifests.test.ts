@@ -369,6 +369,7 @@ describe("Deployment: restricted pod security and availability", () => {
     assert.ok(selects(find(objects, "Service").spec.selector), "the Service reaches them");
     const spec = deployment.spec.template.spec;
     assert.equal(spec.priorityClassName, "system-cluster-critical");
+    assert.equal(spec.terminationGracePeriodSeconds, 35, "the 5 s shutdown delay, then 30 s to finish");
     assert.deepEqual(
       spec.topologySpreadConstraints.map((constraint: Any) => [
         constraint.topologyKey,
@@ -392,6 +393,7 @@ describe("Deployment: restricted pod security and availability", () => {
       "--log-level=info",
       "--metrics-addr=:8095",
       "--metrics-backend=prometheus",
+      "--shutdown-delay-seconds=5",
       "--webhook-cert-dir=/certs",
       "--cert-secret-name=wikit-webhook-server-cert",
       "--service-name=wikit-webhook",

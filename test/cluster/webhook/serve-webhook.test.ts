@@ -1,7 +1,8 @@
 // `wikit webhook serve` wired together in-process against a fake API server, certificate rotation included:
 // the rotator makes the Secret and the CA bundle, the admission listener serves with the rotated certificate
 // for the Service's DNS name, the API server's version decides the proxy's placement, readiness follows the
-// ServiceAccount cache, and close() shuts everything down.
+// ServiceAccount cache, and close() shuts everything down — after the shutdown delay, if one is set, during
+// which admissions are still answered while readiness fails.
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -89,41 +90,47 @@ function probe(port: number, path: string): Promise<number> {
   });
 }
 
+/** A fake API server with the pod's ServiceAccount and the configuration whose caBundle the rotator keeps. */
+async function fakeCluster(): Promise<FakeKubeApi> {
+  const api = await FakeKubeApi.start({ gitVersion: "v1.32.3" });
+  api.put({
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: {
+      name: "api",
+      namespace: "apps",
+      annotations: { "azure.workload.identity/client-id": CLIENT_ID },
+    },
+  });
+  api.put({
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "MutatingWebhookConfiguration",
+    metadata: { name: CONFIGURATION },
+    webhooks: [
+      {
+        name: "mutation.azure-workload-identity.io",
+        admissionReviewVersions: ["v1", "v1beta1"],
+        sideEffects: "None",
+        clientConfig: {
+          service: {
+            name: "azure-wi-webhook-webhook-service",
+            namespace: NAMESPACE,
+            path: "/mutate-v1-pod",
+          },
+        },
+      },
+    ],
+  });
+  return api;
+}
+
 describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
   let api: FakeKubeApi;
   let certDir: string;
   let running: RunningWebhook;
 
   before(async () => {
-    api = await FakeKubeApi.start({ gitVersion: "v1.32.3" });
-    api.put({
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: {
-        name: "api",
-        namespace: "apps",
-        annotations: { "azure.workload.identity/client-id": CLIENT_ID },
-      },
-    });
-    api.put({
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "MutatingWebhookConfiguration",
-      metadata: { name: CONFIGURATION },
-      webhooks: [
-        {
-          name: "mutation.azure-workload-identity.io",
-          admissionReviewVersions: ["v1", "v1beta1"],
-          sideEffects: "None",
-          clientConfig: {
-            service: {
-              name: "azure-wi-webhook-webhook-service",
-              namespace: NAMESPACE,
-              path: "/mutate-v1-pod",
-            },
-          },
-        },
-      ],
-    });
+    api = await fakeCluster();
     certDir = await mkdtemp(join(tmpdir(), "wikit-serve-rotation-"));
     const config = buildWebhookConfig(
       { webhookCertDir: certDir, port: "0", healthAddr: "127.0.0.1:0", metricsAddr: "0" },
@@ -193,6 +200,54 @@ describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
     await eventually(async () => (await probe(health, "/readyz")) === 200);
     assert.equal(await probe(health, "/healthz"), 200);
     assert.equal(running.server.ports.metrics, undefined, "--metrics-addr 0 disables the metrics listener");
+  });
+});
+
+describe("serveWebhook with a shutdown delay", { timeout: 60_000 }, () => {
+  test("after close(), readyz fails while admissions are still answered; then the listeners close", async () => {
+    const api = await fakeCluster();
+    const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-delay-"));
+    try {
+      const config = buildWebhookConfig(
+        {
+          webhookCertDir: certDir,
+          port: "0",
+          healthAddr: "127.0.0.1:0",
+          metricsAddr: "0",
+          shutdownDelaySeconds: "2",
+        },
+        { AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", POD_NAMESPACE: NAMESPACE },
+      );
+      if (!config.ok) throw new Error(config.error);
+      const running = await serveWebhook(config.value, {
+        kubeConfig: api.kubeConfig(),
+        logger: pino({ level: "silent" }),
+        signals: [],
+      });
+      const port = await running.server.webhookListening;
+      const health = running.server.ports.health ?? assert.fail("no health port");
+      await eventually(async () => (await probe(health, "/readyz")) === 200);
+      const secret = api.get("v1", "Secret", NAMESPACE, "azure-wi-webhook-server-cert");
+      const ca = Buffer.from(
+        ((secret?.data ?? {}) as Record<string, string>)["ca.crt"] ?? "",
+        "base64",
+      ).toString("utf8");
+
+      const closing = running.close();
+      assert.equal(await probe(health, "/readyz"), 500);
+      assert.equal(await probe(health, "/healthz"), 200, "alive while it drains");
+      const answer = await post(port, ca, review());
+      assert.equal(answer.status, 200);
+      assert.equal(answer.json.response.allowed, true);
+      await closing;
+      // Keep-alive connections from before are closed too: a request fails on one of them or on a new one.
+      const closed = /ECONNREFUSED|socket hang up|ECONNRESET/;
+      await assert.rejects(probe(health, "/readyz"), closed);
+      await assert.rejects(post(port, ca, review()), closed);
+    } finally {
+      await api.close();
+      await rm(certDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // The webhook server's flags and environment (webhook.md §14.1–§14.3): defaults, every upstream start-up
-// error text exactly, CONFIG_-prefixed variables, and wikit's additions (--port, rotator object names,
-// emulation).
+// error text exactly, CONFIG_-prefixed variables, and wikit's additions (--port, --shutdown-delay-seconds,
+// rotator object names, emulation).
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -49,6 +49,7 @@ describe("defaults", () => {
       logLevel: "",
       loggerLevel: "info",
       port: 9443,
+      shutdownDelayMs: 0,
       namespace: "azure-workload-identity-system",
       certSecretName: "azure-wi-webhook-server-cert",
       serviceName: "azure-wi-webhook-webhook-service",
@@ -260,6 +261,18 @@ describe("server flags", () => {
       /^invalid --port port "https": must be an integer from 0 to 65535$/,
     );
     assert.match(error({ port: "70000" }), /^invalid --port port "70000"/);
+  });
+
+  test("--shutdown-delay-seconds is whole seconds from 0 to 600", () => {
+    assert.equal(config({ shutdownDelaySeconds: "5" }).shutdownDelayMs, 5000);
+    assert.equal(config({ shutdownDelaySeconds: "0" }).shutdownDelayMs, 0);
+    assert.equal(config({ shutdownDelaySeconds: "600" }).shutdownDelayMs, 600_000);
+    for (const value of ["-1", "1.5", "5s", "", "601"]) {
+      assert.equal(
+        error({ shutdownDelaySeconds: value }),
+        `invalid --shutdown-delay-seconds "${value}": must be a whole number of seconds from 0 to 600`,
+      );
+    }
   });
 
   test("the rotator's object names must be valid object names", () => {
