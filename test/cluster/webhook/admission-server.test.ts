@@ -36,6 +36,7 @@ import {
   issueServingCertificate,
 } from "../../../src/server/tls/certificates.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
+import { postReview } from "./post-review.ts";
 
 const FIXTURE_TEXT = readFileSync(
   new URL("../../fixtures/kubernetes/admissionreview-pod-create.json", import.meta.url),
@@ -49,67 +50,9 @@ const AUTHORITY = "https://login.microsoftonline.com/";
 const MUTATION: MutationConfig = { tenantId: TENANT, authorityHost: AUTHORITY };
 const LOOPBACK = { host: "127.0.0.1", port: 0 };
 
-interface Answer {
-  status: number;
-  contentType: string;
-  text: string;
-  json: {
-    apiVersion: string;
-    kind: string;
-    response: Record<string, unknown> & { status: { code: number; message?: string } };
-  };
-  socketReused: boolean;
-  /** The Connection header of the answer. */
-  connection: string | undefined;
-}
-
 /** Polls until `condition` holds; the test runner's timeout bounds the wait. */
 async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-function postReview(
-  port: number,
-  ca: string,
-  body: string | Buffer,
-  options: { headers?: Record<string, string>; path?: string; agent?: https.Agent; method?: string } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      {
-        host: "127.0.0.1",
-        port,
-        method: options.method ?? "POST",
-        path: options.path ?? "/mutate-v1-pod?timeout=10s",
-        ca,
-        agent: options.agent ?? false,
-        headers: { "content-type": "application/json", ...options.headers },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let json: Answer["json"];
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined as never;
-          }
-          resolve({
-            status: response.statusCode ?? 0,
-            contentType: String(response.headers["content-type"]),
-            text,
-            json,
-            socketReused: request.reusedSocket,
-            connection: response.headers.connection,
-          });
-        });
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
 }
 
 function getPlain(port: number, path: string): Promise<{ status: number; text: string; type: string }> {

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import * as http from "node:http";
-import * as https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -17,6 +16,7 @@ import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
 import { type RunningWebhook, serveWebhook } from "../../../src/cluster/webhook/serve-webhook.ts";
 import { buildWebhookConfig } from "../../../src/cluster/webhook/webhook-config.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
+import { postReview } from "./post-review.ts";
 
 const NAMESPACE = "wikit-system";
 const SERVICE_DNS_NAME = `azure-wi-webhook-webhook-service.${NAMESPACE}.svc`;
@@ -46,7 +46,6 @@ function review(annotations: Record<string, string> = {}) {
   };
 }
 
-type ReviewAnswer = { response: { allowed: boolean; patch: string } };
 type PodShape = {
   spec: {
     containers: { env: { value: string }[] }[];
@@ -54,29 +53,9 @@ type PodShape = {
   };
 };
 
-function post(port: number, ca: string, body: unknown): Promise<{ status: number; json: ReviewAnswer }> {
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      {
-        host: "127.0.0.1",
-        port,
-        servername: SERVICE_DNS_NAME,
-        method: "POST",
-        path: "/mutate-v1-pod?timeout=10s",
-        ca,
-        headers: { "content-type": "application/json" },
-      },
-      (response) => {
-        let text = "";
-        response.on("data", (chunk) => {
-          text += chunk;
-        });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
-      },
-    );
-    request.on("error", reject);
-    request.end(JSON.stringify(body));
-  });
+/** Posts a review to the listener, whose certificate names the Service. */
+function post(port: number, ca: string, body: unknown) {
+  return postReview(port, ca, JSON.stringify(body), { servername: SERVICE_DNS_NAME });
 }
 
 function probe(port: number, path: string): Promise<number> {
@@ -173,7 +152,7 @@ describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
     assert.equal(answer.json.response.allowed, true);
     const pod = applyJsonPatch(
       review().request.object,
-      decodePatch(answer.json.response.patch),
+      decodePatch(answer.json.response.patch ?? ""),
     ) as unknown as PodShape;
     assert.equal(pod.spec.containers[0]?.env[0]?.value, CLIENT_ID);
   });
@@ -189,7 +168,7 @@ describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
     const answer = await post(port, ca, withProxy);
     const pod = applyJsonPatch(
       withProxy.request.object,
-      decodePatch(answer.json.response.patch),
+      decodePatch(answer.json.response.patch ?? ""),
     ) as unknown as PodShape;
     assert.equal(pod.spec.initContainers[0]?.name, "azwi-proxy");
     assert.equal(pod.spec.initContainers[0]?.restartPolicy, "Always");

@@ -1,20 +1,21 @@
 // `wikit webhook mutate` (the offline dry run) and `wikit webhook serve`, run as the real CLI process: what
 // they print, their errors for unreadable files and bad settings, and the server's life from start-up against
-// a fake API server to a graceful SIGTERM.
+// a fake API server to a graceful SIGTERM, with and without a shutdown delay.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import * as https from "node:https";
+import * as http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
-import { applyJsonPatch, type JsonObject } from "../../../src/cluster/webhook/mutation.ts";
+import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
 import { createCertificateAuthority, issueServingCertificate } from "../../../src/server/tls/certificates.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
+import { postReview } from "./post-review.ts";
 
 const MAIN = new URL("../../../src/cli/main.ts", import.meta.url).pathname;
 const FIXTURE_TEXT = readFileSync(
@@ -292,6 +293,11 @@ spec:
   });
 });
 
+/** Polls until `condition` holds; the test runner's timeout bounds the wait. */
+async function eventually(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 describe("wikit webhook serve", { timeout: 60_000 }, () => {
   let api: FakeKubeApi;
   let dir: string;
@@ -339,12 +345,11 @@ current-context: fake
     assert.equal(result.stderr, "wikit: invalid TLS version. Must be one of: 1.0, 1.1, 1.2, 1.3\n");
   });
 
-  test("it serves the fixture with brought-in certificates, then stops gracefully on SIGTERM", async () => {
+  /** `wikit webhook serve` with brought-in certificates, as a child process whose JSON log lines are gathered. */
+  async function startServe(extraArgs: string[] = []) {
     const ca = await createCertificateAuthority("serve test CA", 1);
     const serving = await issueServingCertificate(ca, ["127.0.0.1"], 1);
-    const certDir = join(dir, "certs");
-    await rm(certDir, { recursive: true, force: true });
-    await import("node:fs/promises").then((fs) => fs.mkdir(certDir));
+    const certDir = await mkdtemp(join(dir, "certs-"));
     await writeFile(join(certDir, "tls.crt"), serving.certPem);
     await writeFile(join(certDir, "tls.key"), serving.keyPem);
     const child = spawn(
@@ -362,56 +367,87 @@ current-context: fake
         "127.0.0.1:0",
         "--metrics-addr",
         "127.0.0.1:0",
+        ...extraArgs,
       ],
       { env: cleanEnv({ AZURE_TENANT_ID: TENANT, KUBECONFIG: join(dir, "kubeconfig") }) },
     );
     const lines: Record<string, unknown>[] = [];
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-    const listening = new Promise<number>((resolve, reject) => {
-      createInterface(child.stdout).on("line", (text) => {
-        const line = JSON.parse(text);
-        lines.push(line);
-        if (line.msg === "admission webhook listening") resolve(line.port);
-      });
-      exited.then(() => reject(new Error(`exited early: ${JSON.stringify(lines)}`)));
+    const waiters: { message: string; resolve: (line: Record<string, unknown>) => void }[] = [];
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("close", (code, signal) => resolve({ code, signal })),
+    );
+    createInterface(child.stdout).on("line", (text) => {
+      const line = JSON.parse(text);
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => w.message === line.msg)) waiter.resolve(line);
     });
-    try {
-      const port = await listening;
-      const answer = await new Promise<{ status: number; body: JsonObject }>((resolve, reject) => {
-        const request = https.request(
-          {
-            host: "127.0.0.1",
-            port,
-            method: "POST",
-            path: "/mutate-v1-pod?timeout=10s",
-            ca: ca.certPem,
-            headers: { "content-type": "application/json" },
-          },
-          (response) => {
-            let text = "";
-            response.on("data", (chunk) => {
-              text += chunk;
-            });
-            response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-          },
-        );
-        request.on("error", reject);
-        request.end(FIXTURE_TEXT);
+    /** The first log line with this message, logged already or still to come. */
+    const logged = (message: string) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const seen = lines.find((line) => line.msg === message);
+        if (seen) return resolve(seen);
+        waiters.push({ message, resolve });
+        exited.then(() => reject(new Error(`exited before "${message}": ${JSON.stringify(lines)}`)));
       });
+    const [webhookPort, healthPort] = await Promise.all([
+      logged("admission webhook listening").then((line) => Number(line.port)),
+      logged("health checks listening").then((line) => Number(line.port)),
+    ]);
+    return { child, lines, exited, logged, webhookPort, healthPort, ca: ca.certPem };
+  }
+
+  function readyz(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      http
+        .get({ host: "127.0.0.1", port, path: "/readyz", agent: false }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+        .on("error", reject);
+    });
+  }
+
+  test("it serves the fixture with brought-in certificates, then stops gracefully on SIGTERM", async () => {
+    const serve = await startServe();
+    try {
+      const answer = await postReview(serve.webhookPort, serve.ca, FIXTURE_TEXT);
       assert.equal(answer.status, 200);
-      const response = answer.body.response as { allowed: boolean; patch: string };
-      assert.equal(response.allowed, true);
-      const pod = applyJsonPatch(FIXTURE.request.object, decodePatch(response.patch)) as {
+      assert.equal(answer.json.response.allowed, true);
+      const pod = applyJsonPatch(FIXTURE.request.object, decodePatch(answer.json.response.patch ?? "")) as {
         spec: { containers: { env: { name: string; value: string }[] }[] };
       };
       assert.equal(pod.spec.containers[1]?.env[0]?.value, CLIENT_ID);
       assert.ok(
-        lines.some((line) => line.msg === "API server version read" && line.kubernetesVersion === "v1.33.1"),
+        serve.lines.some(
+          (line) => line.msg === "API server version read" && line.kubernetesVersion === "v1.33.1",
+        ),
       );
     } finally {
-      child.kill("SIGTERM");
+      serve.child.kill("SIGTERM");
     }
-    assert.equal(await exited, 0);
-    assert.ok(lines.some((line) => line.msg === "webhook stopped"));
+    assert.deepEqual(await serve.exited, { code: 0, signal: null });
+    assert.ok(serve.lines.some((line) => line.msg === "webhook stopped"));
+  });
+
+  test("with --shutdown-delay-seconds, SIGTERM makes it not ready while it still answers; then it stops", async () => {
+    const serve = await startServe(["--shutdown-delay-seconds", "5"]);
+    try {
+      await eventually(async () => (await readyz(serve.healthPort)) === 200);
+      serve.child.kill("SIGTERM");
+      await serve.logged("not ready; still answering until the delay ends");
+      assert.equal(await readyz(serve.healthPort), 500);
+      assert.equal((await postReview(serve.webhookPort, serve.ca, FIXTURE_TEXT)).status, 200);
+    } finally {
+      assert.deepEqual(await serve.exited, { code: 0, signal: null });
+    }
+    assert.ok(serve.lines.some((line) => line.msg === "webhook stopped"));
+  });
+
+  test("a second SIGTERM during the shutdown delay ends it at once", async () => {
+    const serve = await startServe(["--shutdown-delay-seconds", "600"]);
+    serve.child.kill("SIGTERM");
+    await serve.logged("not ready; still answering until the delay ends");
+    serve.child.kill("SIGTERM");
+    assert.deepEqual(await serve.exited, { code: null, signal: "SIGTERM" });
   });
 });
