@@ -117,13 +117,13 @@ export class AdmissionHandler {
     this.#send(response, code, unreviewableResponse(code, message), close);
   }
 
-  /** The body goes out as bytes with an exact `application/json` content type, as upstream's. */
+  /** The body goes out as UTF-8 with an exact `application/json` content type, as upstream's. */
   #send(response: ServerResponse, code: number, review: AdmissionReviewResponse, close = false): void {
     if (response.headersSent || response.destroyed) return;
-    const body = Buffer.from(JSON.stringify(review));
+    const body = JSON.stringify(review);
     const headers: Record<string, string | number> = {
       "content-type": JSON_CONTENT_TYPE,
-      "content-length": body.length,
+      "content-length": Buffer.byteLength(body),
     };
     if (close || this.#draining) headers.connection = "close";
     response.writeHead(code, headers);
