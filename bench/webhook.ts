@@ -30,11 +30,8 @@ import { admitPod } from "../src/cluster/webhook/pod-admission.ts";
 import { ServiceAccountCache } from "../src/cluster/webhook/service-account-cache.ts";
 import { createCertificateAuthority, issueServingCertificate } from "../src/server/tls/certificates.ts";
 import { FakeKubeApi } from "../test/cluster/webhook/fake-kube-api.ts";
+import { ADMISSION_REVIEW_TEXT as FIXTURE } from "../test/fixtures/kubernetes.ts";
 
-const FIXTURE = readFileSync(
-  new URL("../test/fixtures/kubernetes/admissionreview-pod-create.json", import.meta.url),
-  "utf8",
-);
 const MUTATION = {
   tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
   authorityHost: "https://login.microsoftonline.com/",

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { JWK } from "jose";
 import {
@@ -10,10 +9,12 @@ import {
   publishedJwk,
 } from "../../../src/cluster/issuer/discovery.ts";
 import { keyIdOf } from "../../../src/cluster/issuer/key-id.ts";
+import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
 
-const fixture = JSON.parse(
-  readFileSync(new URL("../../fixtures/kubernetes/serviceaccount-token.json", import.meta.url), "utf8"),
-) as { openidConfiguration: Record<string, unknown>; jwks: { keys: JWK[] } };
+const fixture = JSON.parse(SERVICE_ACCOUNT_TOKEN_TEXT) as {
+  openidConfiguration: Record<string, unknown>;
+  jwks: { keys: JWK[] };
+};
 
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { JWK } from "jose";
 import { publishedJwk } from "../../../src/cluster/issuer/discovery.ts";
 import { keyIdOf } from "../../../src/cluster/issuer/key-id.ts";
+import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
 
 // Test vectors of kubernetes.md §3: kid = base64url(SHA-256(DER SubjectPublicKeyInfo)), as kube-apiserver
 // and `azwi jwks` compute it.
@@ -26,9 +26,7 @@ alD0cOecNul6nzlKVWOI+V3w19p6dgaJTQyjyMRt3TmwwjwGLXddk3ez2g==
 -----END PUBLIC KEY-----
 `;
 
-const fixture = JSON.parse(
-  readFileSync(new URL("../../fixtures/kubernetes/serviceaccount-token.json", import.meta.url), "utf8"),
-) as { header: { kid: string }; jwks: { keys: JWK[] } };
+const fixture = JSON.parse(SERVICE_ACCOUNT_TOKEN_TEXT) as { header: { kid: string }; jwks: { keys: JWK[] } };
 
 describe("kid derivation (kubernetes.md §3 test vectors)", () => {
   test("vector 1: RSA-2048 public key", () => {

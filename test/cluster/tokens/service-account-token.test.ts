@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
@@ -10,6 +9,7 @@ import {
   signServiceAccountToken,
 } from "../../../src/cluster/tokens/service-account-token.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
+import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
 
 interface FixtureClaims {
   aud: string[];
@@ -25,9 +25,11 @@ interface FixtureClaims {
   sub: string;
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL("../../fixtures/kubernetes/serviceaccount-token.json", import.meta.url), "utf8"),
-) as { claims: FixtureClaims; podBoundClaims: FixtureClaims; token: string };
+const fixture = JSON.parse(SERVICE_ACCOUNT_TOKEN_TEXT) as {
+  claims: FixtureClaims;
+  podBoundClaims: FixtureClaims;
+  token: string;
+};
 
 /** The request that reproduces one of the fixture's real tokens. */
 function requestFor(claims: FixtureClaims): ServiceAccountTokenRequest {

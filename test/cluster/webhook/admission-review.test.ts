@@ -3,7 +3,6 @@
 // there is something to change.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
@@ -18,11 +17,8 @@ import {
   unreviewableResponse,
 } from "../../../src/cluster/webhook/admission-review.ts";
 import type { JsonPatchOperation } from "../../../src/cluster/webhook/mutation.ts";
+import { ADMISSION_REVIEW_TEXT as fixtureText } from "../../fixtures/kubernetes.ts";
 
-const fixtureText = readFileSync(
-  new URL("../../fixtures/kubernetes/admissionreview-pod-create.json", import.meta.url),
-  "utf8",
-);
 const fixture = JSON.parse(fixtureText);
 const UID = "42344aa7-2a62-49d6-b066-3e7b6dfdb6b5";
 const PATCH: JsonPatchOperation[] = [

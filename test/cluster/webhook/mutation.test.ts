@@ -4,7 +4,6 @@
 // except where the shape of the patch itself is the rule.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
@@ -44,6 +43,7 @@ import {
   tokenExpirationSeconds,
   tokenMountPath,
 } from "../../../src/cluster/webhook/mutation.ts";
+import { ADMISSION_REVIEW_TEXT } from "../../fixtures/kubernetes.ts";
 
 // ---- Shapes used to read mutated pods ---------------------------------------------------------------------
 
@@ -1093,12 +1093,7 @@ describe("custom token endpoint", () => {
 // ---- The real AdmissionReview ---------------------------------------------------------------------------------
 
 describe("real AdmissionReview fixture", () => {
-  const review = JSON.parse(
-    readFileSync(
-      new URL("../../fixtures/kubernetes/admissionreview-pod-create.json", import.meta.url),
-      "utf8",
-    ),
-  );
+  const review = JSON.parse(ADMISSION_REVIEW_TEXT);
   const fixturePod = review.request.object as JsonObject;
   const volume = "azure-workload-identity-reserved-c6c331958744bb3f00902fd3e50704";
   const mountPath = "/var/run/secrets/azure/wi/c6c331958744bb3f00902fd3e50704";

@@ -4,7 +4,6 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import { tmpdir } from "node:os";
@@ -14,14 +13,11 @@ import { after, before, describe, test } from "node:test";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
 import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
 import { createCertificateAuthority, issueServingCertificate } from "../../../src/server/tls/certificates.ts";
+import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { postReview } from "./post-review.ts";
 
 const MAIN = new URL("../../../src/cli/main.ts", import.meta.url).pathname;
-const FIXTURE_TEXT = readFileSync(
-  new URL("../../fixtures/kubernetes/admissionreview-pod-create.json", import.meta.url),
-  "utf8",
-);
 const FIXTURE = JSON.parse(FIXTURE_TEXT);
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT_ID = "8a0e4b52-31c1-4f4b-9b5e-4c6a4a7f1d20";

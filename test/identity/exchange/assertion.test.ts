@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import {
   type CryptoKey,
@@ -18,12 +17,11 @@ import {
   type IssuerKeySource,
   IssuerMetadataClient,
 } from "../../../src/identity/exchange/issuer-metadata.ts";
+import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
 import { type IssuerServer, startIssuerServer } from "./issuer-server.ts";
 
 // Real kube-apiserver v1.20.2 tokens, with the discovery document and JWKS of their issuer.
-const fixture = JSON.parse(
-  readFileSync(new URL("../../fixtures/kubernetes/serviceaccount-token.json", import.meta.url), "utf8"),
-);
+const fixture = JSON.parse(SERVICE_ACCOUNT_TOKEN_TEXT);
 
 const ISSUER = "https://issuer.test/cluster-1/";
 const SUBJECT = "system:serviceaccount:payments:api";
