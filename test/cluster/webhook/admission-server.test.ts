@@ -6,7 +6,6 @@
 
 import assert from "node:assert/strict";
 import { createHash, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as https from "node:https";
@@ -35,13 +34,10 @@ import {
   createCertificateAuthority,
   issueServingCertificate,
 } from "../../../src/server/tls/certificates.ts";
+import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { postReview } from "./post-review.ts";
 
-const FIXTURE_TEXT = readFileSync(
-  new URL("../../fixtures/kubernetes/admissionreview-pod-create.json", import.meta.url),
-  "utf8",
-);
 const FIXTURE = JSON.parse(FIXTURE_TEXT);
 const NAMESPACE = "wi-probe";
 const CLIENT_ID = "8a0e4b52-31c1-4f4b-9b5e-4c6a4a7f1d20";
@@ -542,6 +538,44 @@ describe("admission server start-up, health and shutdown", { timeout: 30_000 }, 
     };
   }
 
+  /**
+   * A synced lookup that answers the first `answeredAtOnce` lookups at once and holds the next one: `inLookup`
+   * settles when it arrives, `release()` answers it.
+   */
+  function heldLookup(answeredAtOnce: number) {
+    let lookups = 0;
+    let release: () => void = () => {};
+    let entered: () => void = () => {};
+    const inLookup = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const serviceAccounts: ServiceAccountLookup = {
+      ready: true,
+      get: () =>
+        new Promise<ServiceAccountLike | undefined>((resolve) => {
+          lookups += 1;
+          const answer = () => resolve({ metadata: { name: "workload-sa" } });
+          if (lookups <= answeredAtOnce) return answer();
+          release = answer;
+          entered();
+        }),
+    };
+    return { serviceAccounts, inLookup, release: () => release() };
+  }
+
+  /** The admission listener alone, quiet, on the certificate in `certDir`. */
+  function startWithLookup(serviceAccounts: ServiceAccountLookup): Promise<AdmissionServer> {
+    return startAdmissionServer({
+      mutation: MUTATION,
+      serviceAccounts,
+      certDir,
+      tlsMinVersion: "TLSv1.3",
+      webhookAddress: LOOPBACK,
+      logger: pino({ level: "silent" }),
+      certificatePollIntervalMs: 3_600_000,
+    });
+  }
+
   test("health checks fail with 'certs are not ready yet' until the certificate is loaded, readyz also until the cache synced", async () => {
     const serviceAccounts = lookup();
     const server = await startAdmissionServer({
@@ -609,27 +643,8 @@ describe("admission server start-up, health and shutdown", { timeout: 30_000 }, 
   test("close lets a request in flight finish, then refuses new connections", async () => {
     const issued = await issue();
     await certificateFiles(certDir, issued.serving);
-    let release: () => void = () => {};
-    let entered: () => void = () => {};
-    const inLookup = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
-    const server = await startAdmissionServer({
-      mutation: MUTATION,
-      serviceAccounts: {
-        ready: true,
-        get: () =>
-          new Promise((resolve) => {
-            release = () => resolve({ metadata: { name: "workload-sa" } });
-            entered();
-          }),
-      },
-      certDir,
-      tlsMinVersion: "TLSv1.3",
-      webhookAddress: LOOPBACK,
-      logger: pino({ level: "silent" }),
-      certificatePollIntervalMs: 3_600_000,
-    });
+    const { serviceAccounts, inLookup, release } = heldLookup(0);
+    const server = await startWithLookup(serviceAccounts);
     const port = await server.webhookListening;
     const inFlight = postReview(port, issued.ca.certPem, FIXTURE_TEXT);
     await inLookup;
@@ -645,32 +660,9 @@ describe("admission server start-up, health and shutdown", { timeout: 30_000 }, 
   test("close ends a keep-alive connection with the answer it carries, instead of leaving it idle", async () => {
     const issued = await issue();
     await certificateFiles(certDir, issued.serving);
-    let release: () => void = () => {};
-    let entered: () => void = () => {};
-    const inLookup = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
     // The first lookup is answered at once, the second is held until the server is closing.
-    let lookups = 0;
-    const server = await startAdmissionServer({
-      mutation: MUTATION,
-      serviceAccounts: {
-        ready: true,
-        get: () =>
-          new Promise((resolve) => {
-            lookups += 1;
-            const answer = () => resolve({ metadata: { name: "workload-sa" } });
-            if (lookups === 1) return answer();
-            release = answer;
-            entered();
-          }),
-      },
-      certDir,
-      tlsMinVersion: "TLSv1.3",
-      webhookAddress: LOOPBACK,
-      logger: pino({ level: "silent" }),
-      certificatePollIntervalMs: 3_600_000,
-    });
+    const { serviceAccounts, inLookup, release } = heldLookup(1);
+    const server = await startWithLookup(serviceAccounts);
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const port = await server.webhookListening;

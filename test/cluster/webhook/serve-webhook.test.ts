@@ -10,11 +10,16 @@ import * as http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
 import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
 import { type RunningWebhook, serveWebhook } from "../../../src/cluster/webhook/serve-webhook.ts";
-import { buildWebhookConfig } from "../../../src/cluster/webhook/webhook-config.ts";
+import {
+  buildWebhookConfig,
+  type Environment,
+  type WebhookFlags,
+} from "../../../src/cluster/webhook/webhook-config.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { postReview } from "./post-review.ts";
 
@@ -22,6 +27,7 @@ const NAMESPACE = "wikit-system";
 const SERVICE_DNS_NAME = `azure-wi-webhook-webhook-service.${NAMESPACE}.svc`;
 const CONFIGURATION = "azure-wi-webhook-mutating-webhook-configuration";
 const CLIENT_ID = "8a0e4b52-31c1-4f4b-9b5e-4c6a4a7f1d20";
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 /** Polls until `condition` holds; the test runner's timeout bounds the wait. */
 async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
@@ -69,6 +75,24 @@ function probe(port: number, path: string): Promise<number> {
   });
 }
 
+/** `serveWebhook` configured from flags and environment as the CLI does, quiet and without signal handlers. */
+async function serveQuietly(
+  kubeConfig: KubeConfig,
+  flags: WebhookFlags,
+  env: Environment,
+): Promise<RunningWebhook> {
+  const config = buildWebhookConfig(flags, env);
+  if (!config.ok) throw new Error(config.error);
+  return serveWebhook(config.value, { kubeConfig, logger: pino({ level: "silent" }), signals: [] });
+}
+
+/** The CA certificate the rotator keeps in its Secret. */
+function rotatedCa(api: FakeKubeApi): string {
+  const secret = api.get("v1", "Secret", NAMESPACE, "azure-wi-webhook-server-cert");
+  const data = (secret?.data ?? {}) as Record<string, string>;
+  return Buffer.from(data["ca.crt"] ?? "", "base64").toString("utf8");
+}
+
 /** A fake API server with the pod's ServiceAccount and the configuration whose caBundle the rotator keeps. */
 async function fakeCluster(): Promise<FakeKubeApi> {
   const api = await FakeKubeApi.start({ gitVersion: "v1.32.3" });
@@ -111,16 +135,11 @@ describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
   before(async () => {
     api = await fakeCluster();
     certDir = await mkdtemp(join(tmpdir(), "wikit-serve-rotation-"));
-    const config = buildWebhookConfig(
+    running = await serveQuietly(
+      api.kubeConfig(),
       { webhookCertDir: certDir, port: "0", healthAddr: "127.0.0.1:0", metricsAddr: "0" },
-      { AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", POD_NAMESPACE: NAMESPACE },
+      { AZURE_TENANT_ID: TENANT, POD_NAMESPACE: NAMESPACE },
     );
-    if (!config.ok) throw new Error(config.error);
-    running = await serveWebhook(config.value, {
-      kubeConfig: api.kubeConfig(),
-      logger: pino({ level: "silent" }),
-      signals: [],
-    });
   });
   after(async () => {
     await running?.close();
@@ -129,9 +148,7 @@ describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
   });
 
   test("the rotator's CA is in the Secret and in the configuration's caBundle, and the listener serves with it", async () => {
-    const secret = api.get("v1", "Secret", NAMESPACE, "azure-wi-webhook-server-cert");
-    const data = (secret?.data ?? {}) as Record<string, string>;
-    const ca = Buffer.from(data["ca.crt"] ?? "", "base64").toString("utf8");
+    const ca = rotatedCa(api);
     assert.match(ca, /BEGIN CERTIFICATE/);
     const configuration = api.get(
       "admissionregistration.k8s.io/v1",
@@ -158,11 +175,7 @@ describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
   });
 
   test("the API server's version (1.32.3) puts the proxy in init containers as a native sidecar", async () => {
-    const secret = api.get("v1", "Secret", NAMESPACE, "azure-wi-webhook-server-cert");
-    const ca = Buffer.from(
-      ((secret?.data ?? {}) as Record<string, string>)["ca.crt"] ?? "",
-      "base64",
-    ).toString("utf8");
+    const ca = rotatedCa(api);
     const port = await running.server.webhookListening;
     const withProxy = review({ "azure.workload.identity/inject-proxy-sidecar": "true" });
     const answer = await post(port, ca, withProxy);
@@ -187,7 +200,8 @@ describe("serveWebhook with a shutdown delay", { timeout: 60_000 }, () => {
     const api = await fakeCluster();
     const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-delay-"));
     try {
-      const config = buildWebhookConfig(
+      const running = await serveQuietly(
+        api.kubeConfig(),
         {
           webhookCertDir: certDir,
           port: "0",
@@ -195,22 +209,12 @@ describe("serveWebhook with a shutdown delay", { timeout: 60_000 }, () => {
           metricsAddr: "0",
           shutdownDelaySeconds: "2",
         },
-        { AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", POD_NAMESPACE: NAMESPACE },
+        { AZURE_TENANT_ID: TENANT, POD_NAMESPACE: NAMESPACE },
       );
-      if (!config.ok) throw new Error(config.error);
-      const running = await serveWebhook(config.value, {
-        kubeConfig: api.kubeConfig(),
-        logger: pino({ level: "silent" }),
-        signals: [],
-      });
       const port = await running.server.webhookListening;
       const health = running.server.ports.health ?? assert.fail("no health port");
       await eventually(async () => (await probe(health, "/readyz")) === 200);
-      const secret = api.get("v1", "Secret", NAMESPACE, "azure-wi-webhook-server-cert");
-      const ca = Buffer.from(
-        ((secret?.data ?? {}) as Record<string, string>)["ca.crt"] ?? "",
-        "base64",
-      ).toString("utf8");
+      const ca = rotatedCa(api);
 
       const closing = running.close();
       assert.equal(await probe(health, "/readyz"), 500);
@@ -235,10 +239,8 @@ describe("serveWebhook start-up failures", { timeout: 30_000 }, () => {
     const api = await FakeKubeApi.start();
     const kubeConfig = api.kubeConfig();
     await api.close();
-    const config = buildWebhookConfig({ disableCertRotation: true }, { AZURE_TENANT_ID: "t" });
-    if (!config.ok) throw new Error(config.error);
     await assert.rejects(
-      serveWebhook(config.value, { kubeConfig, logger: pino({ level: "silent" }), signals: [] }),
+      serveQuietly(kubeConfig, { disableCertRotation: true }, { AZURE_TENANT_ID: "t" }),
       /^Error: cannot read the API server's version: /,
     );
   });
@@ -249,18 +251,13 @@ describe("serveWebhook start-up failures", { timeout: 30_000 }, () => {
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const address = taken.address();
     const port = typeof address === "object" && address !== null ? address.port : 0;
-    const config = buildWebhookConfig(
-      { disableCertRotation: true, healthAddr: `127.0.0.1:${port}`, metricsAddr: "0" },
-      { AZURE_TENANT_ID: "t" },
-    );
-    if (!config.ok) throw new Error(config.error);
     try {
       await assert.rejects(
-        serveWebhook(config.value, {
-          kubeConfig: api.kubeConfig(),
-          logger: pino({ level: "silent" }),
-          signals: [],
-        }),
+        serveQuietly(
+          api.kubeConfig(),
+          { disableCertRotation: true, healthAddr: `127.0.0.1:${port}`, metricsAddr: "0" },
+          { AZURE_TENANT_ID: "t" },
+        ),
         /^Error: cannot open the webhook's listeners: .*EADDRINUSE/,
       );
       await eventually(() => api.openWatches === 0);
@@ -277,18 +274,13 @@ describe("serveWebhook start-up failures", { timeout: 30_000 }, () => {
       { code: 403, reason: "Forbidden", message: 'secrets "x" is forbidden: nope' },
     );
     const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-fail-"));
-    const config = buildWebhookConfig(
-      { webhookCertDir: certDir, port: "0", healthAddr: "127.0.0.1:0", metricsAddr: "0" },
-      { AZURE_TENANT_ID: "t", POD_NAMESPACE: NAMESPACE },
-    );
-    if (!config.ok) throw new Error(config.error);
     try {
       await assert.rejects(
-        serveWebhook(config.value, {
-          kubeConfig: api.kubeConfig(),
-          logger: pino({ level: "silent" }),
-          signals: [],
-        }),
+        serveQuietly(
+          api.kubeConfig(),
+          { webhookCertDir: certDir, port: "0", healthAddr: "127.0.0.1:0", metricsAddr: "0" },
+          { AZURE_TENANT_ID: "t", POD_NAMESPACE: NAMESPACE },
+        ),
         /^Error: cannot set up the webhook's serving certificate: .*forbidden/,
       );
       await eventually(() => api.openWatches === 0);
