@@ -28,7 +28,7 @@ import { startAdmissionServer } from "../src/cluster/webhook/admission-server.ts
 import { webhookLogDestination } from "../src/cluster/webhook/log-destination.ts";
 import { admitPod } from "../src/cluster/webhook/pod-admission.ts";
 import { ServiceAccountCache } from "../src/cluster/webhook/service-account-cache.ts";
-import { createCertificateAuthority, issueServingCertificate } from "../src/server/tls/certificates.ts";
+import { createCertificateAuthority, issueServingCertificate } from "../src/pki/certificates.ts";
 import { FakeKubeApi } from "../test/cluster/webhook/fake-kube-api.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE } from "../test/fixtures/kubernetes.ts";
 

@@ -7,7 +7,7 @@ import {
 } from "../identity/directory/built-in-roles.ts";
 import type { Directory } from "../identity/directory/directory.ts";
 import { badRequest, DirectoryError, notFound } from "../identity/directory/directory-error.ts";
-import { providerResourceId, RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
+import { providerResourceId, RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import type { ArmResource } from "../store/store.ts";
 import { armHandler } from "./arm-handler.ts";
 

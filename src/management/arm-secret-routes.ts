@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Directory } from "../identity/directory/directory.ts";
 import { badRequest, conflict, DirectoryError } from "../identity/directory/directory-error.ts";
-import { providerResourceId, RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
+import { providerResourceId, RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import { getDeletedSecret } from "../resources/vault/deleted-secrets.ts";
 import type { SecretVersion, Store } from "../store/store.ts";
 import { armHandler } from "./arm-handler.ts";

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { readFile, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { writeFileDurably } from "../store/durable-file.ts";
 
 // The data directory holds everything `wikit up` keeps: the SQLite database, the local CA, the
 // admin credential and, while a server runs, the file that tells the CLI where to find it.
@@ -21,27 +22,6 @@ export const dataDirFiles = {
   caCert: (dir: string) => join(dir, "ca.crt"),
   runs: (dir: string) => join(dir, "runs"),
 };
-
-/** Writes a file so that it is complete on disk before returning: temp file, fsync, rename, fsync dir. */
-export async function writeFileDurably(path: string, content: string, mode = 0o644): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const handle = await open(temp, "w", mode);
-  try {
-    await handle.writeFile(content);
-    await handle.chmod(mode);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-  const directory = await open(dirname(path), "r");
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
-}
 
 /** The admin credential that the management API demands; created once, readable by the owner only. */
 export async function loadOrCreateAdminToken(dir: string): Promise<string> {

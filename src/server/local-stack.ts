@@ -4,19 +4,26 @@ import { mkdir } from "node:fs/promises";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { createLocalJWKSet } from "jose";
 import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
-import { SigningKeyRing } from "../cluster/issuer/key-ring.ts";
 import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
 import { LocalCluster } from "../cluster/local-cluster/local-cluster.ts";
-import { MICROSOFT_AUTHORITY_HOSTS } from "../cluster/runner/authority-proxy.ts";
 import { Directory } from "../identity/directory/directory.ts";
-import { RESOURCE_TYPES } from "../identity/directory/resource-ids.ts";
 import { validateClientAssertion } from "../identity/exchange/assertion.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
 import { registerStsRoutes } from "../identity/http/sts-routes.ts";
 import { adminAuthentication } from "../management/admin-auth.ts";
 import { registerArmRoutes } from "../management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
+import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
+import {
+  DEFAULT_PORT,
+  DEFAULT_VAULT_DOMAIN,
+  KUBE_API_PREFIX,
+  LOCAL_CLUSTER,
+  LOCAL_HOST,
+} from "../names/local-stack-names.ts";
+import { MICROSOFT_AUTHORITY_HOSTS } from "../names/microsoft-hosts.ts";
 import { vaultRoutes } from "../resources/vault/vault-routes.ts";
+import { SigningKeyRing } from "../signing-keys/key-ring.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import type { ArmResource } from "../store/store.ts";
 import {
@@ -28,13 +35,6 @@ import {
   type ServerInfo,
   writeServerInfo,
 } from "./data-dir.ts";
-import {
-  DEFAULT_PORT,
-  DEFAULT_VAULT_DOMAIN,
-  KUBE_API_PREFIX,
-  LOCAL_CLUSTER,
-  LOCAL_HOST,
-} from "./local-names.ts";
 import { loadLocalTls } from "./tls/local-ca.ts";
 
 export interface LocalStackOptions {

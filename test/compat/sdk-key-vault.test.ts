@@ -13,13 +13,13 @@ import {
   type RunWikit,
   runAppArgs,
 } from "../../src/cli/walkthrough.ts";
-import { SigningKeyRing } from "../../src/cluster/issuer/key-ring.ts";
 import { startAuthorityProxy } from "../../src/cluster/runner/authority-proxy.ts";
 import {
   serviceAccountTokenClaims,
   signServiceAccountToken,
 } from "../../src/cluster/tokens/service-account-token.ts";
 import { dataDirFiles, readServerInfo, type ServerInfo } from "../../src/server/data-dir.ts";
+import { SigningKeyRing } from "../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { newDataDir, pythonWithAzure, repoRoot, wikit, wikitJson } from "./local-stack.ts";
 

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import Fastify, { type InjectOptions, type LightMyRequestResponse } from "fastify";
 import { Directory } from "../../src/identity/directory/directory.ts";
-import { RESOURCE_TYPES } from "../../src/identity/directory/resource-ids.ts";
 import { adminAuthentication } from "../../src/management/admin-auth.ts";
 import { registerArmRoutes } from "../../src/management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../../src/management/arm-secret-routes.ts";
+import { RESOURCE_TYPES } from "../../src/names/arm-resource-ids.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { ArmResource } from "../../src/store/store.ts";
 

@@ -8,9 +8,9 @@ import {
   RESOURCE_TYPES,
   resourceGroupId,
   roleAssignmentId,
-} from "../../identity/directory/resource-ids.ts";
+} from "../../names/arm-resource-ids.ts";
+import { LOCAL_CLUSTER } from "../../names/local-stack-names.ts";
 import { resolveDataDir } from "../../server/data-dir.ts";
-import { LOCAL_CLUSTER } from "../../server/local-names.ts";
 import { CliError } from "../cli-error.ts";
 import { flattenResource, printJson } from "../output.ts";
 import { WikitClient } from "../wikit-client.ts";

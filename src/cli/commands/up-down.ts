@@ -3,6 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
+import { DEFAULT_PORT, DEFAULT_VAULT_DOMAIN } from "../../names/local-stack-names.ts";
 import {
   dataDirFiles,
   isProcessAlive,
@@ -10,7 +11,6 @@ import {
   resolveDataDir,
   type ServerInfo,
 } from "../../server/data-dir.ts";
-import { DEFAULT_PORT, DEFAULT_VAULT_DOMAIN } from "../../server/local-names.ts";
 import { CliError } from "../cli-error.ts";
 import { note } from "../output.ts";
 

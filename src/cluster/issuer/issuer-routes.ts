@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
 import { issuerDiscoveryDocument } from "./discovery.ts";
-import type { SigningKeyRing } from "./key-ring.ts";
 
 const CACHE_CONTROL = "public, max-age=3600";
 

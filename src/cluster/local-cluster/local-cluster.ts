@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
 import type { KubeObject, Store } from "../../store/store.ts";
-import type { SigningKeyRing } from "../issuer/key-ring.ts";
 import {
   type BoundObject,
   MIN_TOKEN_EXPIRATION_SECONDS,

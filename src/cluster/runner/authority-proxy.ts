@@ -1,15 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
-
-/**
- * Microsoft's authority host names. SDKs that see a custom authority host ask the real one for
- * "instance discovery" first; answered by wikit, that call is instant instead of failing slowly.
- */
-export const MICROSOFT_AUTHORITY_HOSTS = [
-  "login.microsoftonline.com",
-  "login.windows.net",
-  "login.microsoft.com",
-] as const;
+import { MICROSOFT_AUTHORITY_HOSTS } from "../../names/microsoft-hosts.ts";
 
 export interface AuthorityProxy {
   /** `http://127.0.0.1:<port>`, for HTTPS_PROXY. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import type { SigningKey } from "../issuer/key-ring.ts";
+import type { SigningKey } from "../../signing-keys/key-ring.ts";
 
 /** Shortest lifetime kube-apiserver grants a TokenRequest. */
 export const MIN_TOKEN_EXPIRATION_SECONDS = 600;

@@ -16,7 +16,6 @@ import {
   setHeaderOptions,
   type V1Secret,
 } from "@kubernetes/client-node";
-import { writeFileDurably } from "../../server/data-dir.ts";
 import {
   createCertificateAuthority,
   isSignedBy,
@@ -24,7 +23,8 @@ import {
   privateKeyMatchesCertificate,
   readCertificateFacts,
   splitCertificateBundle,
-} from "../../server/tls/certificates.ts";
+} from "../../pki/certificates.ts";
+import { writeFileDurably } from "../../store/durable-file.ts";
 import { CERT_SECRET_KEYS } from "./constants.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,4 +1,14 @@
 import { randomUUID } from "node:crypto";
+import {
+  federatedCredentialId,
+  parseScope,
+  providerResourceId,
+  RESOURCE_TYPES,
+  resourceGroupId,
+  roleAssignmentId,
+  subscriptionId,
+  tenantId,
+} from "../../names/arm-resource-ids.ts";
 import { deletedSecretsBinId } from "../../resources/vault/deleted-secrets.ts";
 import type { ArmResource, Store } from "../../store/store.ts";
 import { findRoleDefinition, roleDefinitionIdFor } from "./built-in-roles.ts";
@@ -15,16 +25,6 @@ import {
   checkVaultName,
   isGuid,
 } from "./naming-rules.ts";
-import {
-  federatedCredentialId,
-  parseScope,
-  providerResourceId,
-  RESOURCE_TYPES,
-  resourceGroupId,
-  roleAssignmentId,
-  subscriptionId,
-  tenantId,
-} from "./resource-ids.ts";
 
 export const DEFAULT_LOCATION = "local";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { SigningKeyRing } from "../../cluster/issuer/key-ring.ts";
+import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
 import type { Directory, FederatedPrincipal, Tenant } from "../directory/directory.ts";
 import { AadstsError, tokenErrorBody } from "../exchange/aadsts-errors.ts";
 import { issueAccessToken } from "../tokens/access-token.ts";

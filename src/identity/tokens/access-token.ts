@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
-import type { SigningKey } from "../../cluster/issuer/key-ring.ts";
+import type { SigningKey } from "../../signing-keys/key-ring.ts";
 
 /** Entra back-dates `iat`/`nbf` by five minutes to absorb clock skew between it and resources. */
 const BACKDATE_SECONDS = 300;

@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileDurably } from "../data-dir.ts";
 import {
   type CertificateWithKey,
   createCertificateAuthority,
   isServingCertificateCurrent,
   issueServingCertificate,
-} from "./certificates.ts";
+} from "../../pki/certificates.ts";
+import { writeFileDurably } from "../../store/durable-file.ts";
 
 const CA_VALIDITY_DAYS = 3650;
 const SERVING_VALIDITY_DAYS = 397;

@@ -2,13 +2,9 @@ import assert from "node:assert/strict";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { describe, test } from "node:test";
 import type { JWK } from "jose";
-import {
-  discoveryUrlOf,
-  issuerDiscoveryDocument,
-  jwksUrlOf,
-  publishedJwk,
-} from "../../../src/cluster/issuer/discovery.ts";
-import { keyIdOf } from "../../../src/cluster/issuer/key-id.ts";
+import { discoveryUrlOf, issuerDiscoveryDocument, jwksUrlOf } from "../../../src/cluster/issuer/discovery.ts";
+import { keyIdOf } from "../../../src/signing-keys/key-id.ts";
+import { publishedJwk } from "../../../src/signing-keys/published-jwk.ts";
 import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
 
 const fixture = JSON.parse(SERVICE_ACCOUNT_TOKEN_TEXT) as {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import Fastify, { type LightMyRequestResponse } from "fastify";
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
-import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
 import { registerKubeApiRoutes } from "../../../src/cluster/local-cluster/kube-api-routes.ts";
 import { LocalCluster } from "../../../src/cluster/local-cluster/local-cluster.ts";
+import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 
 const ISSUER = "https://localhost:8443/oidc/6f1c2d3e-0000-4000-8000-000000000001/";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
 import { KubeError, LocalCluster } from "../../../src/cluster/local-cluster/local-cluster.ts";
+import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 
 async function makeCluster(issuer: () => string = () => "https://localhost:8443/oidc/x/") {

@@ -9,11 +9,8 @@ import { once } from "node:events";
 import { request } from "node:http";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import {
-  type AuthorityProxy,
-  MICROSOFT_AUTHORITY_HOSTS,
-  startAuthorityProxy,
-} from "../../../src/cluster/runner/authority-proxy.ts";
+import { type AuthorityProxy, startAuthorityProxy } from "../../../src/cluster/runner/authority-proxy.ts";
+import { MICROSOFT_AUTHORITY_HOSTS } from "../../../src/names/microsoft-hosts.ts";
 
 const WAIT_MS = 5_000;
 /** wikit's names as `wikit run` passes them: exact names, and suffixes starting with `.`. */

@@ -21,7 +21,7 @@ import {
 } from "../../../src/cluster/runner/local-run.ts";
 import { CLIENT_ID_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from "../../../src/cluster/webhook/constants.ts";
 import type { ServiceAccountLike } from "../../../src/cluster/webhook/mutation.ts";
-import { createCertificateAuthority } from "../../../src/server/tls/certificates.ts";
+import { createCertificateAuthority } from "../../../src/pki/certificates.ts";
 
 const CLIENT_ID = "5a1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const TENANT_ID = "11111111-2222-3333-4444-555555555555";

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
 import {
   MIN_TOKEN_EXPIRATION_SECONDS,
   type ServiceAccountTokenRequest,
   serviceAccountTokenClaims,
   signServiceAccountToken,
 } from "../../../src/cluster/tokens/service-account-token.ts";
+import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
 

@@ -33,7 +33,7 @@ import {
   type CertificateWithKey,
   createCertificateAuthority,
   issueServingCertificate,
-} from "../../../src/server/tls/certificates.ts";
+} from "../../../src/pki/certificates.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { postReview } from "./post-review.ts";

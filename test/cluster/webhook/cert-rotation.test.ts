@@ -30,7 +30,7 @@ import {
   createCertificateAuthority,
   issueServingCertificate,
   splitCertificateBundle,
-} from "../../../src/server/tls/certificates.ts";
+} from "../../../src/pki/certificates.ts";
 import { FakeKubeApi, type KubeObject } from "./fake-kube-api.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

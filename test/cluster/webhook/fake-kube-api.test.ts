@@ -12,7 +12,7 @@ import {
   setHeaderOptions,
   Watch,
 } from "@kubernetes/client-node";
-import { createCertificateAuthority, issueServingCertificate } from "../../../src/server/tls/certificates.ts";
+import { createCertificateAuthority, issueServingCertificate } from "../../../src/pki/certificates.ts";
 import { FakeKubeApi, type KubeStatus } from "./fake-kube-api.ts";
 
 async function apiError(promise: Promise<unknown>): Promise<{ code: number; status: KubeStatus }> {

@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
 import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
-import { createCertificateAuthority, issueServingCertificate } from "../../../src/server/tls/certificates.ts";
+import { createCertificateAuthority, issueServingCertificate } from "../../../src/pki/certificates.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { postReview } from "./post-review.ts";

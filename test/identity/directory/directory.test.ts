@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { BUILT_IN_ROLE_GUIDS } from "../../../src/identity/directory/built-in-roles.ts";
 import { Directory } from "../../../src/identity/directory/directory.ts";
 import { DirectoryError } from "../../../src/identity/directory/directory-error.ts";
-import { RESOURCE_TYPES } from "../../../src/identity/directory/resource-ids.ts";
+import { RESOURCE_TYPES } from "../../../src/names/arm-resource-ids.ts";
 import { deletedSecretsBinId } from "../../../src/resources/vault/deleted-secrets.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { x509 } from "../../../src/server/tls/x509.ts";
+import { x509 } from "../../../src/pki/x509.ts";
 
 export const SERVED_NAMES = ["issuer.test", "keys.test", "localhost"];
 

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
 import {
   type ServiceAccountTokenRequest,
   serviceAccountTokenClaims,
@@ -16,6 +15,7 @@ import {
 import { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
 import { validateClientAssertion } from "../../../src/identity/exchange/assertion.ts";
 import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
+import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 import {
   AUDIENCE,

@@ -5,15 +5,15 @@
 
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
-import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
 import {
   Directory,
   type FederatedPrincipal,
   type Tenant,
 } from "../../../src/identity/directory/directory.ts";
-import { RESOURCE_TYPES, subscriptionId, tenantId } from "../../../src/identity/directory/resource-ids.ts";
 import type { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
 import { registerStsRoutes, type StsDeps } from "../../../src/identity/http/sts-routes.ts";
+import { RESOURCE_TYPES, subscriptionId, tenantId } from "../../../src/names/arm-resource-ids.ts";
+import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 
 export const CLUSTER_ISSUER = "https://oidc.cluster.test/3f2a9c1e/";

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
-import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
 import {
   type AccessTokenSubject,
   DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS,
@@ -13,6 +12,7 @@ import {
   v1Issuer,
   v2Issuer,
 } from "../../../src/identity/tokens/access-token.ts";
+import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -1,9 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import type { JWK } from "jose";
-import type { Store, StoredSigningKey } from "../../store/store.ts";
-import { publishedJwk } from "./discovery.ts";
+import type { Store, StoredSigningKey } from "../store/store.ts";
 import { keyIdOf } from "./key-id.ts";
+import { publishedJwk } from "./published-jwk.ts";
 
 const generateRsaKeyPair = promisify(generateKeyPair);
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { describe, test } from "node:test";
 import type { JWK } from "jose";
-import { publishedJwk } from "../../../src/cluster/issuer/discovery.ts";
-import { keyIdOf } from "../../../src/cluster/issuer/key-id.ts";
-import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
+import { keyIdOf } from "../../src/signing-keys/key-id.ts";
+import { publishedJwk } from "../../src/signing-keys/published-jwk.ts";
+import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../fixtures/kubernetes.ts";
 
 // Test vectors of kubernetes.md §3: kid = base64url(SHA-256(DER SubjectPublicKeyInfo)), as kube-apiserver
 // and `azwi jwks` compute it.

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
-import { issuerDiscoveryDocument } from "../../../src/cluster/issuer/discovery.ts";
-import { keyIdOf } from "../../../src/cluster/issuer/key-id.ts";
-import { SigningKeyRing } from "../../../src/cluster/issuer/key-ring.ts";
-import { SqliteStore } from "../../../src/store/sqlite-store.ts";
+import { issuerDiscoveryDocument } from "../../src/cluster/issuer/discovery.ts";
+import { keyIdOf } from "../../src/signing-keys/key-id.ts";
+import { SigningKeyRing } from "../../src/signing-keys/key-ring.ts";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
 
 const PURPOSE = "cluster:test";
 

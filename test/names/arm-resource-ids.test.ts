@@ -10,7 +10,7 @@ import {
   roleAssignmentId,
   sameId,
   subscriptionId,
-} from "../../../src/identity/directory/resource-ids.ts";
+} from "../../src/names/arm-resource-ids.ts";
 
 const SUB = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9";
 const GUID = "11111111-2222-4333-8444-555555555555";
