@@ -7,3 +7,10 @@ export const MICROSOFT_AUTHORITY_HOSTS = [
   "login.windows.net",
   "login.microsoft.com",
 ] as const;
+
+/** Microsoft's resource identifiers that wikit issues tokens for: Key Vault and ARM, as clients name them. */
+export const MICROSOFT_RESOURCES = [
+  "https://vault.azure.net",
+  "https://management.core.windows.net/",
+  "https://management.azure.com/",
+] as const;

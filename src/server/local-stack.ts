@@ -7,9 +7,8 @@ import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
 import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
 import { LocalCluster } from "../cluster/local-cluster/local-cluster.ts";
 import { Directory } from "../identity/directory/directory.ts";
-import { validateClientAssertion } from "../identity/exchange/assertion.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
-import { registerStsRoutes } from "../identity/http/sts-routes.ts";
+import { createTokenService } from "../identity/http/token-service.ts";
 import { adminAuthentication } from "../management/admin-auth.ts";
 import { registerArmRoutes } from "../management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
@@ -21,7 +20,7 @@ import {
   LOCAL_CLUSTER,
   LOCAL_HOST,
 } from "../names/local-stack-names.ts";
-import { MICROSOFT_AUTHORITY_HOSTS } from "../names/microsoft-hosts.ts";
+import { MICROSOFT_AUTHORITY_HOSTS, MICROSOFT_RESOURCES } from "../names/microsoft-hosts.ts";
 import { vaultRoutes } from "../resources/vault/vault-routes.ts";
 import { SigningKeyRing } from "../signing-keys/key-ring.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
@@ -101,7 +100,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const vaultUri = (name: string) => `https://${name.toLowerCase()}.${vaultDomain}:${endpoints.port}/`;
 
   const cluster = new LocalCluster(store, clusterKeys, issuerUrl);
-  const metadata = new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true });
 
   const app = Fastify({
     https: { key: tls.serving.keyPem, cert: tls.serving.certPem },
@@ -136,26 +134,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   app.get("/healthz", async () => ({ status: "ok" }));
   registerIssuerRoutes(app, issuerPath, issuerUrl, clusterKeys);
-  registerStsRoutes(app, {
-    directory,
-    keys: stsKeys,
-    validateAssertion: (assertion, principal) => validateClientAssertion(assertion, principal, { metadata }),
-    knownResources: () => [
-      vaultResource(),
-      ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
-      "https://vault.azure.net",
-      "https://management.core.windows.net/",
-      "https://management.azure.com/",
-    ],
-    // Instance discovery names wikit's own authority, and Microsoft's when a client reaches wikit under
-    // those names (`wikit run`'s authority proxy, or DNS overrides in model B).
-    authorityFor: (hostname) =>
-      hostname === LOCAL_HOST
-        ? baseUrl()
-        : (MICROSOFT_AUTHORITY_HOSTS as readonly string[]).includes(hostname)
-          ? `https://${hostname}`
-          : undefined,
-  });
+  await app.register(
+    createTokenService({
+      tenants: directory,
+      identities: directory,
+      signingKeys: stsKeys,
+      issuerKeys: new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true }),
+      knownResources: () => [
+        vaultResource(),
+        ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
+        ...MICROSOFT_RESOURCES,
+      ],
+      // Instance discovery names wikit's own authority, and Microsoft's when a client reaches wikit under
+      // those names (`wikit run`'s authority proxy, or DNS overrides in model B).
+      authorityFor: (hostname) =>
+        hostname === LOCAL_HOST
+          ? baseUrl()
+          : (MICROSOFT_AUTHORITY_HOSTS as readonly string[]).includes(hostname)
+            ? `https://${hostname}`
+            : undefined,
+    }),
+  );
   await app.register(vaultRoutes, {
     store,
     resolveVault: async (host) => {

@@ -10,7 +10,7 @@ import {
   credentialsForIssuer,
   type FederatedCredential,
   type FederatedIdentity,
-  matchFederatedCredential,
+  matchTrustingCredential,
 } from "./fic-match.ts";
 import type { IssuerKeySource } from "./issuer-metadata.ts";
 
@@ -65,7 +65,7 @@ export async function validateClientAssertion(
   if (!isAudience(aud)) throw new AadstsError(90014, { name: "aud" });
 
   // Only issuers the identity trusts are ever contacted; any other `iss` fails here, offline.
-  credentialsForIssuer(iss, identity);
+  const trusting = credentialsForIssuer(iss, identity);
 
   try {
     await compactVerify(token, (protectedHeader) => deps.metadata.getKey(iss, protectedHeader), {
@@ -78,9 +78,9 @@ export async function validateClientAssertion(
 
   assertWithinValidity(claims, (deps.now ?? Date.now)(), deps.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
 
-  const credential = matchFederatedCredential(
-    { iss, sub: typeof sub === "string" ? sub : undefined, aud },
-    identity,
+  const credential = matchTrustingCredential(
+    { sub: typeof sub === "string" ? sub : undefined, aud },
+    trusting,
   );
   return { credential, claims };
 }

@@ -43,8 +43,17 @@ export function matchFederatedCredential(
   claims: AssertionSubjectClaims,
   identity: FederatedIdentity,
 ): FederatedCredential {
-  const trusting = credentialsForIssuer(claims.iss, identity);
+  return matchTrustingCredential(claims, credentialsForIssuer(claims.iss, identity));
+}
 
+/**
+ * Steps 4–5 among the credentials `credentialsForIssuer` found for the token's issuer, so that an exchange
+ * looks the issuer's credentials up once: subject, then audience.
+ */
+export function matchTrustingCredential(
+  claims: Omit<AssertionSubjectClaims, "iss">,
+  trusting: readonly FederatedCredential[],
+): FederatedCredential {
   const sub = claims.sub ?? "";
   const forSubject = trusting.filter((credential) => credential.subject === sub);
   if (forSubject.length === 0) {

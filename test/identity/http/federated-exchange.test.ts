@@ -13,7 +13,6 @@ import {
   signServiceAccountToken,
 } from "../../../src/cluster/tokens/service-account-token.ts";
 import { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
-import { validateClientAssertion } from "../../../src/identity/exchange/assertion.ts";
 import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
 import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
@@ -71,10 +70,7 @@ describe("federated exchange with the real assertion validator", () => {
     cluster = await SigningKeyRing.open(clusterStore, "cluster:test");
     stranger = await SigningKeyRing.open(clusterStore, "cluster:stranger");
     keySource = ringKeySource(CLUSTER_ISSUER, cluster);
-    sts = await startStsApp({
-      validateAssertion: (assertion, principal) =>
-        validateClientAssertion(assertion, principal, { metadata: keySource }),
-    });
+    sts = await startStsApp({ issuerKeys: keySource });
     v2 = `/${sts.tenant.tenantId}/oauth2/v2.0/token`;
   });
   after(async () => {

@@ -1,7 +1,7 @@
-// The token service's routes on a Fastify app for `inject()` tests, wired as `wikit up` wires them: a Directory
-// over an in-memory SQLite store with its default tenant, one user-assigned identity with a federated credential,
-// and the STS signing key ring. Assertion validation is a stub by default (it has its own tests); pass
-// `validateAssertion` to wire the real one.
+// The token service on a Fastify app for `inject()` tests, built by `createTokenService` as `wikit up` builds it: a
+// Directory over an in-memory SQLite store with its default tenant, one user-assigned identity with a federated
+// credential, and the STS signing key ring. Assertion validation is a stub by default (it has its own tests); pass
+// `issuerKeys` to validate assertions for real against those issuer keys.
 
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
@@ -11,7 +11,8 @@ import {
   type Tenant,
 } from "../../../src/identity/directory/directory.ts";
 import type { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
-import { registerStsRoutes, type StsDeps } from "../../../src/identity/http/sts-routes.ts";
+import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
+import { createTokenService } from "../../../src/identity/http/token-service.ts";
 import { RESOURCE_TYPES, subscriptionId, tenantId } from "../../../src/names/arm-resource-ids.ts";
 import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
@@ -58,9 +59,17 @@ export interface StsApp {
 }
 
 export interface StsAppOptions {
-  validateAssertion?: StsDeps["validateAssertion"];
+  /** Validate assertions for real against these issuer keys instead of the recording stub. */
+  issuerKeys?: IssuerKeySource;
   accessTokenLifetimeSeconds?: number;
 }
+
+/** Issuer keys for tests whose assertions are checked by the recording stub: never consulted. */
+const NO_ISSUER_KEYS: IssuerKeySource = {
+  getKey: async () => {
+    throw new Error("endpoint tests validate assertions with the recording stub");
+  },
+};
 
 export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> {
   const store = new SqliteStore(":memory:");
@@ -106,25 +115,28 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
       await store.close();
     },
   };
-  registerStsRoutes(app, {
-    directory,
-    keys,
-    validateAssertion:
-      options.validateAssertion ??
-      (async (assertion, principal) => {
-        state.validations.push({ assertion, principal });
-        if (state.rejectWith) throw state.rejectWith;
-        return {};
-      }),
-    knownResources: () => KNOWN_RESOURCES,
-    authorityFor: (hostname) =>
-      hostname === "localhost"
-        ? AUTHORITY
-        : hostname === "login.microsoftonline.com"
-          ? "https://login.microsoftonline.com"
-          : undefined,
-    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
-  });
+  const recordingValidator = async (assertion: string, principal: FederatedPrincipal) => {
+    state.validations.push({ assertion, principal });
+    if (state.rejectWith) throw state.rejectWith;
+    return {};
+  };
+  await app.register(
+    createTokenService({
+      tenants: directory,
+      identities: directory,
+      signingKeys: keys,
+      issuerKeys: options.issuerKeys ?? NO_ISSUER_KEYS,
+      validateAssertion: options.issuerKeys ? undefined : recordingValidator,
+      knownResources: () => KNOWN_RESOURCES,
+      authorityFor: (hostname) =>
+        hostname === "localhost"
+          ? AUTHORITY
+          : hostname === "login.microsoftonline.com"
+            ? "https://login.microsoftonline.com"
+            : undefined,
+      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
+    }),
+  );
   await app.ready();
   return state;
 }

@@ -1,0 +1,41 @@
+// One place where the token service's typed errors become Entra's error bodies (reference/entra.md §2.3), for every
+// endpoint: AADSTS code, `error_codes`, trace and correlation IDs, the caller's authority in `error_uri`.
+
+import { randomUUID } from "node:crypto";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { AadstsError, tokenErrorBody } from "../exchange/aadsts-errors.ts";
+import { authorityOf } from "./caller-authority.ts";
+
+/** Token responses and their errors must never be cached. */
+export const NO_STORE = { "cache-control": "no-store, no-cache", pragma: "no-cache", expires: "-1" } as const;
+
+/** Per-route setting: the metadata endpoints answer tenant errors with `error: "invalid_tenant"`. */
+export interface EntraRouteConfig {
+  oauthError?: string;
+}
+
+/** The token service's error handler: AADSTS errors as Entra bodies; anything else goes on to the default 500. */
+export function replyWithEntraError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  if (!(error instanceof AadstsError)) throw error;
+  const form = request.body as Record<string, string | undefined> | string | undefined;
+  const correlationId =
+    (request.headers["client-request-id"] as string | undefined) ??
+    (typeof form === "object" ? form?.["client-request-id"] : undefined) ??
+    randomUUID();
+  const body = tokenErrorBody(error, {
+    traceId: randomUUID(),
+    correlationId,
+    now: new Date(),
+    errorUri: `${authorityOf(request)}/error?code=${error.code}`,
+  });
+  const { oauthError } = request.routeOptions.config as EntraRouteConfig;
+  return reply
+    .code(error.status)
+    .headers(NO_STORE)
+    .type("application/json; charset=utf-8")
+    .send(oauthError ? { ...body, error: oauthError } : body);
+}
