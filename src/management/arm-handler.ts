@@ -2,14 +2,18 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { DirectoryError } from "../identity/directory/directory-error.ts";
 
 export type ArmParams = Record<string, string>;
-export type ArmAction = (params: ArmParams, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+export type ArmAction<Body = unknown> = (
+  params: ArmParams,
+  request: FastifyRequest<{ Body: Body }>,
+  reply: FastifyReply,
+) => Promise<unknown>;
 
 /**
  * Wraps a management route with what every ARM call shares: `api-version` is required, and directory rule
- * violations are answered as ARM error bodies with their status.
+ * violations (body schema failures among them) are answered as ARM error bodies with their status.
  */
-export function armHandler(action: ArmAction) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+export function armHandler<Body = unknown>(action: ArmAction<Body>) {
+  return async (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply) => {
     const query = request.query as Record<string, string | undefined>;
     if (!query["api-version"]) {
       return reply.code(400).send({

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import {
   BUILT_IN_ROLES,
   findRoleDefinition,
@@ -7,9 +7,19 @@ import {
 } from "../identity/directory/built-in-roles.ts";
 import type { Directory } from "../identity/directory/directory.ts";
 import { badRequest, DirectoryError, notFound } from "../identity/directory/directory-error.ts";
+import { isPlainObject } from "../json/json-value.ts";
 import { providerResourceId, RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import type { ArmResource } from "../store/store.ts";
-import { armHandler } from "./arm-handler.ts";
+import {
+  type ArmResourceBody,
+  FEDERATED_CREDENTIAL_BODY,
+  IDENTITY_BODY,
+  RESOURCE_GROUP_BODY,
+  ROLE_ASSIGNMENT_BODY,
+  VAULT_BODY,
+} from "./arm-body-schemas.ts";
+import { bodySchema, validatedBody } from "./arm-body-validation.ts";
+import { type ArmParams, armHandler } from "./arm-handler.ts";
 
 // The management API in ARM's shape: resource IDs as paths, PUT/GET/DELETE with `api-version`, ARM
 // error bodies `{"error":{"code","message"}}`. The CLI talks to it; so can any ARM-speaking tool.
@@ -20,21 +30,13 @@ export interface ArmRouteDeps {
   present(resource: ArmResource): ArmResource;
 }
 
-type Params = Record<string, string>;
+type Params = ArmParams;
+type Route = { Body: ArmResourceBody | null };
 
 const IDENTITIES = "providers/Microsoft.ManagedIdentity/userAssignedIdentities";
 const VAULTS = "providers/Microsoft.KeyVault/vaults";
 const CLUSTERS = "providers/Microsoft.ContainerService/managedClusters";
 const GROUP = "/subscriptions/:subscription/resourceGroups/:group";
-
-function bodyOf(request: FastifyRequest): Record<string, unknown> {
-  const body = request.body;
-  if (body === undefined || body === null || body === "") return {};
-  if (typeof body !== "object" || Array.isArray(body)) {
-    throw badRequest("InvalidRequestContent", "The request content must be a JSON object.");
-  }
-  return body as Record<string, unknown>;
-}
 
 /** ARM answers 201 for a create and 200 for an update of an existing resource. */
 async function putStatus(reply: FastifyReply, existed: boolean, resource: ArmResource) {
@@ -43,7 +45,8 @@ async function putStatus(reply: FastifyReply, existed: boolean, resource: ArmRes
 }
 
 export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): void {
-  const { directory, present } = deps;
+  const { present } = deps;
+  const { tenants, groups, identities, vaults, clusters, roleAssignments } = deps.directory;
   const list = (resources: ArmResource[]) => ({ value: resources.map(present) });
   const exists = async (load: () => Promise<unknown>) =>
     load().then(
@@ -53,44 +56,43 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
         throw error;
       },
     );
+  /** A validated resource body; an absent or `null` body asks for no changes. */
+  const inputOf = (body: ArmResourceBody | null | undefined): ArmResourceBody =>
+    isPlainObject(body) ? body : {};
 
   app.get(
     "/subscriptions",
-    armHandler(async () => ({ value: (await directory.listSubscriptions()).map(subscriptionBody) })),
+    armHandler(async () => ({ value: (await tenants.listSubscriptions()).map(subscriptionBody) })),
   );
   app.get(
     "/subscriptions/:subscription",
     armHandler(async ({ subscription }) =>
-      subscriptionBody(await directory.getSubscription(subscription ?? "")),
+      subscriptionBody(await tenants.getSubscription(subscription ?? "")),
     ),
   );
 
   // Resource groups
   app.get(
     "/subscriptions/:subscription/resourceGroups",
-    armHandler(async ({ subscription }) => list(await directory.listResourceGroups(subscription ?? ""))),
+    armHandler(async ({ subscription }) => list(await groups.list(subscription ?? ""))),
   );
   app.get(
     GROUP,
-    armHandler(async ({ subscription, group }) =>
-      present(await directory.getResourceGroup(subscription ?? "", group ?? "")),
-    ),
+    armHandler(async ({ subscription, group }) => present(await groups.get(subscription ?? "", group ?? ""))),
   );
-  app.put(
+  app.put<Route>(
     GROUP,
-    armHandler(async ({ subscription = "", group = "" }, request, reply) => {
-      const existed = await exists(() => directory.getResourceGroup(subscription, group));
-      return putStatus(
-        reply,
-        existed,
-        present(await directory.putResourceGroup(subscription, group, bodyOf(request))),
-      );
+    bodySchema(RESOURCE_GROUP_BODY),
+    armHandler<Route["Body"]>(async ({ subscription = "", group = "" }, request, reply) => {
+      const input = inputOf(validatedBody(request));
+      const existed = await exists(() => groups.get(subscription, group));
+      return putStatus(reply, existed, present(await groups.put(subscription, group, input)));
     }),
   );
   app.delete(
     GROUP,
     armHandler(async ({ subscription = "", group = "" }, _request, reply) => {
-      const deleted = await directory.deleteResourceGroup(subscription, group);
+      const deleted = await groups.delete(subscription, group);
       reply.code(deleted ? 200 : 204);
       return deleted ? {} : undefined;
     }),
@@ -101,33 +103,35 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   app.get(
     `/subscriptions/:subscription/${IDENTITIES}`,
     armHandler(async ({ subscription = "" }) =>
-      list(await directory.listInGroup(subscription, undefined, RESOURCE_TYPES.userAssignedIdentity)),
+      list(await groups.listResources(subscription, undefined, RESOURCE_TYPES.userAssignedIdentity)),
     ),
   );
   app.get(
     `${GROUP}/${IDENTITIES}`,
     armHandler(async ({ subscription = "", group = "" }) =>
-      list(await directory.listInGroup(subscription, group, RESOURCE_TYPES.userAssignedIdentity)),
+      list(await groups.listResources(subscription, group, RESOURCE_TYPES.userAssignedIdentity)),
     ),
   );
   app.get(
     identityPath,
     armHandler(async ({ subscription = "", group = "", name = "" }) =>
-      present(await directory.getIdentity(subscription, group, name)),
+      present(await identities.get(subscription, group, name)),
     ),
   );
-  app.put(
+  app.put<Route>(
     identityPath,
-    armHandler(async ({ subscription = "", group = "", name = "" }, request, reply) => {
-      const existed = await exists(() => directory.getIdentity(subscription, group, name));
-      const identity = await directory.putIdentity(subscription, group, name, bodyOf(request));
+    bodySchema(IDENTITY_BODY),
+    armHandler<Route["Body"]>(async ({ subscription = "", group = "", name = "" }, request, reply) => {
+      const input = inputOf(validatedBody(request));
+      const existed = await exists(() => identities.get(subscription, group, name));
+      const identity = await identities.put(subscription, group, name, input);
       return putStatus(reply, existed, present(identity));
     }),
   );
   app.delete(
     identityPath,
     armHandler(async ({ subscription = "", group = "", name = "" }, _request, reply) => {
-      const deleted = await directory.deleteIdentity(subscription, group, name);
+      const deleted = await identities.delete(subscription, group, name);
       reply.code(deleted ? 200 : 204);
       return deleted ? {} : undefined;
     }),
@@ -142,14 +146,14 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   app.get(
     `${identityPath}/federatedIdentityCredentials`,
     armHandler(async (params) => {
-      await directory.getIdentity(params.subscription ?? "", params.group ?? "", params.name ?? "");
-      return list(await directory.listFederatedCredentials(identityIdOf(params)));
+      await identities.get(params.subscription ?? "", params.group ?? "", params.name ?? "");
+      return list(await identities.listFederatedCredentials(identityIdOf(params)));
     }),
   );
   const credentialPath = `${identityPath}/federatedIdentityCredentials/:credential`;
   const findCredential = async (params: Params) => {
-    await directory.getIdentity(params.subscription ?? "", params.group ?? "", params.name ?? "");
-    const credentials = await directory.listFederatedCredentials(identityIdOf(params));
+    await identities.get(params.subscription ?? "", params.group ?? "", params.name ?? "");
+    const credentials = await identities.listFederatedCredentials(identityIdOf(params));
     return credentials.find(
       (credential) => credential.name.toLowerCase() === params.credential?.toLowerCase(),
     );
@@ -167,14 +171,16 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
       return present(credential);
     }),
   );
-  app.put(
+  app.put<Route>(
     credentialPath,
-    armHandler(async (params, request, reply) => {
+    bodySchema(FEDERATED_CREDENTIAL_BODY),
+    armHandler<Route["Body"]>(async (params, request, reply) => {
+      const input = inputOf(validatedBody(request));
       const existed = (await findCredential(params)) !== undefined;
-      const credential = await directory.putFederatedCredential(
+      const credential = await identities.putFederatedCredential(
         identityIdOf(params),
         params.credential ?? "",
-        bodyOf(request),
+        input,
       );
       return putStatus(reply, existed, present(credential));
     }),
@@ -183,7 +189,7 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
     credentialPath,
     armHandler(async (params, _request, reply) => {
       const credential = await findCredential(params);
-      if (credential) await directory.deleteFederatedCredential(credential.id);
+      if (credential) await identities.deleteFederatedCredential(credential.id);
       reply.code(credential ? 200 : 204);
       return credential ? {} : undefined;
     }),
@@ -191,51 +197,37 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
 
   // Vaults
   const vaultPath = `${GROUP}/${VAULTS}/:name`;
-  const vaultIdOf = (params: Params) =>
-    providerResourceId(
-      params.subscription ?? "",
-      params.group ?? "",
-      RESOURCE_TYPES.vault,
-      params.name ?? "",
-    );
   app.get(
     `/subscriptions/:subscription/${VAULTS}`,
     armHandler(async ({ subscription = "" }) =>
-      list(await directory.listInGroup(subscription, undefined, RESOURCE_TYPES.vault)),
+      list(await groups.listResources(subscription, undefined, RESOURCE_TYPES.vault)),
     ),
   );
   app.get(
     `${GROUP}/${VAULTS}`,
     armHandler(async ({ subscription = "", group = "" }) =>
-      list(await directory.listInGroup(subscription, group, RESOURCE_TYPES.vault)),
+      list(await groups.listResources(subscription, group, RESOURCE_TYPES.vault)),
     ),
   );
   app.get(
     vaultPath,
-    armHandler(async (params) => {
-      await directory.getResourceGroup(params.subscription ?? "", params.group ?? "");
-      return present(await directory.getResource(vaultIdOf(params), RESOURCE_TYPES.vault, "vault"));
-    }),
+    armHandler(async ({ subscription = "", group = "", name = "" }) =>
+      present(await vaults.get(subscription, group, name)),
+    ),
   );
-  app.put(
+  app.put<Route>(
     vaultPath,
-    armHandler(async (params, request, reply) => {
-      const existed = await exists(() =>
-        directory.getResource(vaultIdOf(params), RESOURCE_TYPES.vault, "vault"),
-      );
-      const vault = await directory.putVault(
-        params.subscription ?? "",
-        params.group ?? "",
-        params.name ?? "",
-        bodyOf(request),
-      );
-      return putStatus(reply, existed, present(vault));
+    bodySchema(VAULT_BODY),
+    armHandler<Route["Body"]>(async ({ subscription = "", group = "", name = "" }, request, reply) => {
+      const input = inputOf(validatedBody(request));
+      const existed = await exists(() => vaults.get(subscription, group, name));
+      return putStatus(reply, existed, present(await vaults.put(subscription, group, name, input)));
     }),
   );
   app.delete(
     vaultPath,
     armHandler(async ({ subscription = "", group = "", name = "" }, _request, reply) => {
-      const deleted = await directory.deleteVault(subscription, group, name);
+      const deleted = await vaults.delete(subscription, group, name);
       reply.code(deleted ? 200 : 204);
       return deleted ? {} : undefined;
     }),
@@ -245,27 +237,25 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
   app.get(
     `/subscriptions/:subscription/${CLUSTERS}`,
     armHandler(async ({ subscription = "" }) =>
-      list(await directory.listInGroup(subscription, undefined, RESOURCE_TYPES.managedCluster)),
+      list(await groups.listResources(subscription, undefined, RESOURCE_TYPES.managedCluster)),
     ),
   );
   app.get(
     `${GROUP}/${CLUSTERS}`,
     armHandler(async ({ subscription = "", group = "" }) =>
-      list(await directory.listInGroup(subscription, group, RESOURCE_TYPES.managedCluster)),
+      list(await groups.listResources(subscription, group, RESOURCE_TYPES.managedCluster)),
     ),
   );
   app.get(
     `${GROUP}/${CLUSTERS}/:name`,
-    armHandler(async ({ subscription = "", group = "", name = "" }) => {
-      await directory.getResourceGroup(subscription, group);
-      const id = providerResourceId(subscription, group, RESOURCE_TYPES.managedCluster, name);
-      return present(await directory.getResource(id, RESOURCE_TYPES.managedCluster, "managed cluster"));
-    }),
+    armHandler(async ({ subscription = "", group = "", name = "" }) =>
+      present(await clusters.get(subscription, group, name)),
+    ),
   );
 
   // Role assignments and definitions live under any scope: `{scope}/providers/Microsoft.Authorization/…`.
   const authorization = (method: "GET" | "PUT" | "DELETE") =>
-    armHandler(async (params, request, reply) => {
+    armHandler<Route["Body"]>(async (params, request, reply) => {
       const path = `/subscriptions/${params["*"] ?? ""}`;
       const match =
         /^(.*?)\/providers\/Microsoft\.Authorization\/(roleAssignments|roleDefinitions)(?:\/([^/]+))?\/?$/i.exec(
@@ -301,22 +291,23 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
         )?.[1];
         // Like ARM: assignments at, above and below the scope that apply to the principal, when filtered.
         const assignments = principal
-          ? (await directory.listRoleAssignmentsFor(principal)).filter((a) => scopesOverlap(a.scope, scope))
-          : await directory.listRoleAssignmentsAt(scope);
-        return { value: await Promise.all(assignments.map((a) => directory.getRoleAssignment(a.id))) };
+          ? (await roleAssignments.listFor(principal)).filter((a) => scopesOverlap(a.scope, scope))
+          : await roleAssignments.listAt(scope);
+        return { value: await Promise.all(assignments.map((a) => roleAssignments.get(a.id))) };
       }
       const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
-      if (method === "GET") return directory.getRoleAssignment(id);
+      if (method === "GET") return roleAssignments.get(id);
       if (method === "DELETE") {
-        const deleted = await directory.deleteRoleAssignment(id);
+        const deleted = await roleAssignments.delete(id);
         reply.code(deleted ? 200 : 204);
         return deleted;
       }
-      const existed = await exists(() => directory.getRoleAssignment(id));
-      return putStatus(reply, existed, await directory.putRoleAssignment(scope, name, bodyOf(request)));
+      const input = inputOf(validatedBody(request));
+      const existed = await exists(() => roleAssignments.get(id));
+      return putStatus(reply, existed, await roleAssignments.put(scope, name, input));
     });
   app.get("/subscriptions/*", authorization("GET"));
-  app.put("/subscriptions/*", authorization("PUT"));
+  app.put<Route>("/subscriptions/*", bodySchema(ROLE_ASSIGNMENT_BODY), authorization("PUT"));
   app.delete("/subscriptions/*", authorization("DELETE"));
   app.get(
     "/providers/Microsoft.Authorization/roleDefinitions",

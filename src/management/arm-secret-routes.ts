@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { Directory } from "../identity/directory/directory.ts";
 import { badRequest, conflict, DirectoryError } from "../identity/directory/directory-error.ts";
-import { providerResourceId, RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
+import type { Vaults } from "../identity/directory/vaults.ts";
+import { isPlainObject } from "../json/json-value.ts";
 import { getDeletedSecret } from "../resources/vault/deleted-secrets.ts";
 import type { SecretVersion, Store } from "../store/store.ts";
+import { ARM_SECRET_BODY, type ArmSecretBody } from "./arm-body-schemas.ts";
+import { bodySchema, validatedBody } from "./arm-body-validation.ts";
 import { armHandler } from "./arm-handler.ts";
 
 // ARM's control-plane secret resource (`…/vaults/{vault}/secrets/{name}`), which writes a new version
@@ -13,7 +15,7 @@ import { armHandler } from "./arm-handler.ts";
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
 export interface ArmSecretDeps {
-  directory: Directory;
+  vaults: Vaults;
   store: Store;
   vaultUri(name: string): string;
 }
@@ -22,11 +24,8 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
   const path =
     "/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.KeyVault/vaults/:vault/secrets/:name";
 
-  const vaultOf = async ({ subscription = "", group = "", vault = "" }: Record<string, string>) => {
-    await deps.directory.getResourceGroup(subscription, group);
-    const id = providerResourceId(subscription, group, RESOURCE_TYPES.vault, vault);
-    return deps.directory.getResource(id, RESOURCE_TYPES.vault, "vault");
-  };
+  const vaultOf = ({ subscription = "", group = "", vault = "" }: Record<string, string>) =>
+    deps.vaults.get(subscription, group, vault);
 
   const resourceOf = (vaultId: string, vaultName: string, secret: SecretVersion) => {
     const secretUri = `${deps.vaultUri(vaultName)}secrets/${secret.name}`;
@@ -49,9 +48,10 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
     };
   };
 
-  app.put(
+  app.put<{ Body: ArmSecretBody }>(
     path,
-    armHandler(async (params, request, reply) => {
+    bodySchema(ARM_SECRET_BODY),
+    armHandler<ArmSecretBody>(async (params, request, reply) => {
       const vault = await vaultOf(params);
       const name = params.name ?? "";
       if (!SECRET_NAME.test(name)) {
@@ -60,34 +60,17 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
           `The secret name '${name}' is invalid: use 1-127 letters, digits and '-'.`,
         );
       }
-      const body = (request.body ?? {}) as {
-        properties?: Record<string, unknown>;
-        tags?: Record<string, string>;
-      };
-      const properties = body.properties ?? {};
-      if (typeof properties.value !== "string") {
-        throw badRequest("BadRequest", "The secret needs 'properties.value', a string.");
-      }
-      const tags = body.tags ?? {};
-      if (
-        typeof tags !== "object" ||
-        Array.isArray(tags) ||
-        Object.values(tags).some((v) => typeof v !== "string")
-      ) {
-        throw badRequest("BadRequest", "'tags' must be an object of string values.");
-      }
-      if (properties.contentType !== undefined && typeof properties.contentType !== "string") {
-        throw badRequest("BadRequest", "'properties.contentType' must be a string.");
-      }
-      const attributes = (properties.attributes ?? {}) as { enabled?: unknown; nbf?: unknown; exp?: unknown };
+      const { properties, tags } = validatedBody(request);
+      // Attributes are optional and loosely typed, as ARM takes them: members of the wrong type are ignored.
+      const attributes = isPlainObject(properties.attributes) ? properties.attributes : {};
       const now = Math.floor(Date.now() / 1000);
       const secret: SecretVersion = {
         vaultId: vault.id,
         name: (await deps.store.getSecretVersion(vault.id, name))?.name ?? name,
         version: randomBytes(16).toString("hex"),
         value: properties.value,
-        contentType: properties.contentType as string | undefined,
-        tags,
+        contentType: properties.contentType,
+        tags: tags ?? {},
         enabled: attributes.enabled !== false,
         notBefore: typeof attributes.nbf === "number" ? attributes.nbf : undefined,
         expires: typeof attributes.exp === "number" ? attributes.exp : undefined,

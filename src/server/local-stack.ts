@@ -6,7 +6,8 @@ import { createLocalJWKSet } from "jose";
 import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
 import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
 import { LocalCluster } from "../cluster/local-cluster/local-cluster.ts";
-import { Directory } from "../identity/directory/directory.ts";
+import { builtInRoleById } from "../identity/directory/built-in-roles.ts";
+import { createDirectory } from "../identity/directory/directory.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../identity/http/token-service.ts";
 import { adminAuthentication } from "../management/admin-auth.ts";
@@ -21,6 +22,7 @@ import {
   LOCAL_HOST,
 } from "../names/local-stack-names.ts";
 import { MICROSOFT_AUTHORITY_HOSTS, MICROSOFT_RESOURCES } from "../names/microsoft-hosts.ts";
+import { eraseVaultSecrets } from "../resources/vault/deleted-secrets.ts";
 import { vaultRoutes } from "../resources/vault/vault-routes.ts";
 import { SigningKeyRing } from "../signing-keys/key-ring.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
@@ -69,8 +71,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 
   const store = new SqliteStore(dataDirFiles.database(dataDir));
-  const directory = new Directory(store);
-  const { tenant, subscription } = await directory.ensureDefaults();
+  // The directory holds vaults as ARM resources; the vault part owns their secrets and erases them.
+  const directory = createDirectory(store, {
+    eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId),
+  });
+  const { tenant, subscription } = await directory.tenants.ensureDefaults();
   const clusterKeys = await SigningKeyRing.open(store, "cluster:local");
   const stsKeys = await SigningKeyRing.open(store, "sts");
   const tls = await loadLocalTls(dataDir, [
@@ -136,8 +141,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   registerIssuerRoutes(app, issuerPath, issuerUrl, clusterKeys);
   await app.register(
     createTokenService({
-      tenants: directory,
-      identities: directory,
+      tenants: directory.tenants,
+      identities: directory.identities,
       signingKeys: stsKeys,
       issuerKeys: new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true }),
       knownResources: () => [
@@ -162,18 +167,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (!hostname.endsWith(`.${vaultDomain}`)) return undefined;
       const name = hostname.slice(0, -vaultDomain.length - 1);
       if (name.includes(".")) return undefined;
-      const vault = await directory.findVaultByName(name);
+      const vault = await directory.vaults.findByName(name);
       return vault ? { vault: present(vault), resource: vaultResource() } : undefined;
     },
     authorityHost: baseUrl,
     // Rebuilt per call so that a rotated key verifies at once.
     accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
-    listRoleAssignments: (principalId) => directory.listRoleAssignmentsFor(principalId),
+    listRoleAssignments: (principalId) => directory.roleAssignments.listFor(principalId),
+    roleDefinitionOf: builtInRoleById,
   });
   await app.register(async (management) => {
     management.addHook("onRequest", adminAuthentication(adminToken));
     registerArmRoutes(management, { directory, present });
-    registerArmSecretRoutes(management, { directory, store, vaultUri });
+    registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
     registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster);
   });
 
@@ -182,19 +188,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   if (address && typeof address === "object") endpoints.port = address.port;
   await store.putSetting("server.port", String(endpoints.port));
 
-  await directory.putResourceGroup(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, {});
-  await directory.putManagedCluster(
-    subscription.subscriptionId,
-    LOCAL_CLUSTER.resourceGroup,
-    LOCAL_CLUSTER.name,
-    {
-      provisioningState: "Succeeded",
-      kubernetesVersion: "1.33.0",
-      oidcIssuerProfile: { enabled: true, issuerUrl: issuerUrl() },
-      securityProfile: { workloadIdentity: { enabled: true } },
-      fqdn: `${LOCAL_HOST}:${endpoints.port}`,
-    },
-  );
+  await directory.groups.put(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, {});
+  await directory.clusters.put(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, LOCAL_CLUSTER.name, {
+    provisioningState: "Succeeded",
+    kubernetesVersion: "1.33.0",
+    oidcIssuerProfile: { enabled: true, issuerUrl: issuerUrl() },
+    securityProfile: { workloadIdentity: { enabled: true } },
+    fqdn: `${LOCAL_HOST}:${endpoints.port}`,
+  });
   await cluster.putNamespace("default");
 
   const info: ServerInfo = {

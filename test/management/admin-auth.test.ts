@@ -45,7 +45,7 @@ describe("management API: admin authentication", () => {
       payload: {},
     });
     assert.equal(response.statusCode, 401);
-    await assert.rejects(directory.getResourceGroup(sub, "sneaky"));
+    await assert.rejects(directory.groups.get(sub, "sneaky"));
   });
 
   test("authentication is checked before the request is validated", async () => {

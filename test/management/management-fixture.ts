@@ -3,11 +3,12 @@
 
 import assert from "node:assert/strict";
 import Fastify, { type InjectOptions, type LightMyRequestResponse } from "fastify";
-import { Directory } from "../../src/identity/directory/directory.ts";
+import { createDirectory } from "../../src/identity/directory/directory.ts";
 import { adminAuthentication } from "../../src/management/admin-auth.ts";
 import { registerArmRoutes } from "../../src/management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../../src/management/arm-secret-routes.ts";
 import { RESOURCE_TYPES } from "../../src/names/arm-resource-ids.ts";
+import { eraseVaultSecrets } from "../../src/resources/vault/deleted-secrets.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { ArmResource } from "../../src/store/store.ts";
 
@@ -18,8 +19,10 @@ export const vaultUri = (name: string) => `https://${name.toLowerCase()}.vault.e
 
 export async function startManagement() {
   const store = new SqliteStore(":memory:");
-  const directory = new Directory(store);
-  const { tenant, subscription } = await directory.ensureDefaults();
+  const directory = createDirectory(store, {
+    eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId),
+  });
+  const { tenant, subscription } = await directory.tenants.ensureDefaults();
   const present = (resource: ArmResource): ArmResource =>
     resource.type.toLowerCase() === RESOURCE_TYPES.vault.toLowerCase()
       ? { ...resource, properties: { ...resource.properties, vaultUri: vaultUri(resource.name) } }
@@ -29,7 +32,7 @@ export async function startManagement() {
   await app.register(async (management) => {
     management.addHook("onRequest", adminAuthentication(ADMIN_TOKEN));
     registerArmRoutes(management, { directory, present });
-    registerArmSecretRoutes(management, { directory, store, vaultUri });
+    registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
   });
   await app.ready();
 

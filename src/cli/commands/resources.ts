@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Command, Option } from "commander";
 import { DEFAULT_AUDIENCE } from "../../cluster/webhook/constants.ts";
-import { findRoleDefinition } from "../../identity/directory/built-in-roles.ts";
 import {
   federatedCredentialId,
   providerResourceId,
@@ -302,8 +301,14 @@ export function registerResourceCommands(program: Command): void {
         const principalId = options.assigneeObjectId ?? options.assignee;
         if (!principalId)
           throw new CliError("--assignee-object-id is required: the principalId of the identity");
-        const definition = findRoleDefinition(options.role);
-        if (!definition)
+        // As az does: the server resolves a role name, GUID or role-definition ID to its definition.
+        const filter = encodeURIComponent(`roleName eq '${options.role}'`);
+        const { value } = (await client.arm(
+          "GET",
+          `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions?$filter=${filter}`,
+        )) as { value: { name?: unknown }[] };
+        const definition = value[0];
+        if (typeof definition?.name !== "string")
           throw new CliError(
             `Role '${options.role}' doesn't exist. Built-in roles: see \`wikit role definition list\`.`,
           );

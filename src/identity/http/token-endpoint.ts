@@ -5,7 +5,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
-import type { FederatedPrincipal, Tenant } from "../directory/directory.ts";
+import type { FederatedPrincipal, Tenant } from "../directory/directory-rows.ts";
 import { AadstsError } from "../exchange/aadsts-errors.ts";
 import { issueAccessToken } from "../tokens/access-token.ts";
 import { NO_STORE } from "./entra-error-reply.ts";

@@ -4,7 +4,7 @@
 
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
-import type { Tenant } from "../directory/directory.ts";
+import type { Tenant } from "../directory/directory-rows.ts";
 import { validateClientAssertion } from "../exchange/assertion.ts";
 import type { IssuerKeySource } from "../exchange/issuer-metadata.ts";
 import { replyWithEntraError } from "./entra-error-reply.ts";

@@ -62,6 +62,13 @@ export function listDeletedSecrets(store: Store, vaultId: string): Promise<Secre
   return store.listLatestSecrets(deletedSecretsBinId(vaultId));
 }
 
+/** Erases a vault's secrets, live and soft-deleted, for good: what deleting the vault itself requires. */
+export async function eraseVaultSecrets(store: Store, vaultId: string): Promise<void> {
+  for (const bin of [vaultId, deletedSecretsBinId(vaultId)]) {
+    for (const secret of await store.listLatestSecrets(bin)) await store.deleteSecret(bin, secret.name);
+  }
+}
+
 /**
  * Copies the versions oldest first (so the latest stays latest), then deletes the source. A crash in
  * between leaves the secret in both places, never in neither; repeating the operation completes it.

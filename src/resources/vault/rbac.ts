@@ -1,15 +1,18 @@
 // Azure RBAC decisions for data actions, with no I/O: the caller supplies the principal's assignments
 // and a way to look up role definitions.
 
-import type { RoleDefinition } from "../../identity/directory/built-in-roles.ts";
-
 export interface RbacAssignment {
   scope: string;
   roleDefinitionId: string;
   principalId: string;
 }
 
-export type RolePermissions = Pick<RoleDefinition, "dataActions" | "notDataActions">;
+/** What a role lets its holders do on the data plane; role definitions come from whoever wires the vault. */
+export interface RolePermissions {
+  /** e.g. `Microsoft.KeyVault/vaults/secrets/getSecret/action`; `*` matches any run of characters. */
+  dataActions: readonly string[];
+  notDataActions: readonly string[];
+}
 
 export interface RbacRequest {
   principalId: string;

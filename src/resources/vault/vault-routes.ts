@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { JWTVerifyGetKey } from "jose";
-import { builtInRoleById } from "../../identity/directory/built-in-roles.ts";
 import type { ArmResource, SecretVersion, Store } from "../../store/store.ts";
 import { checkAccessToken } from "./access-token-check.ts";
 import { challengeHeader } from "./challenge.ts";
@@ -19,7 +18,7 @@ import {
   softDeleteSecret,
 } from "./deleted-secrets.ts";
 import { listPage, parsePageRequest } from "./list-paging.ts";
-import { authorize, type RbacAssignment } from "./rbac.ts";
+import { authorize, type RbacAssignment, type RolePermissions } from "./rbac.ts";
 import { decodeSecretBackup, encodeSecretBackup } from "./secret-backup.ts";
 import {
   checkSecretName,
@@ -45,6 +44,8 @@ export interface VaultRouteDeps {
   /** The token service's public signing keys. */
   accessTokenKey: JWTVerifyGetKey;
   listRoleAssignments(principalId: string): Promise<RbacAssignment[]>;
+  /** The permissions of the role an assignment names by its role-definition ID; undefined when unknown. */
+  roleDefinitionOf(roleDefinitionId: string): RolePermissions | undefined;
   /** Milliseconds since the epoch; `Date.now` unless a test pins the clock. */
   now?: () => number;
 }
@@ -134,7 +135,7 @@ export const vaultRoutes: FastifyPluginAsync<VaultRouteDeps> = async (app, deps)
       action,
       scope,
       assignments: await deps.listRoleAssignments(claims.oid),
-      roleDefinitionOf: builtInRoleById,
+      roleDefinitionOf: deps.roleDefinitionOf,
     });
     if (!decision.allowed) {
       const message = MESSAGES.forbiddenByRbac({

@@ -2,23 +2,29 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import { BUILT_IN_ROLE_GUIDS } from "../../../src/identity/directory/built-in-roles.ts";
-import { Directory } from "../../../src/identity/directory/directory.ts";
+import { createDirectory } from "../../../src/identity/directory/directory.ts";
 import { DirectoryError } from "../../../src/identity/directory/directory-error.ts";
+import { getResourceOfType } from "../../../src/identity/directory/resource-lookup.ts";
 import { RESOURCE_TYPES } from "../../../src/names/arm-resource-ids.ts";
-import { deletedSecretsBinId } from "../../../src/resources/vault/deleted-secrets.ts";
+import { deletedSecretsBinId, eraseVaultSecrets } from "../../../src/resources/vault/deleted-secrets.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 
 const ISSUER = "https://oidc.example.test/cluster-1/";
 const AUDIENCE = "api://AzureADTokenExchange";
 const SECRETS_USER = BUILT_IN_ROLE_GUIDS.keyVaultSecretsUser;
 
+/** The directory as `wikit up` builds it: vault secrets erased by the vault part. */
+function directoryOver(store: SqliteStore) {
+  return createDirectory(store, { eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId) });
+}
+
 async function setup() {
   const store = new SqliteStore(":memory:");
-  const directory = new Directory(store);
-  const { tenant, subscription } = await directory.ensureDefaults();
+  const directory = directoryOver(store);
+  const { tenant, subscription } = await directory.tenants.ensureDefaults();
   const sub = subscription.subscriptionId;
-  await directory.putResourceGroup(sub, "Apps", {});
-  const identity = await directory.putIdentity(sub, "Apps", "workload", {});
+  await directory.groups.put(sub, "Apps", {});
+  const identity = await directory.identities.put(sub, "Apps", "workload", {});
   const principalId = String(identity.properties.principalId);
   const clientId = String(identity.properties.clientId);
   const groupId = `/subscriptions/${sub}/resourceGroups/Apps`;
@@ -61,8 +67,8 @@ const fic = (subject: string, issuer = ISSUER) => ({
 describe("directory: tenants, subscriptions, resource groups", () => {
   test("the default tenant and subscription are made once and found again on the next start", async () => {
     const store = new SqliteStore(":memory:");
-    const first = await new Directory(store).ensureDefaults();
-    const second = await new Directory(store).ensureDefaults();
+    const first = await directoryOver(store).tenants.ensureDefaults();
+    const second = await directoryOver(store).tenants.ensureDefaults();
     assert.deepEqual(second, first);
     assert.equal(first.subscription.tenantId, first.tenant.tenantId);
     assert.equal(first.subscription.state, "Enabled");
@@ -70,47 +76,43 @@ describe("directory: tenants, subscriptions, resource groups", () => {
 
   test("a tenant is found by GUID (any case) or by its domain name (any case)", async () => {
     const { directory, tenant } = await setup();
-    assert.equal((await directory.findTenant(tenant.toUpperCase()))?.tenantId, tenant);
-    assert.equal((await directory.findTenant("WIKIT.localhost"))?.tenantId, tenant);
-    assert.equal(await directory.findTenant(randomUUID()), undefined);
-    assert.equal(await directory.findTenant("nowhere.localhost"), undefined);
+    assert.equal((await directory.tenants.findTenant(tenant.toUpperCase()))?.tenantId, tenant);
+    assert.equal((await directory.tenants.findTenant("WIKIT.localhost"))?.tenantId, tenant);
+    assert.equal(await directory.tenants.findTenant(randomUUID()), undefined);
+    assert.equal(await directory.tenants.findTenant("nowhere.localhost"), undefined);
   });
 
   test("an unknown subscription is a 404 SubscriptionNotFound", async () => {
     const { directory } = await setup();
-    await assertRejects(directory.putResourceGroup(randomUUID(), "rg", {}), 404, "SubscriptionNotFound");
+    await assertRejects(directory.groups.put(randomUUID(), "rg", {}), 404, "SubscriptionNotFound");
   });
 
   test("an invalid resource group name is a 400 InvalidResourceGroup", async () => {
     const { directory, sub } = await setup();
-    await assertRejects(directory.putResourceGroup(sub, "bad name", {}), 400, "InvalidResourceGroup");
+    await assertRejects(directory.groups.put(sub, "bad name", {}), 400, "InvalidResourceGroup");
   });
 
   test("a resource group is found under any case and keeps the case it was created with", async () => {
     const { directory, sub } = await setup();
-    await directory.putResourceGroup(sub, "APPS", { tags: { env: "dev" } });
-    const group = await directory.getResourceGroup(sub, "apps");
+    await directory.groups.put(sub, "APPS", { tags: { env: "dev" } });
+    const group = await directory.groups.get(sub, "apps");
     assert.equal(group.name, "Apps");
     assert.equal(group.id, `/subscriptions/${sub}/resourceGroups/Apps`);
     assert.deepEqual(group.tags, { env: "dev" });
-    assert.equal((await directory.listResourceGroups(sub)).length, 1);
+    assert.equal((await directory.groups.list(sub)).length, 1);
   });
 
   test("a missing resource group is a 404 ResourceGroupNotFound", async () => {
     const { directory, sub } = await setup();
-    await assertRejects(directory.getResourceGroup(sub, "nope"), 404, "ResourceGroupNotFound");
-    await assertRejects(directory.putIdentity(sub, "nope", "id1", {}), 404, "ResourceGroupNotFound");
-    await assertRejects(directory.putVault(sub, "nope", "kv1", {}), 404, "ResourceGroupNotFound");
+    await assertRejects(directory.groups.get(sub, "nope"), 404, "ResourceGroupNotFound");
+    await assertRejects(directory.identities.put(sub, "nope", "id1", {}), 404, "ResourceGroupNotFound");
+    await assertRejects(directory.vaults.put(sub, "nope", "kv1", {}), 404, "ResourceGroupNotFound");
   });
 
   test("tags must be strings", async () => {
     const { directory, sub } = await setup();
-    await assertRejects(
-      directory.putResourceGroup(sub, "rg", { tags: { n: 1 } }),
-      400,
-      "InvalidRequestContent",
-    );
-    await assertRejects(directory.putResourceGroup(sub, "rg", { tags: ["a"] }), 400, "InvalidRequestContent");
+    await assertRejects(directory.groups.put(sub, "rg", { tags: { n: 1 } }), 400, "InvalidRequestContent");
+    await assertRejects(directory.groups.put(sub, "rg", { tags: ["a"] }), 400, "InvalidRequestContent");
   });
 });
 
@@ -126,7 +128,7 @@ describe("directory: managed identities", () => {
 
   test("updating an identity keeps its client and principal IDs (the SA annotation and role assignments stay valid)", async () => {
     const { directory, sub, clientId, principalId, identity } = await setup();
-    const updated = await directory.putIdentity(sub, "apps", "WORKLOAD", { tags: { team: "a" } });
+    const updated = await directory.identities.put(sub, "apps", "WORKLOAD", { tags: { team: "a" } });
     assert.equal(updated.properties.clientId, clientId);
     assert.equal(updated.properties.principalId, principalId);
     assert.equal(updated.id, identity.id);
@@ -135,18 +137,18 @@ describe("directory: managed identities", () => {
 
   test("an invalid identity name is a 400 InvalidResourceName", async () => {
     const { directory, sub } = await setup();
-    await assertRejects(directory.putIdentity(sub, "Apps", "x", {}), 400, "InvalidResourceName");
+    await assertRejects(directory.identities.put(sub, "Apps", "x", {}), 400, "InvalidResourceName");
   });
 
   test("a missing identity is a 404 ResourceNotFound", async () => {
     const { directory, sub } = await setup();
-    await assertRejects(directory.getIdentity(sub, "Apps", "nobody"), 404, "ResourceNotFound");
+    await assertRejects(directory.identities.get(sub, "Apps", "nobody"), 404, "ResourceNotFound");
   });
 
   test("another type's resource at an identity's ID is not an identity", async () => {
-    const { directory, identity } = await setup();
+    const { store, identity } = await setup();
     await assertRejects(
-      directory.getResource(identity.id, RESOURCE_TYPES.vault, "vault"),
+      getResourceOfType(store, identity.id, RESOURCE_TYPES.vault, "vault"),
       404,
       "ResourceNotFound",
     );
@@ -154,17 +156,17 @@ describe("directory: managed identities", () => {
 
   test("deleting an identity removes its federated credentials", async () => {
     const { directory, sub, identity } = await setup();
-    await directory.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
-    assert.equal(await directory.deleteIdentity(sub, "Apps", "workload"), true);
-    assert.deepEqual(await directory.listFederatedCredentials(identity.id), []);
-    assert.equal(await directory.deleteIdentity(sub, "Apps", "workload"), false);
+    await directory.identities.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
+    assert.equal(await directory.identities.delete(sub, "Apps", "workload"), true);
+    assert.deepEqual(await directory.identities.listFederatedCredentials(identity.id), []);
+    assert.equal(await directory.identities.delete(sub, "Apps", "workload"), false);
   });
 });
 
 describe("directory: federated identity credentials", () => {
   test("a credential is stored under its identity with its properties", async () => {
     const { directory, identity } = await setup();
-    const credential = await directory.putFederatedCredential(
+    const credential = await directory.identities.putFederatedCredential(
       identity.id,
       "fic1",
       fic("system:serviceaccount:a:b"),
@@ -181,7 +183,7 @@ describe("directory: federated identity credentials", () => {
   test("a credential on an unknown identity is a 404", async () => {
     const { directory, identity } = await setup();
     await assertRejects(
-      directory.putFederatedCredential(`${identity.id}x`, "fic1", fic("s")),
+      directory.identities.putFederatedCredential(`${identity.id}x`, "fic1", fic("s")),
       404,
       "ResourceNotFound",
     );
@@ -190,81 +192,93 @@ describe("directory: federated identity credentials", () => {
   test("invalid properties are a 400 before anything is stored", async () => {
     const { directory, identity } = await setup();
     await assertRejects(
-      directory.putFederatedCredential(identity.id, "fic1", fic("s", "http://insecure.example.test/")),
+      directory.identities.putFederatedCredential(
+        identity.id,
+        "fic1",
+        fic("s", "http://insecure.example.test/"),
+      ),
       400,
       "BadRequest",
       /https/,
     );
-    await assertRejects(directory.putFederatedCredential(identity.id, "x", fic("s")), 400, "BadRequest");
-    assert.deepEqual(await directory.listFederatedCredentials(identity.id), []);
+    await assertRejects(
+      directory.identities.putFederatedCredential(identity.id, "x", fic("s")),
+      400,
+      "BadRequest",
+    );
+    assert.deepEqual(await directory.identities.listFederatedCredentials(identity.id), []);
   });
 
   test("an identity holds at most 20 credentials; updating one of the 20 in place still works", async () => {
     const { directory, identity } = await setup();
     for (let index = 0; index < 20; index++) {
-      await directory.putFederatedCredential(
+      await directory.identities.putFederatedCredential(
         identity.id,
         `fic-${index}`,
         fic(`system:serviceaccount:a:sa-${index}`),
       );
     }
     await assertRejects(
-      directory.putFederatedCredential(identity.id, "fic-20", fic("system:serviceaccount:a:sa-20")),
+      directory.identities.putFederatedCredential(
+        identity.id,
+        "fic-20",
+        fic("system:serviceaccount:a:sa-20"),
+      ),
       400,
       "BadRequest",
       /20/,
     );
-    const updated = await directory.putFederatedCredential(
+    const updated = await directory.identities.putFederatedCredential(
       identity.id,
       "FIC-7",
       fic("system:serviceaccount:a:moved"),
     );
     assert.equal(updated.name, "fic-7");
     assert.equal(updated.properties.subject, "system:serviceaccount:a:moved");
-    assert.equal((await directory.listFederatedCredentials(identity.id)).length, 20);
+    assert.equal((await directory.identities.listFederatedCredentials(identity.id)).length, 20);
   });
 
   test("credentials of identity 'workload' do not count for 'workload2': IDs match on segment boundaries", async () => {
     const { directory, sub, identity } = await setup();
     for (let index = 0; index < 20; index++) {
-      await directory.putFederatedCredential(
+      await directory.identities.putFederatedCredential(
         identity.id,
         `fic-${index}`,
         fic(`system:serviceaccount:a:sa-${index}`),
       );
     }
-    const other = await directory.putIdentity(sub, "Apps", "workload2", {});
-    await directory.putFederatedCredential(other.id, "fic-0", fic("system:serviceaccount:a:sa-0"));
-    assert.equal((await directory.listFederatedCredentials(other.id)).length, 1);
+    const other = await directory.identities.put(sub, "Apps", "workload2", {});
+    await directory.identities.putFederatedCredential(other.id, "fic-0", fic("system:serviceaccount:a:sa-0"));
+    assert.equal((await directory.identities.listFederatedCredentials(other.id)).length, 1);
   });
 
   test("issuer + subject must be unique on an identity: a twin is a 409 and is not stored", async () => {
     const { directory, identity } = await setup();
-    await directory.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
+    await directory.identities.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
     await assertRejects(
-      directory.putFederatedCredential(identity.id, "fic2", fic("system:serviceaccount:a:b")),
+      directory.identities.putFederatedCredential(identity.id, "fic2", fic("system:serviceaccount:a:b")),
       409,
       "Conflict",
       /must be unique/,
     );
-    assert.equal((await directory.listFederatedCredentials(identity.id)).length, 1);
+    assert.equal((await directory.identities.listFederatedCredentials(identity.id)).length, 1);
   });
 
   test("the same issuer + subject on two identities is allowed", async () => {
     const { directory, sub, identity } = await setup();
-    const other = await directory.putIdentity(sub, "Apps", "other", {});
-    await directory.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
-    await directory.putFederatedCredential(other.id, "fic1", fic("system:serviceaccount:a:b"));
-    assert.equal((await directory.listFederatedCredentials(other.id)).length, 1);
+    const other = await directory.identities.put(sub, "Apps", "other", {});
+    await directory.identities.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
+    await directory.identities.putFederatedCredential(other.id, "fic1", fic("system:serviceaccount:a:b"));
+    assert.equal((await directory.identities.listFederatedCredentials(other.id)).length, 1);
   });
 });
 
 describe("directory: findFederatedPrincipal", () => {
   test("finds the identity by client ID, in any case, with its credentials", async () => {
     const { directory, identity, tenant, clientId, principalId } = await setup();
-    await directory.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
+    await directory.identities.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
 
-    const principal = await directory.findFederatedPrincipal(tenant, clientId.toUpperCase());
+    const principal = await directory.identities.findFederatedPrincipal(tenant, clientId.toUpperCase());
     assert.deepEqual(principal, {
       clientId,
       principalId,
@@ -280,29 +294,29 @@ describe("directory: findFederatedPrincipal", () => {
   test("an identity is never found through another tenant", async () => {
     const { directory, store, tenant, clientId } = await setup();
     const foreign = await addForeignSubscription(store);
-    assert.equal(await directory.findFederatedPrincipal(foreign.tenant, clientId), undefined);
+    assert.equal(await directory.identities.findFederatedPrincipal(foreign.tenant, clientId), undefined);
 
-    await directory.putResourceGroup(foreign.sub, "Elsewhere", {});
-    const stranger = await directory.putIdentity(foreign.sub, "Elsewhere", "stranger", {});
+    await directory.groups.put(foreign.sub, "Elsewhere", {});
+    const stranger = await directory.identities.put(foreign.sub, "Elsewhere", "stranger", {});
     const strangerClientId = String(stranger.properties.clientId);
     assert.equal(stranger.properties.tenantId, foreign.tenant);
-    assert.equal(await directory.findFederatedPrincipal(tenant, strangerClientId), undefined);
+    assert.equal(await directory.identities.findFederatedPrincipal(tenant, strangerClientId), undefined);
     assert.equal(
-      (await directory.findFederatedPrincipal(foreign.tenant, strangerClientId))?.clientId,
+      (await directory.identities.findFederatedPrincipal(foreign.tenant, strangerClientId))?.clientId,
       strangerClientId,
     );
   });
 
   test("an unknown client ID finds nothing", async () => {
     const { directory, tenant } = await setup();
-    assert.equal(await directory.findFederatedPrincipal(tenant, randomUUID()), undefined);
+    assert.equal(await directory.identities.findFederatedPrincipal(tenant, randomUUID()), undefined);
   });
 });
 
 describe("directory: vaults", () => {
   test("a vault is RBAC-authorised, soft-delete enabled and in the subscription's tenant", async () => {
     const { directory, sub, tenant } = await setup();
-    const vault = await directory.putVault(sub, "Apps", "kv1", {});
+    const vault = await directory.vaults.put(sub, "Apps", "kv1", {});
     assert.equal(vault.type, RESOURCE_TYPES.vault);
     assert.equal(vault.properties.tenantId, tenant);
     assert.equal(vault.properties.enableRbacAuthorization, true);
@@ -311,37 +325,37 @@ describe("directory: vaults", () => {
 
   test("vault names are global: the same name in another group or subscription is a 409 VaultAlreadyExists", async () => {
     const { directory, store, sub } = await setup();
-    await directory.putVault(sub, "Apps", "kv1", {});
-    await directory.putResourceGroup(sub, "Other", {});
-    await assertRejects(directory.putVault(sub, "Other", "KV1", {}), 409, "VaultAlreadyExists");
+    await directory.vaults.put(sub, "Apps", "kv1", {});
+    await directory.groups.put(sub, "Other", {});
+    await assertRejects(directory.vaults.put(sub, "Other", "KV1", {}), 409, "VaultAlreadyExists");
 
     const foreign = await addForeignSubscription(store);
-    await directory.putResourceGroup(foreign.sub, "Apps", {});
-    await assertRejects(directory.putVault(foreign.sub, "Apps", "kv1", {}), 409, "VaultAlreadyExists");
+    await directory.groups.put(foreign.sub, "Apps", {});
+    await assertRejects(directory.vaults.put(foreign.sub, "Apps", "kv1", {}), 409, "VaultAlreadyExists");
   });
 
   test("re-putting a vault in its own group updates it and keeps its name's case", async () => {
     const { directory, sub } = await setup();
-    await directory.putVault(sub, "Apps", "Kv1", {});
-    const updated = await directory.putVault(sub, "apps", "KV1", { tags: { a: "b" } });
+    await directory.vaults.put(sub, "Apps", "Kv1", {});
+    const updated = await directory.vaults.put(sub, "apps", "KV1", { tags: { a: "b" } });
     assert.equal(updated.name, "Kv1");
     assert.deepEqual(updated.tags, { a: "b" });
-    assert.equal((await directory.findVaultByName("kv1"))?.name, "Kv1");
+    assert.equal((await directory.vaults.findByName("kv1"))?.name, "Kv1");
   });
 
   test("access-policy vaults are refused; invalid names are a 400 VaultNameNotValid", async () => {
     const { directory, sub } = await setup();
     await assertRejects(
-      directory.putVault(sub, "Apps", "kv1", { properties: { enableRbacAuthorization: false } }),
+      directory.vaults.put(sub, "Apps", "kv1", { properties: { enableRbacAuthorization: false } }),
       400,
       "BadRequest",
     );
-    await assertRejects(directory.putVault(sub, "Apps", "k", {}), 400, "VaultNameNotValid");
+    await assertRejects(directory.vaults.put(sub, "Apps", "k", {}), 400, "VaultNameNotValid");
   });
 
   test("deleting a vault erases its secrets, live and soft-deleted, so a namesake starts empty", async () => {
     const { directory, store, sub } = await setup();
-    const vault = await directory.putVault(sub, "Apps", "kv1", {});
+    const vault = await directory.vaults.put(sub, "Apps", "kv1", {});
     const version = { version: "v1", value: "x", tags: {}, enabled: true, created: 1, updated: 1 };
     await store.putSecretVersion({ ...version, vaultId: vault.id, name: "live" });
     await store.putSecretVersion({
@@ -351,26 +365,26 @@ describe("directory: vaults", () => {
       deletedDate: 2,
     });
 
-    assert.equal(await directory.deleteVault(sub, "Apps", "kv1"), true);
-    const again = await directory.putVault(sub, "Apps", "kv1", {});
+    assert.equal(await directory.vaults.delete(sub, "Apps", "kv1"), true);
+    const again = await directory.vaults.put(sub, "Apps", "kv1", {});
     assert.deepEqual(await store.listLatestSecrets(again.id), []);
     assert.deepEqual(await store.listLatestSecrets(deletedSecretsBinId(again.id)), []);
-    assert.equal(await directory.deleteVault(sub, "Apps", "kv1"), true);
-    assert.equal(await directory.deleteVault(sub, "Apps", "kv1"), false);
+    assert.equal(await directory.vaults.delete(sub, "Apps", "kv1"), true);
+    assert.equal(await directory.vaults.delete(sub, "Apps", "kv1"), false);
   });
 });
 
 describe("directory: role assignments", () => {
   async function withVault() {
     const context = await setup();
-    const vault = await context.directory.putVault(context.sub, "Apps", "kv1", {});
+    const vault = await context.directory.vaults.put(context.sub, "Apps", "kv1", {});
     return { ...context, vault };
   }
 
   test("an assignment by role name is stored with the full role-definition ID and the principal", async () => {
     const { directory, sub, vault, principalId } = await withVault();
     const name = randomUUID();
-    const assignment = await directory.putRoleAssignment(vault.id, name, {
+    const assignment = await directory.roleAssignments.put(vault.id, name, {
       properties: { roleDefinitionId: "Key Vault Secrets User", principalId: principalId.toUpperCase() },
     });
     assert.equal(assignment.id, `${vault.id}/providers/Microsoft.Authorization/roleAssignments/${name}`);
@@ -383,20 +397,20 @@ describe("directory: role assignments", () => {
     assert.equal(assignment.properties.scope, vault.id);
 
     assert.deepEqual(
-      (await directory.listRoleAssignmentsFor(principalId)).map((a) => a.id),
+      (await directory.roleAssignments.listFor(principalId)).map((a) => a.id),
       [assignment.id],
     );
     assert.deepEqual(
-      (await directory.listRoleAssignmentsAt(vault.id.toUpperCase())).map((a) => a.id),
+      (await directory.roleAssignments.listAt(vault.id.toUpperCase())).map((a) => a.id),
       [assignment.id],
     );
-    assert.equal((await directory.getRoleAssignment(assignment.id.toLowerCase())).id, assignment.id);
+    assert.equal((await directory.roleAssignments.get(assignment.id.toLowerCase())).id, assignment.id);
   });
 
   test("the assignment name must be a GUID", async () => {
     const { directory, vault, principalId } = await withVault();
     await assertRejects(
-      directory.putRoleAssignment(vault.id, "not-a-guid", {
+      directory.roleAssignments.put(vault.id, "not-a-guid", {
         properties: { roleDefinitionId: SECRETS_USER, principalId },
       }),
       400,
@@ -408,7 +422,7 @@ describe("directory: role assignments", () => {
     const { directory, vault, principalId } = await withVault();
     for (const roleDefinitionId of [randomUUID(), "Key Vault Secrets Superuser", undefined]) {
       await assertRejects(
-        directory.putRoleAssignment(vault.id, randomUUID(), {
+        directory.roleAssignments.put(vault.id, randomUUID(), {
           properties: { roleDefinitionId, principalId },
         }),
         400,
@@ -421,7 +435,7 @@ describe("directory: role assignments", () => {
     const { directory, vault, tenant } = await withVault();
     const stranger = randomUUID();
     await assertRejects(
-      directory.putRoleAssignment(vault.id, randomUUID(), {
+      directory.roleAssignments.put(vault.id, randomUUID(), {
         properties: { roleDefinitionId: SECRETS_USER, principalId: stranger },
       }),
       400,
@@ -429,7 +443,7 @@ describe("directory: role assignments", () => {
       new RegExp(`${stranger}.*${tenant}`),
     );
     await assertRejects(
-      directory.putRoleAssignment(vault.id, randomUUID(), {
+      directory.roleAssignments.put(vault.id, randomUUID(), {
         properties: { roleDefinitionId: SECRETS_USER, principalId: "someone" },
       }),
       400,
@@ -440,11 +454,11 @@ describe("directory: role assignments", () => {
   test("a principal of another tenant does not exist in this tenant's directory: 400 PrincipalNotFound", async () => {
     const { directory, store, vault, tenant } = await withVault();
     const foreign = await addForeignSubscription(store);
-    await directory.putResourceGroup(foreign.sub, "Elsewhere", {});
-    const stranger = await directory.putIdentity(foreign.sub, "Elsewhere", "stranger", {});
+    await directory.groups.put(foreign.sub, "Elsewhere", {});
+    const stranger = await directory.identities.put(foreign.sub, "Elsewhere", "stranger", {});
     const strangerPrincipal = String(stranger.properties.principalId);
     await assertRejects(
-      directory.putRoleAssignment(vault.id, randomUUID(), {
+      directory.roleAssignments.put(vault.id, randomUUID(), {
         properties: { roleDefinitionId: SECRETS_USER, principalId: strangerPrincipal },
       }),
       400,
@@ -457,55 +471,57 @@ describe("directory: role assignments", () => {
     const { directory, vault, principalId } = await withVault();
     const properties = { roleDefinitionId: SECRETS_USER, principalId };
     const name = randomUUID();
-    await directory.putRoleAssignment(vault.id, name, { properties });
+    await directory.roleAssignments.put(vault.id, name, { properties });
     await assertRejects(
-      directory.putRoleAssignment(vault.id.toLowerCase(), randomUUID(), {
+      directory.roleAssignments.put(vault.id.toLowerCase(), randomUUID(), {
         properties: { ...properties, roleDefinitionId: "key vault secrets user" },
       }),
       409,
       "RoleAssignmentExists",
     );
     // Re-putting the same assignment is idempotent.
-    await directory.putRoleAssignment(vault.id, name, { properties });
-    assert.equal((await directory.listRoleAssignmentsFor(principalId)).length, 1);
+    await directory.roleAssignments.put(vault.id, name, { properties });
+    assert.equal((await directory.roleAssignments.listFor(principalId)).length, 1);
   });
 
   test("the same principal and role at another scope, or another role at the same scope, is allowed", async () => {
     const { directory, vault, principalId, groupId } = await withVault();
-    await directory.putRoleAssignment(vault.id, randomUUID(), {
+    await directory.roleAssignments.put(vault.id, randomUUID(), {
       properties: { roleDefinitionId: SECRETS_USER, principalId },
     });
-    await directory.putRoleAssignment(groupId, randomUUID(), {
+    await directory.roleAssignments.put(groupId, randomUUID(), {
       properties: { roleDefinitionId: SECRETS_USER, principalId },
     });
-    await directory.putRoleAssignment(vault.id, randomUUID(), {
+    await directory.roleAssignments.put(vault.id, randomUUID(), {
       properties: { roleDefinitionId: BUILT_IN_ROLE_GUIDS.keyVaultReader, principalId },
     });
-    assert.equal((await directory.listRoleAssignmentsFor(principalId)).length, 3);
+    assert.equal((await directory.roleAssignments.listFor(principalId)).length, 3);
   });
 
   test("the scope must exist", async () => {
     const { directory, sub, principalId, groupId } = await withVault();
     const properties = { roleDefinitionId: SECRETS_USER, principalId };
     await assertRejects(
-      directory.putRoleAssignment(`/subscriptions/${randomUUID()}`, randomUUID(), { properties }),
+      directory.roleAssignments.put(`/subscriptions/${randomUUID()}`, randomUUID(), { properties }),
       404,
       "SubscriptionNotFound",
     );
     await assertRejects(
-      directory.putRoleAssignment(`/subscriptions/${sub}/resourceGroups/nope`, randomUUID(), { properties }),
+      directory.roleAssignments.put(`/subscriptions/${sub}/resourceGroups/nope`, randomUUID(), {
+        properties,
+      }),
       404,
       "ResourceGroupNotFound",
     );
     await assertRejects(
-      directory.putRoleAssignment(`${groupId}/providers/Microsoft.KeyVault/vaults/nope`, randomUUID(), {
+      directory.roleAssignments.put(`${groupId}/providers/Microsoft.KeyVault/vaults/nope`, randomUUID(), {
         properties,
       }),
       404,
       "ResourceNotFound",
     );
     await assertRejects(
-      directory.putRoleAssignment(
+      directory.roleAssignments.put(
         `${groupId}/providers/Microsoft.KeyVault/vaults/nope/secrets/s`,
         randomUUID(),
         {
@@ -516,58 +532,58 @@ describe("directory: role assignments", () => {
       "ResourceNotFound",
     );
     await assertRejects(
-      directory.putRoleAssignment("/tenants/whatever", randomUUID(), { properties }),
+      directory.roleAssignments.put("/tenants/whatever", randomUUID(), { properties }),
       400,
       "InvalidScope",
     );
-    assert.deepEqual(await directory.listRoleAssignmentsFor(principalId), []);
+    assert.deepEqual(await directory.roleAssignments.listFor(principalId), []);
   });
 
   test("a secret-level scope under an existing vault is accepted, even before the secret exists", async () => {
     const { directory, vault, principalId } = await withVault();
     const scope = `${vault.id}/secrets/db-password`;
-    const assignment = await directory.putRoleAssignment(scope, randomUUID(), {
+    const assignment = await directory.roleAssignments.put(scope, randomUUID(), {
       properties: { roleDefinitionId: SECRETS_USER, principalId },
     });
     assert.equal(assignment.properties.scope, scope);
     assert.deepEqual(
-      (await directory.listRoleAssignmentsAt(vault.id)).map((a) => a.scope),
+      (await directory.roleAssignments.listAt(vault.id)).map((a) => a.scope),
       [scope],
     );
   });
 
   test("subscription and resource-group scopes are accepted", async () => {
     const { directory, sub, principalId, groupId } = await withVault();
-    await directory.putRoleAssignment(`/subscriptions/${sub}`, randomUUID(), {
+    await directory.roleAssignments.put(`/subscriptions/${sub}`, randomUUID(), {
       properties: { roleDefinitionId: BUILT_IN_ROLE_GUIDS.reader, principalId },
     });
-    await directory.putRoleAssignment(groupId, randomUUID(), {
+    await directory.roleAssignments.put(groupId, randomUUID(), {
       properties: { roleDefinitionId: BUILT_IN_ROLE_GUIDS.reader, principalId },
     });
-    assert.equal((await directory.listRoleAssignmentsFor(principalId)).length, 2);
+    assert.equal((await directory.roleAssignments.listFor(principalId)).length, 2);
   });
 
   test("deleting an assignment returns it once; afterwards there is nothing to delete", async () => {
     const { directory, vault, principalId } = await withVault();
-    const assignment = await directory.putRoleAssignment(vault.id, randomUUID(), {
+    const assignment = await directory.roleAssignments.put(vault.id, randomUUID(), {
       properties: { roleDefinitionId: SECRETS_USER, principalId },
     });
-    assert.equal((await directory.deleteRoleAssignment(assignment.id.toUpperCase()))?.id, assignment.id);
-    assert.equal(await directory.deleteRoleAssignment(assignment.id), undefined);
+    assert.equal((await directory.roleAssignments.delete(assignment.id.toUpperCase()))?.id, assignment.id);
+    assert.equal(await directory.roleAssignments.delete(assignment.id), undefined);
     assert.equal(
-      await directory.deleteRoleAssignment(vault.id),
+      await directory.roleAssignments.delete(vault.id),
       undefined,
       "a vault is not a role assignment",
     );
-    assert.ok(await directory.findVaultByName("kv1"));
+    assert.ok(await directory.vaults.findByName("kv1"));
   });
 });
 
 describe("directory: deleting a resource group", () => {
   test("cascades to identities, credentials, vaults, their secrets and role assignments, and nothing else", async () => {
     const { directory, store, sub, identity, principalId, clientId, tenant } = await setup();
-    await directory.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
-    const vault = await directory.putVault(sub, "Apps", "kv1", {});
+    await directory.identities.putFederatedCredential(identity.id, "fic1", fic("system:serviceaccount:a:b"));
+    const vault = await directory.vaults.put(sub, "Apps", "kv1", {});
     await store.putSecretVersion({
       vaultId: vault.id,
       name: "s",
@@ -578,24 +594,24 @@ describe("directory: deleting a resource group", () => {
       created: 1,
       updated: 1,
     });
-    await directory.putRoleAssignment(vault.id, randomUUID(), {
+    await directory.roleAssignments.put(vault.id, randomUUID(), {
       properties: { roleDefinitionId: SECRETS_USER, principalId },
     });
     // A group whose name extends the deleted one's must survive.
-    await directory.putResourceGroup(sub, "Apps2", {});
-    const survivor = await directory.putIdentity(sub, "Apps2", "survivor", {});
+    await directory.groups.put(sub, "Apps2", {});
+    const survivor = await directory.identities.put(sub, "Apps2", "survivor", {});
 
-    assert.equal(await directory.deleteResourceGroup(sub, "APPS"), true);
+    assert.equal(await directory.groups.delete(sub, "APPS"), true);
 
-    await assertRejects(directory.getResourceGroup(sub, "Apps"), 404, "ResourceGroupNotFound");
+    await assertRejects(directory.groups.get(sub, "Apps"), 404, "ResourceGroupNotFound");
     assert.equal(await store.getResource(identity.id), undefined);
-    assert.deepEqual(await directory.listFederatedCredentials(identity.id), []);
-    assert.equal(await directory.findVaultByName("kv1"), undefined);
+    assert.deepEqual(await directory.identities.listFederatedCredentials(identity.id), []);
+    assert.equal(await directory.vaults.findByName("kv1"), undefined);
     assert.deepEqual(await store.listLatestSecrets(vault.id), []);
-    assert.deepEqual(await directory.listRoleAssignmentsFor(principalId), []);
-    assert.equal(await directory.findFederatedPrincipal(tenant, clientId), undefined);
-    assert.equal((await directory.getIdentity(sub, "Apps2", "survivor")).id, survivor.id);
+    assert.deepEqual(await directory.roleAssignments.listFor(principalId), []);
+    assert.equal(await directory.identities.findFederatedPrincipal(tenant, clientId), undefined);
+    assert.equal((await directory.identities.get(sub, "Apps2", "survivor")).id, survivor.id);
 
-    assert.equal(await directory.deleteResourceGroup(sub, "Apps"), false);
+    assert.equal(await directory.groups.delete(sub, "Apps"), false);
   });
 });

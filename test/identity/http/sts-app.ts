@@ -5,15 +5,13 @@
 
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
-import {
-  Directory,
-  type FederatedPrincipal,
-  type Tenant,
-} from "../../../src/identity/directory/directory.ts";
+import { createDirectory, type Directory } from "../../../src/identity/directory/directory.ts";
+import type { FederatedPrincipal, Tenant } from "../../../src/identity/directory/directory-rows.ts";
 import type { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
 import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../../../src/identity/http/token-service.ts";
 import { RESOURCE_TYPES, subscriptionId, tenantId } from "../../../src/names/arm-resource-ids.ts";
+import { eraseVaultSecrets } from "../../../src/resources/vault/deleted-secrets.ts";
 import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 
@@ -73,8 +71,10 @@ const NO_ISSUER_KEYS: IssuerKeySource = {
 
 export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> {
   const store = new SqliteStore(":memory:");
-  const directory = new Directory(store);
-  const { tenant, subscription } = await directory.ensureDefaults();
+  const directory = createDirectory(store, {
+    eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId),
+  });
+  const { tenant, subscription } = await directory.tenants.ensureDefaults();
   const identity = await createIdentity(directory, subscription.subscriptionId);
 
   // A second tenant, with a subscription and an identity of its own.
@@ -122,8 +122,8 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
   };
   await app.register(
     createTokenService({
-      tenants: directory,
-      identities: directory,
+      tenants: directory.tenants,
+      identities: directory.identities,
       signingKeys: keys,
       issuerKeys: options.issuerKeys ?? NO_ISSUER_KEYS,
       validateAssertion: options.issuerKeys ? undefined : recordingValidator,
@@ -142,9 +142,9 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
 }
 
 async function createIdentity(directory: Directory, subscription: string): Promise<IdentityIds> {
-  await directory.putResourceGroup(subscription, RESOURCE_GROUP, {});
-  const identity = await directory.putIdentity(subscription, RESOURCE_GROUP, IDENTITY_NAME, {});
-  await directory.putFederatedCredential(identity.id, "payments-cluster", {
+  await directory.groups.put(subscription, RESOURCE_GROUP, {});
+  const identity = await directory.identities.put(subscription, RESOURCE_GROUP, IDENTITY_NAME, {});
+  await directory.identities.putFederatedCredential(identity.id, "payments-cluster", {
     properties: { issuer: CLUSTER_ISSUER, subject: SUBJECT, audiences: [AUDIENCE] },
   });
   return {

@@ -2,7 +2,7 @@
 
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
-import { BUILT_IN_ROLE_GUIDS } from "../../../src/identity/directory/built-in-roles.ts";
+import { BUILT_IN_ROLE_GUIDS, builtInRoleById } from "../../../src/identity/directory/built-in-roles.ts";
 import { vaultResourceForHost } from "../../../src/resources/vault/challenge.ts";
 import type { RbacAssignment } from "../../../src/resources/vault/rbac.ts";
 import { vaultRoutes } from "../../../src/resources/vault/vault-routes.ts";
@@ -98,6 +98,7 @@ export async function startVault(
     authorityHost: () => AUTHORITY_HOST,
     accessTokenKey,
     listRoleAssignments: async (principalId) => assignments.filter((a) => a.principalId === principalId),
+    roleDefinitionOf: builtInRoleById,
     now: () => NOW_MS,
   });
   const defaultToken = await mintAccessToken();

@@ -1,0 +1,111 @@
+// The directory's records as the store holds them, and the mappers that read them back. Each mapper checks
+// the fields it reads, so a damaged row fails loudly here instead of surfacing as `undefined` in a token.
+
+import type { ArmResource } from "../../store/store.ts";
+import type { FederatedCredentialProperties } from "./federated-credential-rules.ts";
+
+export interface Tenant {
+  tenantId: string;
+  displayName: string;
+  defaultDomain: string;
+}
+
+export interface Subscription {
+  subscriptionId: string;
+  tenantId: string;
+  displayName: string;
+  state: string;
+}
+
+export interface FederatedCredential {
+  id: string;
+  name: string;
+  properties: FederatedCredentialProperties;
+}
+
+/** An identity that can sign in with federated credentials, as the token service needs it. */
+export interface FederatedPrincipal {
+  clientId: string;
+  principalId: string;
+  tenantId: string;
+  displayName: string;
+  /** ARM ID of the user-assigned identity (the `xms_mirid` claim). */
+  resourceId: string;
+  credentials: { name: string; issuer: string; subject: string; audiences: string[] }[];
+}
+
+export interface RoleAssignment {
+  id: string;
+  scope: string;
+  roleDefinitionId: string;
+  principalId: string;
+}
+
+function stringField(resource: ArmResource, field: string): string {
+  const value = resource.properties[field];
+  if (typeof value !== "string") {
+    throw new Error(`the stored resource '${resource.id}' has no string property '${field}'`);
+  }
+  return value;
+}
+
+export function toTenant(resource: ArmResource): Tenant {
+  return {
+    tenantId: stringField(resource, "tenantId"),
+    displayName: stringField(resource, "displayName"),
+    defaultDomain: stringField(resource, "defaultDomain"),
+  };
+}
+
+export function toSubscription(resource: ArmResource): Subscription {
+  return {
+    subscriptionId: stringField(resource, "subscriptionId"),
+    tenantId: stringField(resource, "tenantId"),
+    displayName: stringField(resource, "displayName"),
+    state: stringField(resource, "state"),
+  };
+}
+
+export function toFederatedCredential(resource: ArmResource): FederatedCredential {
+  const audiences = resource.properties.audiences;
+  if (!Array.isArray(audiences) || !audiences.every((audience) => typeof audience === "string")) {
+    throw new Error(`the stored resource '${resource.id}' has no string array property 'audiences'`);
+  }
+  const description = resource.properties.description;
+  return {
+    id: resource.id,
+    name: resource.name,
+    properties: {
+      issuer: stringField(resource, "issuer"),
+      subject: stringField(resource, "subject"),
+      audiences,
+      ...(typeof description === "string" ? { description } : {}),
+    },
+  };
+}
+
+/** A user-assigned identity with its federated credentials, as the token service matches them. */
+export function toFederatedPrincipal(identity: ArmResource, credentials: ArmResource[]): FederatedPrincipal {
+  return {
+    clientId: stringField(identity, "clientId"),
+    principalId: stringField(identity, "principalId"),
+    tenantId: stringField(identity, "tenantId"),
+    displayName: identity.name,
+    resourceId: identity.id,
+    credentials: credentials.map(toFederatedCredential).map(({ name, properties }) => ({
+      name,
+      issuer: properties.issuer,
+      subject: properties.subject,
+      audiences: properties.audiences,
+    })),
+  };
+}
+
+export function toRoleAssignment(resource: ArmResource): RoleAssignment {
+  return {
+    id: resource.id,
+    scope: stringField(resource, "scope"),
+    roleDefinitionId: stringField(resource, "roleDefinitionId"),
+    principalId: stringField(resource, "principalId"),
+  };
+}
