@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { WIKIT_VERSION } from "../names/wikit-release.ts";
 import { CliError } from "./cli-error.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerDemo } from "./commands/demo.ts";
@@ -12,7 +13,7 @@ export function buildProgram(): Command {
     .description(
       "workload identity federation, whole and local: cluster issuer, webhook, token service and vault",
     )
-    .version("0.1.0")
+    .version(WIKIT_VERSION)
     .showHelpAfterError()
     .exitOverride();
   registerUpDown(program);
