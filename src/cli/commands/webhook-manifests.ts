@@ -4,12 +4,8 @@ import { Ajv } from "ajv";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { WIKIT_WEBHOOK_NAMESPACE } from "../../cluster/webhook/constants.ts";
-import {
-  mergeValues,
-  TENANT_ID_REQUIRED_MESSAGE,
-  type WebhookValuesInput,
-  webhookManifests,
-} from "../../cluster/webhook/manifests.ts";
+import { mergeValues, type WebhookValuesInput, webhookManifests } from "../../cluster/webhook/manifests.ts";
+import { TENANT_ID_REQUIRED_MESSAGE } from "../../cluster/webhook/webhook-objects.ts";
 import { CliError } from "../cli-error.ts";
 
 // `wikit webhook manifests`: the objects the Helm chart installs, as plain YAML, from the same values

@@ -6,6 +6,7 @@
 // UPSTREAM_WEBHOOK_OBJECT_NAMES) and the namespace make it a drop-in replacement instead.
 
 import { stringify } from "yaml";
+import type { JsonObject } from "../../json/json-value.ts";
 import { WIKIT_VERSION } from "../../names/wikit-release.ts";
 import {
   DEFAULT_AZURE_CLOUD,
@@ -35,25 +36,6 @@ export const WIKIT_APP_VERSION = WIKIT_VERSION;
 export const DEFAULT_WEBHOOK_IMAGE_REPOSITORY = "ghcr.io/wikit/wikit";
 /** The Helm release name `webhookManifests` stands in for (label `app.kubernetes.io/instance`). */
 export const DEFAULT_RELEASE_NAME = "wikit";
-
-export { WebhookValuesError } from "./manifest-tree.ts";
-export {
-  CERT_MANAGER_INJECT_CA_ANNOTATION,
-  CERT_VOLUME_NAME,
-  EMULATION_CA_REQUIRED_MESSAGE,
-  NAMESPACE_NAME_LABEL,
-  SERVE_FLAGS,
-  TENANT_ID_REQUIRED_MESSAGE,
-  WEBHOOK_APP_LABEL,
-  WEBHOOK_COMPONENT_LABEL,
-  WEBHOOK_CONTAINER_NAME,
-  WEBHOOK_RUN_AS_ID,
-} from "./webhook-objects.ts";
-
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-export type { Json as ManifestJson, JsonObject as ManifestJsonObject };
 
 /** Names of the objects; cluster-scoped ones (ClusterRole, its binding, the configuration) must be unique. */
 export interface WebhookObjectNames {

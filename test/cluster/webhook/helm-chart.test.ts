@@ -11,14 +11,16 @@ import { parse, parseAllDocuments } from "yaml";
 import {
   DEFAULT_RELEASE_NAME,
   DEFAULT_WEBHOOK_VALUES,
-  EMULATION_CA_REQUIRED_MESSAGE,
   type KubeObject,
-  TENANT_ID_REQUIRED_MESSAGE,
   UPSTREAM_WEBHOOK_OBJECT_NAMES,
   type WebhookValuesInput,
   WIKIT_APP_VERSION,
   webhookManifests,
 } from "../../../src/cluster/webhook/manifests.ts";
+import {
+  EMULATION_CA_REQUIRED_MESSAGE,
+  TENANT_ID_REQUIRED_MESSAGE,
+} from "../../../src/cluster/webhook/webhook-objects.ts";
 import { helm, REPOSITORY_ROOT } from "./helm-binary.ts";
 import { kubeSchemaProblems } from "./kube-schema.ts";
 

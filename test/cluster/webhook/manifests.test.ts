@@ -14,19 +14,21 @@ import {
   WEBHOOK_SERVICE_NAME,
   WIKIT_WEBHOOK_NAMESPACE,
 } from "../../../src/cluster/webhook/constants.ts";
+import { WebhookValuesError } from "../../../src/cluster/webhook/manifest-tree.ts";
 import {
-  CERT_MANAGER_INJECT_CA_ANNOTATION,
   DEFAULT_WEBHOOK_VALUES,
   type KubeObject,
   mergeValues,
-  NAMESPACE_NAME_LABEL,
-  TENANT_ID_REQUIRED_MESSAGE,
   UPSTREAM_WEBHOOK_OBJECT_NAMES,
-  WebhookValuesError,
   type WebhookValuesInput,
   WIKIT_WEBHOOK_OBJECT_NAMES,
   webhookManifests,
 } from "../../../src/cluster/webhook/manifests.ts";
+import {
+  CERT_MANAGER_INJECT_CA_ANNOTATION,
+  NAMESPACE_NAME_LABEL,
+  TENANT_ID_REQUIRED_MESSAGE,
+} from "../../../src/cluster/webhook/webhook-objects.ts";
 import { kubeSchemaProblems } from "./kube-schema.ts";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
