@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { LocalRunError, runAsPod } from "../../cluster/runner/local-run.ts";
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "../../cluster/webhook/constants.ts";
-import type { ServiceAccountLike } from "../../cluster/webhook/mutation.ts";
+import type { ServiceAccountLike } from "../../cluster/webhook/pod-facts.ts";
 import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { note, printJson } from "../output.ts";

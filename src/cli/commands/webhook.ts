@@ -21,7 +21,8 @@ import {
   WEBHOOK_SERVICE_NAME,
 } from "../../cluster/webhook/constants.ts";
 import { webhookLogDestination } from "../../cluster/webhook/log-destination.ts";
-import { mutatePod, type ServiceAccountLike, serviceAccountName } from "../../cluster/webhook/mutation.ts";
+import { mutatePod } from "../../cluster/webhook/mutation.ts";
+import { type ServiceAccountLike, serviceAccountName } from "../../cluster/webhook/pod-facts.ts";
 import { serveWebhook } from "../../cluster/webhook/serve-webhook.ts";
 import {
   buildWebhookConfig,

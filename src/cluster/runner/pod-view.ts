@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import type { JsonObject } from "../../json/json-value.ts";
 import { AZURE_FEDERATED_TOKEN_FILE, USE_LABEL, USE_LABEL_VALUE } from "../webhook/constants.ts";
-import type { JsonObject } from "../webhook/mutation.ts";
 
 // How `wikit run` sees a local process as a pod: it builds the pod a user would deploy (labelled,
 // using the service account), lets the webhook's mutation decide, then reads back what the pod got.

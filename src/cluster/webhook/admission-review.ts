@@ -3,7 +3,9 @@
 // answer is an AdmissionReview of the same apiVersion carrying the request's `uid`, the decision and, for an
 // allowed pod with changes, the JSON Patch in standard base64.
 
-import type { JsonPatchOperation } from "./mutation.ts";
+import { isPlainObject } from "../../json/json-value.ts";
+import { jsonType } from "./json-access.ts";
+import type { JsonPatchOperation } from "./pod-editor.ts";
 
 export const ADMISSION_V1 = "admission.k8s.io/v1";
 export const ADMISSION_V1BETA1 = "admission.k8s.io/v1beta1";
@@ -67,7 +69,7 @@ export function parseAdmissionReview(body: string): DecodedReview {
 
 /** Checks that `review` is an AdmissionReview this webhook can answer and extracts its request. */
 export function decodeAdmissionReview(review: unknown): DecodedReview {
-  if (!isObject(review)) {
+  if (!isPlainObject(review)) {
     return notAReview(
       `couldn't get version/kind; json parse error: expected a JSON object, got ${jsonType(review)}`,
     );
@@ -86,7 +88,7 @@ export function decodeAdmissionReview(review: unknown): DecodedReview {
   }
   const version = apiVersion as AdmissionReviewApiVersion;
   const request = review.request;
-  if (!isObject(request)) {
+  if (!isPlainObject(request)) {
     return notAReview(`the ${ADMISSION_REVIEW_KIND} has no request object`, version);
   }
   if (typeof request.uid !== "string" || request.uid === "") {
@@ -162,16 +164,6 @@ function notAReview(error: string, apiVersion: AdmissionReviewApiVersion = ADMIS
   return { ok: false, error, apiVersion };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function stringOr(value: unknown): string {
   return typeof value === "string" ? value : "";
-}
-
-function jsonType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
 }

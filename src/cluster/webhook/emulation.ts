@@ -7,6 +7,7 @@
 // variables and host mappings win), and running it on its own output changes nothing.
 
 import { isDeepStrictEqual } from "node:util";
+import type { JsonObject } from "../../json/json-value.ts";
 import {
   EMULATION_CA_CONFIG_MAP_KEY,
   EMULATION_CA_FILE,
@@ -16,7 +17,8 @@ import {
   REQUESTS_CA_BUNDLE,
   SSL_CERT_FILE,
 } from "./constants.ts";
-import type { JsonObject, JsonValue, PodEditor } from "./mutation.ts";
+import { arrayOf, member } from "./json-access.ts";
+import type { PodEditor } from "./pod-editor.ts";
 
 export interface EmulationConfig {
   /** IP address of wikit's service (token service and vault) that the host names resolve to in the pod. */
@@ -99,14 +101,4 @@ function caBundleVolume(configMap: string): JsonObject {
       defaultMode: CONFIG_MAP_DEFAULT_MODE,
     },
   };
-}
-
-function member(value: unknown, key: string): JsonValue | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.hasOwn(value, key)
-    ? (value as JsonObject)[key]
-    : undefined;
-}
-
-function arrayOf(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
 }

@@ -12,15 +12,9 @@ import {
   parseAdmissionReview,
   unreviewableResponse,
 } from "./admission-review.ts";
-import {
-  type MutationConfig,
-  type PatchOutcome,
-  podDecodeError,
-  podIdentityString,
-  podPatch,
-  type ServiceAccountLike,
-  serviceAccountName,
-} from "./mutation.ts";
+import { type MutationConfig, type PatchOutcome, podPatch } from "./mutation.ts";
+import { podDecodeError } from "./pod-decoding.ts";
+import { podIdentityString, type ServiceAccountLike, serviceAccountName } from "./pod-facts.ts";
 import type { ServiceAccountLookup } from "./service-account-cache.ts";
 
 export interface PodAdmissionDependencies {

@@ -15,7 +15,7 @@ import {
   type V1ServiceAccount,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { ServiceAccountLike } from "./mutation.ts";
+import type { ServiceAccountLike } from "./pod-facts.ts";
 
 /** Where the admission handler gets ServiceAccounts from. */
 export interface ServiceAccountLookup {

@@ -4,6 +4,7 @@
 
 import { isIP } from "node:net";
 import type { SecureVersion } from "node:tls";
+import { isPlainObject, type JsonObject } from "../../json/json-value.ts";
 import {
   AZURE_ENVIRONMENT,
   AZURE_ENVIRONMENT_FILEPATH,
@@ -37,8 +38,10 @@ import {
   WEBHOOK_SERVER_PORT,
   WEBHOOK_SERVICE_NAME,
 } from "./constants.ts";
+import type { CustomTokenEndpointConfig } from "./custom-token-endpoint.ts";
 import type { EmulationConfig } from "./emulation.ts";
-import type { CustomTokenEndpointConfig, JsonObject, MutationConfig, Parsed } from "./mutation.ts";
+import type { MutationConfig } from "./mutation.ts";
+import type { Parsed } from "./parsed.ts";
 
 /** Flag values as given on the command line; undefined when the flag was not given. */
 export interface WebhookFlags {
@@ -271,7 +274,7 @@ function authorityHostFor(cloud: string, env: Environment, options: WebhookConfi
   } catch (error) {
     throw new ConfigError(`${prefix}: cannot read the cloud definition ${path}: ${(error as Error).message}`);
   }
-  const endpoint = isObject(definition) ? definition.activeDirectoryEndpoint : undefined;
+  const endpoint = isPlainObject(definition) ? definition.activeDirectoryEndpoint : undefined;
   if (typeof endpoint !== "string" || !/^https:\/\/[^/]+/.test(endpoint)) {
     throw new ConfigError(`${prefix}: ${path} has no https activeDirectoryEndpoint`);
   }
@@ -346,13 +349,16 @@ function decodeLabelSelector(text: string): JsonObject {
   } catch (error) {
     throw fail((error as Error).message);
   }
-  if (!isObject(selector)) throw fail("expected a JSON object with matchLabels and/or matchExpressions");
+  if (!isPlainObject(selector)) throw fail("expected a JSON object with matchLabels and/or matchExpressions");
   for (const field of Object.keys(selector)) {
     if (field !== "matchLabels" && field !== "matchExpressions") throw fail(`unknown field "${field}"`);
   }
   const { matchLabels, matchExpressions } = selector;
   if (matchLabels != null) {
-    if (!isObject(matchLabels) || Object.values(matchLabels).some((value) => typeof value !== "string")) {
+    if (
+      !isPlainObject(matchLabels) ||
+      Object.values(matchLabels).some((value) => typeof value !== "string")
+    ) {
       throw fail("matchLabels must map label keys to string values");
     }
   }
@@ -360,7 +366,7 @@ function decodeLabelSelector(text: string): JsonObject {
     if (!Array.isArray(matchExpressions)) throw fail("matchExpressions must be an array");
     matchExpressions.forEach((expression: unknown, index) => {
       const where = `matchExpressions[${index}]`;
-      if (!isObject(expression) || typeof expression.key !== "string" || expression.key === "") {
+      if (!isPlainObject(expression) || typeof expression.key !== "string" || expression.key === "") {
         throw fail(`${where}.key must be a non-empty string`);
       }
       const { operator, values } = expression;
@@ -455,8 +461,4 @@ function emulationConfig(flags: WebhookFlags, env: Environment): EmulationConfig
     throw new ConfigError(`invalid --emulation-ca-configmap "${caConfigMap}": must be a ConfigMap name`);
   }
   return { address, hostNames, caConfigMap };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -20,7 +20,7 @@ import {
   withoutLocalNames,
 } from "../../../src/cluster/runner/local-run.ts";
 import { CLIENT_ID_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from "../../../src/cluster/webhook/constants.ts";
-import type { ServiceAccountLike } from "../../../src/cluster/webhook/mutation.ts";
+import type { ServiceAccountLike } from "../../../src/cluster/webhook/pod-facts.ts";
 import { createCertificateAuthority } from "../../../src/pki/certificates.ts";
 
 const CLIENT_ID = "5a1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";

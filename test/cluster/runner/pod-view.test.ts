@@ -10,14 +10,13 @@ import {
   TOKEN_EXPIRATION_ANNOTATION,
   USE_LABEL,
 } from "../../../src/cluster/webhook/constants.ts";
+import { type MutationConfig, mutatePod } from "../../../src/cluster/webhook/mutation.ts";
 import {
   federatedTokenFile,
-  type JsonObject,
-  type MutationConfig,
-  mutatePod,
   type ServiceAccountLike,
   tokenMountPath,
-} from "../../../src/cluster/webhook/mutation.ts";
+} from "../../../src/cluster/webhook/pod-facts.ts";
+import type { JsonObject } from "../../../src/json/json-value.ts";
 
 const CLIENT_ID = "5a1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const CONFIG_TENANT = "11111111-2222-3333-4444-555555555555";

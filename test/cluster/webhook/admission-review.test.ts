@@ -16,7 +16,7 @@ import {
   parseAdmissionReview,
   unreviewableResponse,
 } from "../../../src/cluster/webhook/admission-review.ts";
-import type { JsonPatchOperation } from "../../../src/cluster/webhook/mutation.ts";
+import type { JsonPatchOperation } from "../../../src/cluster/webhook/pod-editor.ts";
 import { ADMISSION_REVIEW_TEXT as fixtureText } from "../../fixtures/kubernetes.ts";
 
 const fixture = JSON.parse(fixtureText);

@@ -18,17 +18,14 @@ import { pino } from "pino";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
 import { type AdmissionServer, startAdmissionServer } from "../../../src/cluster/webhook/admission-server.ts";
 import { MUTATION_REQUEST_BUCKETS } from "../../../src/cluster/webhook/constants.ts";
-import {
-  applyJsonPatch,
-  type JsonObject,
-  type MutationConfig,
-  type ServiceAccountLike,
-} from "../../../src/cluster/webhook/mutation.ts";
+import type { MutationConfig } from "../../../src/cluster/webhook/mutation.ts";
 import { admitPod } from "../../../src/cluster/webhook/pod-admission.ts";
+import type { ServiceAccountLike } from "../../../src/cluster/webhook/pod-facts.ts";
 import {
   ServiceAccountCache,
   type ServiceAccountLookup,
 } from "../../../src/cluster/webhook/service-account-cache.ts";
+import type { JsonObject } from "../../../src/json/json-value.ts";
 import {
   type CertificateWithKey,
   createCertificateAuthority,
@@ -36,6 +33,7 @@ import {
 } from "../../../src/pki/certificates.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
+import { applyJsonPatch } from "./json-patch.ts";
 import { postReview } from "./post-review.ts";
 
 const FIXTURE = JSON.parse(FIXTURE_TEXT);

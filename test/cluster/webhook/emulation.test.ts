@@ -12,13 +12,10 @@ import {
   SKIP_CONTAINERS_ANNOTATION,
 } from "../../../src/cluster/webhook/constants.ts";
 import { EMULATION_CA_ENV, type EmulationConfig } from "../../../src/cluster/webhook/emulation.ts";
-import {
-  applyJsonPatch,
-  type JsonObject,
-  type JsonPatchOperation,
-  type MutationConfig,
-  mutatePod,
-} from "../../../src/cluster/webhook/mutation.ts";
+import { type MutationConfig, mutatePod } from "../../../src/cluster/webhook/mutation.ts";
+import type { JsonPatchOperation } from "../../../src/cluster/webhook/pod-editor.ts";
+import type { JsonObject } from "../../../src/json/json-value.ts";
+import { applyJsonPatch } from "./json-patch.ts";
 
 const EMULATION: EmulationConfig = {
   address: "10.96.0.50",

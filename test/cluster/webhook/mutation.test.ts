@@ -21,29 +21,29 @@ import {
   USE_LABEL,
   unknownCloudMessage,
 } from "../../../src/cluster/webhook/constants.ts";
+import type { CustomTokenEndpointConfig } from "../../../src/cluster/webhook/custom-token-endpoint.ts";
 import type { EmulationConfig } from "../../../src/cluster/webhook/emulation.ts";
 import {
-  applyJsonPatch,
-  type CustomTokenEndpointConfig,
-  federatedTokenFile,
-  type JsonObject,
-  type JsonPatchOperation,
-  type JsonValue,
-  jsonPointer,
   type MutationConfig,
   type MutationOutcome,
   mutatePod,
-  podIdentityString,
   podPatch,
+} from "../../../src/cluster/webhook/mutation.ts";
+import { type JsonPatchOperation, jsonPointer } from "../../../src/cluster/webhook/pod-editor.ts";
+import {
+  federatedTokenFile,
+  podIdentityString,
   proxySidecarPort,
   reservedVolumeName,
   type ServiceAccountLike,
   serviceAccountName,
-  supportsNativeSidecars,
   tokenExpirationSeconds,
   tokenMountPath,
-} from "../../../src/cluster/webhook/mutation.ts";
+} from "../../../src/cluster/webhook/pod-facts.ts";
+import { supportsNativeSidecars } from "../../../src/cluster/webhook/proxy-sidecar.ts";
+import type { JsonObject, JsonValue } from "../../../src/json/json-value.ts";
 import { ADMISSION_REVIEW_TEXT } from "../../fixtures/kubernetes.ts";
+import { applyJsonPatch } from "./json-patch.ts";
 
 // ---- Shapes used to read mutated pods ---------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ import { after, before, describe, test } from "node:test";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
-import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
 import { type RunningWebhook, serveWebhook } from "../../../src/cluster/webhook/serve-webhook.ts";
 import {
   buildWebhookConfig,
@@ -21,6 +20,7 @@ import {
   type WebhookFlags,
 } from "../../../src/cluster/webhook/webhook-config.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
+import { applyJsonPatch } from "./json-patch.ts";
 import { postReview } from "./post-review.ts";
 
 const NAMESPACE = "wikit-system";

@@ -11,10 +11,10 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
-import { applyJsonPatch } from "../../../src/cluster/webhook/mutation.ts";
 import { createCertificateAuthority, issueServingCertificate } from "../../../src/pki/certificates.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
+import { applyJsonPatch } from "./json-patch.ts";
 import { postReview } from "./post-review.ts";
 
 const MAIN = new URL("../../../src/cli/main.ts", import.meta.url).pathname;
