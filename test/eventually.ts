@@ -6,7 +6,7 @@ const realSetTimeout = globalThis.setTimeout;
 const sleep = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 
 export interface PollOptions {
-  /** Give up after this many milliseconds (default 10 s). */
+  /** Give up after this many milliseconds (default 30 s). */
   timeoutMs?: number;
   /** Pause between checks in milliseconds (default 5). */
   intervalMs?: number;
@@ -17,7 +17,7 @@ export interface PollOptions {
 /** Resolves once `condition` holds; rejects when it still does not after `timeoutMs`. */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 10_000, intervalMs = 5, what }: PollOptions = {},
+  { timeoutMs = 30_000, intervalMs = 5, what }: PollOptions = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

@@ -22,6 +22,7 @@ import {
 import { CLIENT_ID_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from "../../../src/cluster/webhook/constants.ts";
 import type { ServiceAccountLike } from "../../../src/cluster/webhook/pod-facts.ts";
 import { createCertificateAuthority } from "../../../src/pki/certificates.ts";
+import { eventually } from "../../eventually.ts";
 
 const CLIENT_ID = "5a1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const TENANT_ID = "11111111-2222-3333-4444-555555555555";
@@ -34,13 +35,8 @@ const realSetTimeout = globalThis.setTimeout;
 const sleep = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 
 /** Polls `condition` every 10 ms of real time, failing after WAIT_MS. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const waitFor = (condition: () => boolean, what: string) =>
+  eventually(condition, { timeoutMs: WAIT_MS, intervalMs: 10, what });
 
 /** `node -e <script> <out>`: the child writes what it saw to `out` (a JSON report). */
 const REPORT_SCRIPT = `

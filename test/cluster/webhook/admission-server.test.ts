@@ -31,6 +31,7 @@ import {
   createCertificateAuthority,
   issueServingCertificate,
 } from "../../../src/pki/certificates.ts";
+import { eventually } from "../../eventually.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { applyJsonPatch } from "./json-patch.ts";
@@ -43,11 +44,6 @@ const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const AUTHORITY = "https://login.microsoftonline.com/";
 const MUTATION: MutationConfig = { tenantId: TENANT, authorityHost: AUTHORITY };
 const LOOPBACK = { host: "127.0.0.1", port: 0 };
-
-/** Polls until `condition` holds; the test runner's timeout bounds the wait. */
-async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 function getPlain(port: number, path: string): Promise<{ status: number; text: string; type: string }> {
   return new Promise((resolve, reject) => {

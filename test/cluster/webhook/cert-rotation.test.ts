@@ -31,6 +31,7 @@ import {
   issueServingCertificate,
   splitCertificateBundle,
 } from "../../../src/pki/certificates.ts";
+import { eventually } from "../../eventually.ts";
 import { FakeKubeApi, type KubeObject } from "./fake-kube-api.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -325,11 +326,6 @@ function capturingLogger(): RotationLogger & { lines: string[] } {
     info: (fields, message) => lines.push(JSON.stringify({ ...fields, message })),
     warn: (fields, message) => lines.push(JSON.stringify({ ...fields, message })),
   };
-}
-
-/** Polls until `condition` holds; the test runner's timeout bounds the wait. */
-async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe("CertRotator", () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
 import { LOG_BATCH_CHARACTERS, webhookLogDestination } from "../../../src/cluster/webhook/log-destination.ts";
+import { eventually } from "../../eventually.ts";
 
 describe("webhook log destination", () => {
   let dir: string;
@@ -23,10 +24,9 @@ describe("webhook log destination", () => {
     const destination = webhookLogDestination(file);
     pino(destination).info({ uid: "1" }, "admission");
     try {
-      // Polls; the test runner's timeout bounds the wait.
-      while (!(await readFile(file, "utf8").catch(() => "")).includes('"uid":"1"')) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await eventually(async () => (await readFile(file, "utf8").catch(() => "")).includes('"uid":"1"'), {
+        intervalMs: 20,
+      });
     } finally {
       destination.end();
     }
@@ -40,11 +40,13 @@ describe("webhook log destination", () => {
     for (let i = 0; i < count; i += 1) logger.info({ i, padding: "x".repeat(i % 50) }, "admission");
     destination.end();
     let lines: string[] = [];
-    // Polls; the test runner's timeout bounds the wait.
-    while (lines.length < count) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      lines = (await readFile(file, "utf8")).split("\n").filter(Boolean);
-    }
+    await eventually(
+      async () => {
+        lines = (await readFile(file, "utf8")).split("\n").filter(Boolean);
+        return lines.length >= count;
+      },
+      { intervalMs: 20 },
+    );
     assert.deepEqual(
       lines.map((line) => JSON.parse(line).i),
       Array.from({ length: count }, (_, i) => i),

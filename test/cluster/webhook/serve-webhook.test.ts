@@ -19,6 +19,7 @@ import {
   type Environment,
   type WebhookFlags,
 } from "../../../src/cluster/webhook/webhook-config.ts";
+import { eventually } from "../../eventually.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { applyJsonPatch } from "./json-patch.ts";
 import { postReview } from "./post-review.ts";
@@ -28,11 +29,6 @@ const SERVICE_DNS_NAME = `azure-wi-webhook-webhook-service.${NAMESPACE}.svc`;
 const CONFIGURATION = "azure-wi-webhook-mutating-webhook-configuration";
 const CLIENT_ID = "8a0e4b52-31c1-4f4b-9b5e-4c6a4a7f1d20";
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-
-/** Polls until `condition` holds; the test runner's timeout bounds the wait. */
-async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 function review(annotations: Record<string, string> = {}) {
   return {

@@ -11,14 +11,10 @@ import {
   ServiceAccountCache,
   ServiceAccountLookupError,
 } from "../../../src/cluster/webhook/service-account-cache.ts";
+import { eventually } from "../../eventually.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 
 const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
-
-/** Polls until `condition` holds; the test runner's timeout bounds the wait. */
-async function eventually(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 function serviceAccount(namespace: string, name: string, clientId?: string) {
   return {

@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
 import { createCertificateAuthority, issueServingCertificate } from "../../../src/pki/certificates.ts";
+import { eventually } from "../../eventually.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
 import { applyJsonPatch } from "./json-patch.ts";
@@ -288,11 +289,6 @@ spec:
     );
   });
 });
-
-/** Polls until `condition` holds; the test runner's timeout bounds the wait. */
-async function eventually(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
-}
 
 describe("wikit webhook serve", { timeout: 60_000 }, () => {
   let api: FakeKubeApi;
