@@ -4,6 +4,7 @@
 // conflicts) stay with the directory.
 
 import type { SchemaObject } from "ajv";
+import { RESOURCE_INPUT_ERRORS } from "../identity/directory/resource-input.ts";
 
 /** The ARM error a failing (sub)schema answers with: always a 400. */
 export interface ArmBodyError {
@@ -29,20 +30,20 @@ const invalidContent = (message: string): ArmBodyError => ({ code: "InvalidReque
 const LOCATION = {
   type: "string",
   nullable: true,
-  armError: invalidContent("'location' must be a string."),
+  armError: invalidContent(RESOURCE_INPUT_ERRORS.location),
 };
 
 const TAGS = {
   type: "object",
   nullable: true,
-  armError: invalidContent("'tags' must be an object of string values."),
-  additionalProperties: { type: "string", armError: invalidContent("'tags' values must be strings.") },
+  armError: invalidContent(RESOURCE_INPUT_ERRORS.tags),
+  additionalProperties: { type: "string", armError: invalidContent(RESOURCE_INPUT_ERRORS.tagValues) },
 };
 
 const PROPERTIES = {
   type: "object",
   nullable: true,
-  armError: invalidContent("'properties' must be an object."),
+  armError: invalidContent(RESOURCE_INPUT_ERRORS.properties),
 };
 
 /** A body that is absent or `null` means "no changes"; anything else must be an object. */
@@ -65,10 +66,7 @@ const SECRET_NEEDS_VALUE: ArmBodyError = {
   code: "BadRequest",
   message: "The secret needs 'properties.value', a string.",
 };
-const SECRET_TAGS: ArmBodyError = {
-  code: "BadRequest",
-  message: "'tags' must be an object of string values.",
-};
+const SECRET_TAGS: ArmBodyError = { code: "BadRequest", message: RESOURCE_INPUT_ERRORS.tags };
 
 export const ARM_SECRET_BODY: SchemaObject = {
   type: "object",

@@ -7,6 +7,14 @@ import { badRequest } from "./directory-error.ts";
 
 export const DEFAULT_LOCATION = "local";
 
+/** The texts of the input errors, shared with the management API's body schemas. */
+export const RESOURCE_INPUT_ERRORS = {
+  tags: "'tags' must be an object of string values.",
+  tagValues: "'tags' values must be strings.",
+  location: "'location' must be a string.",
+  properties: "'properties' must be an object.",
+} as const;
+
 export interface ResourceInput {
   location?: unknown;
   tags?: unknown;
@@ -16,12 +24,11 @@ export interface ResourceInput {
 export function tagsOf(input: ResourceInput): Record<string, string> {
   if (input.tags === undefined || input.tags === null) return {};
   if (!isPlainObject(input.tags)) {
-    throw badRequest("InvalidRequestContent", "'tags' must be an object of string values.");
+    throw badRequest("InvalidRequestContent", RESOURCE_INPUT_ERRORS.tags);
   }
   const tags: [string, string][] = [];
   for (const [name, value] of Object.entries(input.tags)) {
-    if (typeof value !== "string")
-      throw badRequest("InvalidRequestContent", "'tags' values must be strings.");
+    if (typeof value !== "string") throw badRequest("InvalidRequestContent", RESOURCE_INPUT_ERRORS.tagValues);
     tags.push([name, value]);
   }
   // fromEntries defines own members, so a tag named `__proto__` stays a tag.
@@ -32,7 +39,7 @@ export function tagsOf(input: ResourceInput): Record<string, string> {
 export function locationOf(input: ResourceInput, fallback: string): string {
   if (input.location === undefined || input.location === null || input.location === "") return fallback;
   if (typeof input.location !== "string") {
-    throw badRequest("InvalidRequestContent", "'location' must be a string.");
+    throw badRequest("InvalidRequestContent", RESOURCE_INPUT_ERRORS.location);
   }
   return input.location;
 }
@@ -40,7 +47,7 @@ export function locationOf(input: ResourceInput, fallback: string): string {
 export function propertiesOf(input: ResourceInput): Record<string, unknown> {
   if (input.properties === undefined || input.properties === null) return {};
   if (!isPlainObject(input.properties)) {
-    throw badRequest("InvalidRequestContent", "'properties' must be an object.");
+    throw badRequest("InvalidRequestContent", RESOURCE_INPUT_ERRORS.properties);
   }
   return input.properties;
 }
