@@ -7,6 +7,7 @@
 
 import { stringify } from "yaml";
 import type { JsonObject } from "../../json/json-value.ts";
+import { isPlainObject } from "../../json/json-value.ts";
 import { WIKIT_VERSION } from "../../names/wikit-release.ts";
 import {
   DEFAULT_AZURE_CLOUD,
@@ -193,10 +194,6 @@ export const DEFAULT_WEBHOOK_VALUES: WebhookValues = {
     secretName: "wikit-webhook-tls",
   },
 };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** Helm's coalescing: maps merge key by key, anything else replaces, `null` deletes the default. */
 export function mergeValues<T>(defaults: T, overrides: unknown): T {

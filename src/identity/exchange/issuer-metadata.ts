@@ -10,6 +10,7 @@ import https from "node:https";
 import { BlockList, isIP } from "node:net";
 import tls from "node:tls";
 import { type CryptoKey, createLocalJWKSet, errors, type KeyObject, type LocalJWKSet } from "jose";
+import { isPlainObject } from "../../json/json-value.ts";
 import { AadstsError } from "./aadsts-errors.ts";
 
 /** What assertion validation needs from an issuer: the verification key a token header points at. */
@@ -253,7 +254,7 @@ export class IssuerMetadataClient implements IssuerKeySource {
 /** The discovery document must be for exactly this issuer, byte for byte, and name an absolute `jwks_uri`. */
 function jwksUriOf(body: string, issuer: string): string {
   const document: unknown = JSON.parse(body);
-  if (!isRecord(document)) throw new Error("the discovery document is not a JSON object");
+  if (!isPlainObject(document)) throw new Error("the discovery document is not a JSON object");
   if (document.issuer !== issuer) {
     throw new Error(`the discovery document is for issuer ${JSON.stringify(document.issuer)}, not ${issuer}`);
   }
@@ -264,7 +265,7 @@ function jwksUriOf(body: string, issuer: string): string {
 function keySetOf(body: string): LocalJWKSet {
   try {
     const jwks: unknown = JSON.parse(body);
-    if (!isRecord(jwks) || !Array.isArray(jwks.keys)) throw new Error("the JWKS has no keys array");
+    if (!isPlainObject(jwks) || !Array.isArray(jwks.keys)) throw new Error("the JWKS has no keys array");
     return createLocalJWKSet({ keys: jwks.keys.slice(0, MAX_KEYS) });
   } catch (cause) {
     throw new AadstsError(900612, {}, { cause });
@@ -291,8 +292,4 @@ function maxAgeOf(cacheControl: string | undefined): number {
   if (/(?:^|[\s,])no-(?:store|cache)\b/i.test(cacheControl)) return 0;
   const maxAge = /(?:^|[\s,])max-age\s*=\s*"?(\d+)/i.exec(cacheControl)?.[1];
   return maxAge === undefined ? MAX_CACHE_SECONDS : Number(maxAge);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -2,6 +2,7 @@
 // not encrypted, so a blob must be guarded like the secret values it contains. Restore reads the blob
 // as untrusted input and checks every member.
 
+import { isPlainObject } from "../../json/json-value.ts";
 import type { SecretVersion } from "../../store/store.ts";
 import { isValidSecretName } from "./secret-bundle.ts";
 import { badParameter } from "./vault-error.ts";
@@ -39,7 +40,7 @@ export function decodeSecretBackup(value: unknown): SecretBackup {
   } catch {
     throw invalid;
   }
-  if (!isRecord(blob) || blob.format !== BACKUP_FORMAT || typeof blob.name !== "string") throw invalid;
+  if (!isPlainObject(blob) || blob.format !== BACKUP_FORMAT || typeof blob.name !== "string") throw invalid;
   const { name } = blob;
   if (!isValidSecretName(name) || !Array.isArray(blob.versions) || blob.versions.length === 0) throw invalid;
   const versions = blob.versions.map(toBackedUpVersion);
@@ -53,7 +54,7 @@ export function decodeSecretBackup(value: unknown): SecretBackup {
 
 /** The version's known members, checked; anything else in the blob is dropped. */
 function toBackedUpVersion(version: unknown): BackedUpVersion | undefined {
-  if (!isRecord(version)) return undefined;
+  if (!isPlainObject(version)) return undefined;
   const {
     name,
     version: id,
@@ -73,7 +74,7 @@ function toBackedUpVersion(version: unknown): BackedUpVersion | undefined {
     /^[0-9a-f]{32}$/.test(id) &&
     typeof value === "string" &&
     (contentType === undefined || typeof contentType === "string") &&
-    isRecord(tags) &&
+    isPlainObject(tags) &&
     Object.values(tags).every((tag) => typeof tag === "string") &&
     typeof enabled === "boolean" &&
     isTime(created) &&
@@ -93,8 +94,4 @@ function toBackedUpVersion(version: unknown): BackedUpVersion | undefined {
     notBefore,
     expires,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

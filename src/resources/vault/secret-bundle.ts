@@ -1,6 +1,7 @@
 // Key Vault's secret JSON shapes (SecretBundle, SecretItem, DeletedSecretBundle, DeletedSecretItem) and
 // the validation of what clients send. Times on the wire are integer epoch seconds.
 
+import { isPlainObject } from "../../json/json-value.ts";
 import type { SecretVersion } from "../../store/store.ts";
 import { MAX_SECRET_VALUE_BYTES, RECOVERABLE_DAYS, RECOVERY_LEVEL } from "./constants.ts";
 import { badParameter } from "./vault-error.ts";
@@ -213,10 +214,6 @@ function parseTags(tags: unknown): Record<string, string> {
     if (typeof value !== "string") throw badParameter(`The value of tag '${key}' must be a string.`);
   }
   return tags as Record<string, string>;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Applies attribute changes to a stored version. */
