@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { WIKIT_WEBHOOK_NAMESPACE } from "../../cluster/webhook/constants.ts";
 import { mergeValues, type WebhookValuesInput, webhookManifests } from "../../cluster/webhook/manifests.ts";
 import { TENANT_ID_REQUIRED_MESSAGE } from "../../cluster/webhook/webhook-objects.ts";
+import { WIKIT_VERSION } from "../../names/wikit-release.ts";
 import { CliError } from "../cli-error.ts";
 
 // `wikit webhook manifests`: the objects the Helm chart installs, as plain YAML, from the same values
@@ -75,7 +76,7 @@ export function registerWebhookManifests(webhook: Command): void {
     .option("--tenant-id <tenant>", "the tenant injected as AZURE_TENANT_ID (the chart's azureTenantID)")
     .option("--azure-environment <cloud>", "AzurePublicCloud, AzureUSGovernmentCloud, AzureChinaCloud, …")
     .option("-n, --namespace <namespace>", "namespace to install into", WIKIT_WEBHOOK_NAMESPACE)
-    .option("--image <image>", "the wikit image, e.g. registry.example/wikit:0.1.0")
+    .option("--image <image>", `the wikit image, e.g. registry.example/wikit:${WIKIT_VERSION}`)
     .action(async (options: ManifestOptions) => {
       const values = valuesFrom(await readValues(options.values), options);
       if (!values.azureTenantID) {
