@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { createBodyValidation } from "../../json/body-schema.ts";
+import { isPlainObject } from "../../json/json-value.ts";
 import { KubeError, type LocalCluster, type TokenRequestSpec } from "./local-cluster.ts";
 
 // The local cluster's Kubernetes API, the subset wikit needs: namespaces, service accounts and the
@@ -19,28 +21,57 @@ function kubeHandler(
   };
 }
 
-function objectBody(request: FastifyRequest): Record<string, unknown> {
-  const body = request.body;
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw new KubeError(400, "BadRequest", "the request body must be a JSON object");
-  }
-  return body as Record<string, unknown>;
-}
+// Each (sub)schema declares, as `kubeError`, the Kubernetes `Status` its value's failure answers with.
+const kubeBodies = createBodyValidation<KubeError>({
+  keyword: "kubeError",
+  declaredError: (declared) =>
+    isPlainObject(declared) &&
+    typeof declared.code === "number" &&
+    typeof declared.reason === "string" &&
+    typeof declared.message === "string"
+      ? new KubeError(declared.code, declared.reason, declared.message)
+      : undefined,
+  undeclaredError: (failure) =>
+    new KubeError(
+      400,
+      "BadRequest",
+      `${failure?.instancePath || "the request body"} ${failure?.message ?? "is not valid"}`,
+    ),
+});
 
-function stringMap(value: unknown, field: string): Record<string, string> | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (
-    typeof value !== "object" ||
-    Array.isArray(value) ||
-    Object.values(value).some((v) => typeof v !== "string")
-  ) {
-    throw new KubeError(400, "BadRequest", `${field} must map strings to strings`);
-  }
-  return value as Record<string, string>;
+const badRequest = (message: string) => ({ code: 400, reason: "BadRequest", message });
+
+/** Every body these routes read (a Namespace, a ServiceAccount, a TokenRequest) is a JSON object. */
+const KUBE_OBJECT_BODY = {
+  type: "object",
+  kubeError: badRequest("the request body must be a JSON object"),
+};
+
+const stringMap = (field: string) => {
+  const error = badRequest(`${field} must map strings to strings`);
+  return {
+    type: "object",
+    nullable: true,
+    kubeError: error,
+    additionalProperties: { type: "string", kubeError: error },
+  };
+};
+
+// Checked apart from the body's schema, after the name: a body with no name and bad labels has always been
+// answered with the name's 422. Labels are checked before annotations, as before.
+const checkMetadataMaps = kubeBodies.valueCheck({
+  type: "object",
+  properties: { labels: stringMap("metadata.labels"), annotations: stringMap("metadata.annotations") },
+});
+
+/** The body its route's schema accepted: a JSON object, else the schema's 400 is thrown. */
+function objectBody(request: FastifyRequest): Record<string, unknown> {
+  return kubeBodies.validatedBody(request) as Record<string, unknown>;
 }
 
 function metadataOf(body: Record<string, unknown>, pathName?: string) {
-  const metadata = (body.metadata ?? {}) as Record<string, unknown>;
+  // Metadata that is not an object names nothing, so the URL's name (if any) is used.
+  const metadata = isPlainObject(body.metadata) ? body.metadata : {};
   const name = typeof metadata.name === "string" ? metadata.name : pathName;
   if (!name) throw new KubeError(422, "Invalid", "metadata.name: Required value: name is required");
   if (pathName && name !== pathName) {
@@ -50,10 +81,11 @@ function metadataOf(body: Record<string, unknown>, pathName?: string) {
       `the name of the object (${name}) does not match the name on the URL (${pathName})`,
     );
   }
+  checkMetadataMaps(metadata);
   return {
     name,
-    labels: stringMap(metadata.labels, "metadata.labels"),
-    annotations: stringMap(metadata.annotations, "metadata.annotations"),
+    labels: (metadata.labels ?? undefined) as Record<string, string> | undefined,
+    annotations: (metadata.annotations ?? undefined) as Record<string, string> | undefined,
   };
 }
 
@@ -68,6 +100,7 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   );
   app.post(
     `${api}/namespaces`,
+    kubeBodies.bodySchema(KUBE_OBJECT_BODY),
     kubeHandler(async (_params, request, reply) => {
       const { name, labels } = metadataOf(objectBody(request));
       const { object, created } = await cluster.putNamespace(name, labels);
@@ -102,6 +135,7 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   );
   app.post(
     `${api}/namespaces/:namespace/serviceaccounts`,
+    kubeBodies.bodySchema(KUBE_OBJECT_BODY),
     kubeHandler(async ({ namespace = "" }, request, reply) => {
       const { name, labels, annotations } = metadataOf(objectBody(request));
       await cluster.getNamespace(namespace);
@@ -126,6 +160,7 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   );
   app.put(
     accountPath,
+    kubeBodies.bodySchema(KUBE_OBJECT_BODY),
     kubeHandler(async ({ namespace = "", name = "" }, request, reply) => {
       const metadata = metadataOf(objectBody(request), name);
       const { object, created } = await cluster.putServiceAccount(namespace, name, metadata);
@@ -139,6 +174,7 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   );
   app.post(
     `${accountPath}/token`,
+    kubeBodies.bodySchema(KUBE_OBJECT_BODY),
     kubeHandler(async ({ namespace = "", name = "" }, request, reply) => {
       const spec = (objectBody(request).spec ?? {}) as TokenRequestSpec;
       const { token, expirationTimestamp, spec: granted } = await cluster.requestToken(namespace, name, spec);

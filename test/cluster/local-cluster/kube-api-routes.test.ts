@@ -396,3 +396,78 @@ describe("local cluster API: TokenRequest", () => {
     );
   });
 });
+
+describe("local cluster API: body schemas", () => {
+  test("labels and annotations must map strings to strings: a 400, and a number is not taken as a string", async () => {
+    const { call } = await startWithAccount();
+    const url = `${API}/namespaces/apps/serviceaccounts`;
+    for (const labels of ["a=b", ["a"], { a: 1 }, { a: null }]) {
+      assertStatus(
+        await call("POST", url, { metadata: { name: "sa", labels } }),
+        400,
+        "BadRequest",
+        "metadata.labels must map strings to strings",
+      );
+    }
+    assertStatus(
+      await call("PUT", `${url}/workload`, { metadata: { name: "workload", annotations: { a: 1 } } }),
+      400,
+      "BadRequest",
+      "metadata.annotations must map strings to strings",
+    );
+    assertStatus(
+      await call("POST", `${API}/namespaces`, { metadata: { name: "ns", labels: { a: true } } }),
+      400,
+      "BadRequest",
+      "metadata.labels must map strings to strings",
+    );
+    const nulls = await call("POST", url, { metadata: { name: "sa", labels: null, annotations: null } });
+    assert.equal(nulls.statusCode, 201, nulls.body);
+  });
+
+  test("the name is checked before the maps, and labels before annotations", async () => {
+    const { call } = await startWithAccount();
+    const url = `${API}/namespaces/apps/serviceaccounts`;
+    const bad = { labels: { a: 1 }, annotations: { b: 2 } };
+    assertStatus(await call("POST", url, { metadata: bad }), 422, "Invalid", /metadata.name: Required value/);
+    assertStatus(
+      await call("PUT", `${url}/workload`, { metadata: { name: "other", ...bad } }),
+      400,
+      "BadRequest",
+      "the name of the object (other) does not match the name on the URL (workload)",
+    );
+    assertStatus(
+      await call("POST", url, { metadata: { name: "sa", ...bad } }),
+      400,
+      "BadRequest",
+      "metadata.labels must map strings to strings",
+    );
+  });
+
+  test("every body is a JSON object, checked first; metadata that is not an object names nothing", async () => {
+    const { call, tokenUrl } = await startWithAccount();
+    const notObject = "the request body must be a JSON object";
+    assertStatus(await call("POST", `${API}/namespaces`, [1]), 400, "BadRequest", notObject);
+    assertStatus(
+      await call("POST", `${API}/namespaces/nope/serviceaccounts`, [1]),
+      400,
+      "BadRequest",
+      notObject,
+    );
+    assertStatus(
+      await call("PUT", `${API}/namespaces/apps/serviceaccounts/workload`, []),
+      400,
+      "BadRequest",
+      notObject,
+    );
+    assertStatus(await call("POST", tokenUrl, ["spec"]), 400, "BadRequest", notObject);
+    assertStatus(
+      await call("POST", `${API}/namespaces`, { metadata: "x" }),
+      422,
+      "Invalid",
+      /metadata.name: Required value/,
+    );
+    const named = await call("PUT", `${API}/namespaces/apps/serviceaccounts/workload`, { metadata: ["x"] });
+    assert.equal(named.statusCode, 200, named.body);
+  });
+});
