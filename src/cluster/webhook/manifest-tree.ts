@@ -126,6 +126,10 @@ export function truthy(value: unknown): boolean {
 export const value = (path: string, kind: ValueKind = "string"): Expr =>
   new Expr(kind, `.Values.${path}`, (scope) => lookup(scope.values, path), true);
 
+/** `.Values.<map>.<key>`, read as nothing (not a template error) when the user set the whole map to null. */
+export const valueInMap = (map: string, key: string, kind: ValueKind = "string"): Expr =>
+  new Expr(kind, `(.Values.${map} | default dict).${key}`, (scope) => lookup(scope.values, `${map}.${key}`));
+
 export const releaseName = new Expr("string", ".Release.Name", (scope) => scope.release, true);
 export const releaseNamespace = new Expr("string", ".Release.Namespace", (scope) => scope.namespace, true);
 export const appVersion = new Expr("string", ".Chart.AppVersion", (scope) => scope.appVersion, true);

@@ -46,6 +46,7 @@ import {
   ternary,
   uniqueAppend,
   value,
+  valueInMap,
   when,
 } from "./manifest-tree.ts";
 
@@ -375,8 +376,9 @@ const deployment = {
   },
 };
 
-const maxUnavailable = value("podDisruptionBudget.maxUnavailable", "json");
-const minAvailable = value("podDisruptionBudget.minAvailable", "json");
+// `podDisruptionBudget: null` leaves the default budget, as a missing member does.
+const maxUnavailable = valueInMap("podDisruptionBudget", "maxUnavailable", "json");
+const minAvailable = valueInMap("podDisruptionBudget", "minAvailable", "json");
 const podDisruptionBudget = {
   apiVersion: "policy/v1",
   kind: "PodDisruptionBudget",

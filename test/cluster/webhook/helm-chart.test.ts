@@ -197,6 +197,9 @@ const VALUE_SETS: Record<string, { values: WebhookValuesInput; release?: string;
       defaultTopologySpread: false,
     },
   },
+  "the budget's settings removed with null": {
+    values: { azureTenantID: TENANT, podDisruptionBudget: null },
+  },
   "no spreading, a zero budget": {
     values: {
       azureTenantID: TENANT,
