@@ -36,6 +36,14 @@ export interface IssuerMetadataOptions {
   connectTo?: (host: string, port: number) => { host: string; port: number } | undefined;
 }
 
+/**
+ * What each document is asked for as. kube-apiserver serves its JWKS only as `application/jwk-set+json` and answers
+ * 406 to a request that accepts `application/json` alone; object stores and web servers answer with whatever
+ * type they were given, `text/plain` included, which is taken as long as the body is the JSON expected.
+ */
+const ACCEPT_DISCOVERY = "application/json";
+const ACCEPT_JWKS = "application/jwk-set+json, application/json";
+
 const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_BYTES = 256 * 1024;
 /** Upper bound on caching, whatever the issuer's `Cache-Control` says. */
@@ -78,6 +86,9 @@ interface IssuerKeys {
 }
 
 interface FetchedDocument {
+  url: string;
+  /** As the server labelled it; not checked, only reported when the body is not what was expected. */
+  contentType: string;
   body: string;
   maxAgeSeconds: number;
 }
@@ -158,27 +169,30 @@ export class IssuerMetadataClient implements IssuerKeySource {
       const issuerUrl = new URL(issuer);
       if (issuerUrl.search || issuerUrl.hash) throw new Error("an issuer URL has no query or fragment");
       // OpenID Connect Discovery §4: drop one trailing slash before appending the well-known path.
-      discovery = await this.#get(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`);
-      jwks = await this.#get(jwksUriOf(discovery.body, issuer));
+      discovery = await this.#get(
+        `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
+        ACCEPT_DISCOVERY,
+      );
+      jwks = await this.#get(jwksUriOf(discovery, issuer), ACCEPT_JWKS);
     } catch (cause) {
       throw new AadstsError(90061, {}, { cause });
     }
     const maxAgeSeconds = Math.min(discovery.maxAgeSeconds, jwks.maxAgeSeconds, MAX_CACHE_SECONDS);
-    return { select: keySetOf(jwks.body), expiresAt: startedAt + maxAgeSeconds * 1000 };
+    return { select: keySetOf(jwks), expiresAt: startedAt + maxAgeSeconds * 1000 };
   }
 
   /** One GET within the time budget; anything but a 200 (a redirect included) is a failure. */
-  async #get(url: string): Promise<FetchedDocument> {
+  async #get(url: string, accept: string): Promise<FetchedDocument> {
     const signal = AbortSignal.timeout(this.#fetchTimeoutMs);
     const deadline = new Promise<never>((_, reject) => {
       signal.addEventListener("abort", () =>
         reject(new Error(`no response within ${this.#fetchTimeoutMs} ms`)),
       );
     });
-    return Promise.race([this.#getWithin(new URL(url), signal), deadline]);
+    return Promise.race([this.#getWithin(new URL(url), accept, signal), deadline]);
   }
 
-  async #getWithin(url: URL, signal: AbortSignal): Promise<FetchedDocument> {
+  async #getWithin(url: URL, accept: string, signal: AbortSignal): Promise<FetchedDocument> {
     if (url.protocol !== "https:") throw new Error(`${url.origin} is not HTTPS`);
     const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1"); // IPv6 literals come bracketed
     const port = Number(url.port || 443);
@@ -191,7 +205,7 @@ export class IssuerMetadataClient implements IssuerKeySource {
           family: address.family,
           port: dial.port,
           path: `${url.pathname}${url.search}`,
-          headers: { host: url.host, accept: "application/json" },
+          headers: { host: url.host, accept },
           // SNI is for names only; the certificate is checked against the URL's host, not the dialled address.
           servername: isIP(hostname) ? undefined : hostname,
           checkServerIdentity: (_, certificate) => tls.checkServerIdentity(hostname, certificate),
@@ -205,7 +219,10 @@ export class IssuerMetadataClient implements IssuerKeySource {
             reject(new Error(`${url.href}: ${reason}`));
           };
           if (response.statusCode !== 200) {
-            return fail(`HTTP ${response.statusCode}; only 200 is accepted and redirects are not followed`);
+            const type = response.headers["content-type"] ?? "no content type";
+            return fail(
+              `HTTP ${response.statusCode} (${type}); only 200 is accepted and redirects are not followed`,
+            );
           }
           if (Number(response.headers["content-length"]) > this.#maxBytes) {
             return fail(`body larger than ${this.#maxBytes} bytes`);
@@ -220,6 +237,8 @@ export class IssuerMetadataClient implements IssuerKeySource {
           response.on("error", reject);
           response.on("end", () =>
             resolve({
+              url: url.href,
+              contentType: response.headers["content-type"] ?? "no content type",
               body: Buffer.concat(chunks).toString("utf8"),
               maxAgeSeconds: maxAgeOf(response.headers["cache-control"]),
             }),
@@ -252,8 +271,13 @@ export class IssuerMetadataClient implements IssuerKeySource {
 }
 
 /** The discovery document must be for exactly this issuer, byte for byte, and name an absolute `jwks_uri`. */
-function jwksUriOf(body: string, issuer: string): string {
-  const document: unknown = JSON.parse(body);
+function jwksUriOf(discovery: FetchedDocument, issuer: string): string {
+  let document: unknown;
+  try {
+    document = JSON.parse(discovery.body);
+  } catch (cause) {
+    throw new Error(`${discovery.url} (${discovery.contentType}) is not JSON: ${(cause as Error).message}`);
+  }
   if (!isPlainObject(document)) throw new Error("the discovery document is not a JSON object");
   if (document.issuer !== issuer) {
     throw new Error(`the discovery document is for issuer ${JSON.stringify(document.issuer)}, not ${issuer}`);
@@ -262,13 +286,16 @@ function jwksUriOf(body: string, issuer: string): string {
   return document.jwks_uri;
 }
 
-function keySetOf(body: string): LocalJWKSet {
+function keySetOf(jwks: FetchedDocument): LocalJWKSet {
   try {
-    const jwks: unknown = JSON.parse(body);
-    if (!isPlainObject(jwks) || !Array.isArray(jwks.keys)) throw new Error("the JWKS has no keys array");
-    return createLocalJWKSet({ keys: jwks.keys.slice(0, MAX_KEYS) });
+    const document: unknown = JSON.parse(jwks.body);
+    if (!isPlainObject(document) || !Array.isArray(document.keys)) throw new Error("it has no keys array");
+    return createLocalJWKSet({ keys: document.keys.slice(0, MAX_KEYS) });
   } catch (cause) {
-    throw new AadstsError(900612, {}, { cause });
+    const reason = new Error(
+      `${jwks.url} (${jwks.contentType}) is not a usable JWKS: ${(cause as Error).message}`,
+    );
+    throw new AadstsError(900612, {}, { cause: reason });
   }
 }
 

@@ -9,6 +9,12 @@ import { authorityOf } from "./caller-authority.ts";
 /** Token responses and their errors must never be cached. */
 export const NO_STORE = { "cache-control": "no-store, no-cache", pragma: "no-cache", expires: "-1" } as const;
 
+/**
+ * Codes whose cause is on the issuer's side (its documents could not be fetched or used): the operator needs the
+ * cause — URL, status, content type, timeout — which the client's error body does not carry.
+ */
+const ISSUER_FAILURES: ReadonlySet<number> = new Set([90061, 900612]);
+
 /** Per-route setting: the metadata endpoints answer tenant errors with `error: "invalid_tenant"`. */
 export interface EntraRouteConfig {
   oauthError?: string;
@@ -21,6 +27,10 @@ export function replyWithEntraError(
   reply: FastifyReply,
 ) {
   if (!(error instanceof AadstsError)) throw error;
+  if (ISSUER_FAILURES.has(error.code)) {
+    // The cause names documents and addresses, never the assertion, which is not logged.
+    request.log.warn({ aadsts: error.code, cause: causeChain(error) }, "issuer metadata unavailable");
+  }
   const form = request.body as Record<string, string | undefined> | string | undefined;
   const correlationId =
     (request.headers["client-request-id"] as string | undefined) ??
@@ -38,4 +48,11 @@ export function replyWithEntraError(
     .headers(NO_STORE)
     .type("application/json; charset=utf-8")
     .send(oauthError ? { ...body, error: oauthError } : body);
+}
+
+/** The messages of an error's causes, outermost first. */
+function causeChain(error: Error): string {
+  const messages: string[] = [];
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause) messages.push(cause.message);
+  return messages.join(": ");
 }

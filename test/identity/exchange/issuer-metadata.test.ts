@@ -168,6 +168,70 @@ describe("IssuerMetadataClient", () => {
     assert.equal(server.requests.length, 0);
   });
 
+  describe("issuers as real servers serve their documents", () => {
+    /** Answers like kube-apiserver: 406 unless the request accepts `type`, which the body is then served as. */
+    function serveStrictly(path: string, type: string, document: unknown) {
+      server.routes.set(path, (request, response) => {
+        const accepted = String(request.headers.accept ?? "")
+          .split(",")
+          .map((entry) => entry.split(";")[0]?.trim());
+        if (!accepted.includes(type)) {
+          response.writeHead(406, { "content-type": "text/plain; charset=utf-8" }).end("406: Not Acceptable");
+          return;
+        }
+        response.writeHead(200, { "content-type": type }).end(JSON.stringify(document));
+      });
+    }
+
+    test("kube-apiserver's JWKS, served only as application/jwk-set+json with 406 to a narrower Accept, is fetched", async () => {
+      serveStrictly(DISCOVERY, "application/json", { issuer: ISSUER, jwks_uri: `${ISSUER}${JWKS}` });
+      serveStrictly(JWKS, "application/jwk-set+json", { keys: [keyA] });
+      const key = await client().getKey(ISSUER, { alg: "RS256", kid: "key-a" });
+      assert.equal(key.type, "public");
+    });
+
+    test("documents an object store or web server labels text/plain or octet-stream are taken as JSON", async () => {
+      for (const type of ["text/plain", "application/octet-stream", "binary/octet-stream"]) {
+        server.routes.clear();
+        publish([keyA], { "content-type": type, "cache-control": "no-store" });
+        const key = await client().getKey(ISSUER, { alg: "RS256", kid: "key-a" });
+        assert.equal(key.type, "public", type);
+      }
+    });
+
+    test("a refused fetch names the URL, the status and the content type in the AADSTS90061 cause", async () => {
+      server.serveJson(DISCOVERY, { issuer: ISSUER, jwks_uri: `${ISSUER}${JWKS}` });
+      server.routes.set(JWKS, (_, response) => {
+        response.writeHead(406, { "content-type": "text/plain; charset=utf-8" }).end();
+      });
+      await rejectsWith(
+        client().getKey(ISSUER, { alg: "RS256", kid: "key-a" }),
+        90061,
+        /^https:\/\/issuer\.test\/openid\/v1\/jwks: HTTP 406 \(text\/plain; charset=utf-8\)/,
+      );
+    });
+
+    test("a document that is not JSON is reported with its URL and content type", async () => {
+      server.routes.set(DISCOVERY, (_, response) => {
+        response.writeHead(200, { "content-type": "text/html" }).end("<html>sign in</html>");
+      });
+      await rejectsWith(
+        client().getKey(ISSUER, { alg: "RS256", kid: "key-a" }),
+        90061,
+        /openid-configuration \(text\/html\) is not JSON/,
+      );
+      server.serveJson(DISCOVERY, { issuer: ISSUER, jwks_uri: `${ISSUER}${JWKS}` });
+      server.routes.set(JWKS, (_, response) => {
+        response.writeHead(200, { "content-type": "text/html" }).end("<html>sign in</html>");
+      });
+      await rejectsWith(
+        client().getKey(ISSUER, { alg: "RS256", kid: "key-a" }),
+        900612,
+        /jwks \(text\/html\) is not a usable JWKS/,
+      );
+    });
+  });
+
   describe("SSRF guard", () => {
     test("never fetches from link-local addresses such as the cloud metadata endpoint", async () => {
       const permissive = client({ allowPrivateNetworks: true });

@@ -60,6 +60,8 @@ export interface StsAppOptions {
   /** Validate assertions for real against these issuer keys instead of the recording stub. */
   issuerKeys?: IssuerKeySource;
   accessTokenLifetimeSeconds?: number;
+  /** Where the app's log lines go (JSON, level info and up); by default it does not log. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** Issuer keys for tests whose assertions are checked by the recording stub: never consulted. */
@@ -100,7 +102,7 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
   const foreign = await createIdentity(directory, otherSubscription);
 
   const keys = await SigningKeyRing.open(store, "sts");
-  const app = Fastify();
+  const app = Fastify(options.logStream ? { logger: { level: "info", stream: options.logStream } } : {});
   const state: StsApp = {
     app,
     directory,
