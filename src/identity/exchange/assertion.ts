@@ -17,6 +17,14 @@ import type { IssuerKeySource } from "./issuer-metadata.ts";
 /** What Entra's client-assertion validator accepts (§5.1). */
 const ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512"];
 const DEFAULT_CLOCK_SKEW_SECONDS = 300;
+/**
+ * Largest assertion taken, in characters. A service-account token is one to two kilobytes; the cap keeps a
+ * hostile token from costing more than a few microseconds to refuse.
+ */
+export const MAX_ASSERTION_LENGTH = 16 * 1024;
+/** Deepest nesting of claim objects and arrays taken; kube-apiserver's own claims go three levels deep. */
+export const MAX_CLAIM_DEPTH = 8;
+const TIME_CLAIMS = ["exp", "nbf", "iat"] as const;
 
 export interface AssertionValidationDeps {
   metadata: IssuerKeySource;
@@ -43,6 +51,13 @@ export async function validateClientAssertion(
 ): Promise<ValidatedAssertion> {
   // Token files written by hand often end in a newline, and some SDKs send the file verbatim.
   const token = assertion.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "");
+  if (token.length > MAX_ASSERTION_LENGTH) {
+    throw new AadstsError(
+      50027,
+      {},
+      { cause: new Error(`the assertion is longer than ${MAX_ASSERTION_LENGTH}`) },
+    );
+  }
 
   let header: ReturnType<typeof decodeProtectedHeader>;
   let claims: JWTPayload;
@@ -52,6 +67,7 @@ export async function validateClientAssertion(
   } catch (cause) {
     throw new AadstsError(50027, {}, { cause });
   }
+  checkShape(header, claims);
 
   const alg = header.alg;
   if (typeof alg !== "string" || !ALLOWED_ALGORITHMS.includes(alg)) {
@@ -85,17 +101,61 @@ export async function validateClientAssertion(
   return { credential, claims };
 }
 
-/** `exp` is required (a token without one is reported as expired at the epoch, as Entra does); `nbf` is optional. */
+/**
+ * What no honest token has, refused as malformed before anything else is believed: JWS extensions (`crit`, and
+ * RFC 7797's `b64`, which would change what the signature covers), time claims that are not finite numbers
+ * (strings, booleans, arrays, null, or a number too large to represent), and claims nested deeper than any
+ * issuer writes them.
+ */
+function checkShape(header: Record<string, unknown>, claims: JWTPayload): void {
+  for (const member of ["crit", "b64"]) {
+    if (Object.hasOwn(header, member)) {
+      throw new AadstsError(50027, {}, { cause: new Error(`the header has a '${member}' member`) });
+    }
+  }
+  for (const name of TIME_CLAIMS) {
+    const value = claims[name];
+    if (value !== undefined && !(typeof value === "number" && Number.isFinite(value))) {
+      throw new AadstsError(50027, {}, { cause: new Error(`'${name}' is not a number of seconds`) });
+    }
+  }
+  if (nestingDepth(claims) > MAX_CLAIM_DEPTH) {
+    throw new AadstsError(
+      50027,
+      {},
+      { cause: new Error(`claims nest deeper than ${MAX_CLAIM_DEPTH} levels`) },
+    );
+  }
+}
+
+/** How deep objects and arrays nest in `value` (a scalar is 0), counted without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== "object" || node === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_CLAIM_DEPTH) return deepest;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * `exp` is required (a token without one is reported as expired at the epoch, as Entra does); `nbf` is optional;
+ * an `iat` in the future is as suspect as an `nbf` there, so it opens the window when it is the later of the two.
+ */
 function assertWithinValidity(claims: JWTPayload, nowMs: number, skewSeconds: number): void {
-  const exp = typeof claims.exp === "number" ? claims.exp : undefined;
-  const nbf = typeof claims.nbf === "number" ? claims.nbf : undefined;
+  const { exp, nbf, iat } = claims;
+  const validFrom = Math.max(nbf ?? Number.NEGATIVE_INFINITY, iat ?? Number.NEGATIVE_INFINITY);
   const nowSeconds = nowMs / 1000;
   const expired = exp === undefined || nowSeconds > exp + skewSeconds;
-  const notYetValid = nbf !== undefined && nowSeconds < nbf - skewSeconds;
+  const notYetValid = nowSeconds < validFrom - skewSeconds;
   if (!expired && !notYetValid) return;
   throw new AadstsError(700024, {
     now: entraInstant(nowMs),
-    nbf: entraInstant((nbf ?? 0) * 1000),
+    nbf: entraInstant((notYetValid ? validFrom : (nbf ?? 0)) * 1000),
     exp: entraInstant((exp ?? 0) * 1000),
   });
 }

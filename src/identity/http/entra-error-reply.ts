@@ -20,13 +20,17 @@ export interface EntraRouteConfig {
   oauthError?: string;
 }
 
-/** The token service's error handler: AADSTS errors as Entra bodies; anything else goes on to the default 500. */
+/**
+ * The token service's error handler: AADSTS errors as Entra bodies, the framework's refusals of a request (a body
+ * over the size cap, an unreadable one) too; anything else is a fault of the service and goes on to the 500.
+ */
 export function replyWithEntraError(
-  error: FastifyError | Error,
+  failure: FastifyError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  if (!(error instanceof AadstsError)) throw error;
+  const error = failure instanceof AadstsError ? failure : refusalOf(failure);
+  if (error === undefined) throw failure;
   if (ISSUER_FAILURES.has(error.code)) {
     // The cause names documents and addresses, never the assertion, which is not logged.
     request.log.warn({ aadsts: error.code, cause: causeChain(error) }, "issuer metadata unavailable");
@@ -48,6 +52,18 @@ export function replyWithEntraError(
     .headers(NO_STORE)
     .type("application/json; charset=utf-8")
     .send(oauthError ? { ...body, error: oauthError } : body);
+}
+
+/**
+ * A request the framework refused before any endpoint saw it, as an AADSTS error: a body over the cap can only be
+ * that large through its assertion (AADSTS50027, malformed; Entra's own answer is unverified), any other unreadable
+ * body is answered as Entra answers a body that is not a form, a missing `grant_type`.
+ */
+function refusalOf(error: FastifyError | Error): AadstsError | undefined {
+  const status = (error as FastifyError).statusCode;
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  if (status === 413) return new AadstsError(50027, {}, { cause: error });
+  return new AadstsError(900144, { name: "grant_type" }, { cause: error });
 }
 
 /** The messages of an error's causes, outermost first. */
