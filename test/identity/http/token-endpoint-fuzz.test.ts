@@ -2,11 +2,9 @@
 // 200 with a token or Entra's 4xx error body — never a 5xx, never a crash, never a token for a refused request.
 
 import assert from "node:assert/strict";
-import { generateKeyPairSync, sign } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
-import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
+import { CLUSTER_KID, clusterIssuerKeys, signedToken as signed } from "./cluster-signer.ts";
 import {
   AUDIENCE,
   CLUSTER_ISSUER,
@@ -17,15 +15,6 @@ import {
   SUBJECT,
   startStsApp,
 } from "./sts-app.ts";
-
-const KID = "cluster-key";
-const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-
-const b64 = (text: string) => Buffer.from(text).toString("base64url");
-function signed(headerJson: string, payloadJson: string): string {
-  const input = `${b64(headerJson)}.${b64(payloadJson)}`;
-  return `${input}.${sign("sha256", Buffer.from(input), privateKey).toString("base64url")}`;
-}
 
 /** JSON values for claims and header members, small but of every type, nested a little. */
 const jsonValue = fc.letrec((tie) => ({
@@ -62,7 +51,7 @@ const claims = fc.record({
 
 const header = fc.record({
   alg: mostly("RS256", fc.oneof(fc.constantFrom("RS384", "none", "HS256", "ES256"), jsonValue)),
-  kid: mostly(KID),
+  kid: mostly(CLUSTER_KID),
   typ: rarely(fc.oneof(fc.constant("JWT"), jsonValue), 2),
   crit: rarely(jsonValue),
   b64: rarely(jsonValue),
@@ -93,13 +82,7 @@ const form = fc.record({
 
 describe("token endpoint fuzz", () => {
   let sts: StsApp;
-  const issuerKeys: IssuerKeySource = {
-    async getKey(issuer, { kid }) {
-      if (issuer !== CLUSTER_ISSUER || kid !== KID)
-        throw new AadstsError(7000272, { kid: String(kid), issuer });
-      return publicKey;
-    },
-  };
+  const issuerKeys = clusterIssuerKeys();
   before(async () => {
     sts = await startStsApp({ issuerKeys });
   });

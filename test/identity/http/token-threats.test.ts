@@ -3,26 +3,17 @@
 // structural ones without the issuer ever being contacted.
 
 import assert from "node:assert/strict";
-import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
-import { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
 import { MAX_ASSERTION_LENGTH, MAX_CLAIM_DEPTH } from "../../../src/identity/exchange/assertion.ts";
-import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
+import { CLUSTER_KID, clusterIssuerKeys, signedToken as signed } from "./cluster-signer.ts";
 import { AUDIENCE, CLUSTER_ISSUER, postForm, type StsApp, SUBJECT, startStsApp, v2Form } from "./sts-app.ts";
 
-const KID = "cluster-key";
 const SKEW_SECONDS = 300;
 
-const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-
-/** A compact JWS over exactly these header and payload texts, signed RS256 with the cluster's key. */
-function signed(headerJson: string, payloadJson: string, key: KeyObject = privateKey): string {
-  const input = `${Buffer.from(headerJson).toString("base64url")}.${Buffer.from(payloadJson).toString("base64url")}`;
-  return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
-}
-
-const header = (extra: Record<string, unknown> = {}) => JSON.stringify({ alg: "RS256", kid: KID, ...extra });
+const header = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ alg: "RS256", kid: CLUSTER_KID, ...extra });
 
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
@@ -39,15 +30,8 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
 
 describe("token endpoint threats", () => {
   let sts: StsApp;
-  const fetches: string[] = [];
-  const issuerKeys: IssuerKeySource = {
-    async getKey(issuer, { kid }) {
-      fetches.push(issuer);
-      if (issuer !== CLUSTER_ISSUER || kid !== KID)
-        throw new AadstsError(7000272, { kid: String(kid), issuer });
-      return publicKey;
-    },
-  };
+  const issuerKeys = clusterIssuerKeys();
+  const fetches = issuerKeys.fetches;
 
   before(async () => {
     sts = await startStsApp({ issuerKeys });
