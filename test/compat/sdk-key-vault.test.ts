@@ -57,6 +57,7 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
   let info: ServerInfo;
   let vaultUrl: string;
   let reader: Identity;
+  let vaultId: string;
 
   /** Starts `wikit up --detach`; without `--port` a restart reuses the previous start's port. */
   const up = async (portArgs: string[] = []) => {
@@ -95,6 +96,7 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
       readerPrincipalId: reader.principalId,
     });
     vaultUrl = vault.properties.vaultUri;
+    vaultId = vault.id;
   });
 
   after(() => {
@@ -218,6 +220,67 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
       assert.match(result.stderr, /AADSTS700024: Client assertion is not within its valid time range/);
     } finally {
       await proxy.close();
+    }
+  });
+
+  test("one claims-matching credential lets every service account of a namespace read the secret", () => {
+    const team = wikitJson<Identity>(dataDir, ["identity", "create", "-g", GROUP, "-n", "team"]);
+    const missing = wikit(dataDir, [
+      "identity",
+      "federated-credential",
+      "create",
+      "-g",
+      GROUP,
+      "--identity-name",
+      "team",
+      "-n",
+      "incomplete",
+      "--issuer",
+      info.issuerUrl,
+    ]);
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /either --subject or --claims-matching-expression-value/);
+    const credential = wikitJson<{ claimsMatchingExpression: { value: string } }>(dataDir, [
+      "identity",
+      "federated-credential",
+      "create",
+      "-g",
+      GROUP,
+      "--identity-name",
+      "team",
+      "-n",
+      "team-accounts",
+      "--issuer",
+      info.issuerUrl,
+      "--claims-matching-expression-value",
+      `claims['sub'] matches 'system:serviceaccount:${NS}:team-*'`,
+    ]);
+    assert.match(credential.claimsMatchingExpression.value, /team-\*'$/);
+    wikitJson(dataDir, [
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Secrets User",
+      "--assignee-object-id",
+      team.principalId,
+      "--scope",
+      vaultId,
+    ]);
+    for (const account of ["team-api", "team-worker"]) {
+      wikitJson(dataDir, [
+        "serviceaccount",
+        "create",
+        "--namespace",
+        NS,
+        "--name",
+        account,
+        "--client-id",
+        team.clientId,
+      ]);
+      const result = runApp(account, [process.execPath, jsApp]);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`successfully got secret, secret=${SECRET_VALUE}`));
     }
   });
 

@@ -247,6 +247,37 @@ describe("ARM routes: user-assigned identities and federated credentials", () =>
     assertArmError(await call("PUT", `${base}/second`, { properties }), 409, "Conflict");
   });
 
+  test("a flexible credential is written and read back with its claims-matching expression; a malformed one is a 400 naming where", async () => {
+    const { call, identityPath } = await startWithResources();
+    const base = `${identityPath}/federatedIdentityCredentials`;
+    const claimsMatchingExpression = {
+      value: "claims['sub'] matches 'system:serviceaccount:apps:*'",
+      languageVersion: 1,
+    };
+    const properties = {
+      issuer: ISSUER,
+      claimsMatchingExpression,
+      audiences: ["api://AzureADTokenExchange"],
+    };
+    const created = await call("PUT", `${base}/apps-namespace`, { properties });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.deepEqual((await call("GET", `${base}/apps-namespace`)).json().properties, properties);
+    const malformed = assertArmError(
+      await call("PUT", `${base}/broken`, {
+        properties: {
+          ...properties,
+          claimsMatchingExpression: { value: "claims['sub'] matches", languageVersion: 1 },
+        },
+      }),
+      400,
+      "BadRequest",
+    );
+    assert.match(
+      malformed.message,
+      /at character 22: expected a value in quotes, found the end of the expression/,
+    );
+  });
+
   test("a federated credential on a missing identity is a 404", async () => {
     const { call, groupPath } = await startWithResources();
     const response = await call(

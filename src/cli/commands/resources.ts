@@ -141,7 +141,12 @@ export function registerResourceCommands(program: Command): void {
       "--issuer <url>",
       "issuer URL, exactly as in the tokens' iss claim (trailing slash matters)",
     )
-    .requiredOption("--subject <subject>", "subject, e.g. system:serviceaccount:<namespace>:<name>")
+    .option("--subject <subject>", "subject, e.g. system:serviceaccount:<namespace>:<name>")
+    .option(
+      "--claims-matching-expression-value <expression>",
+      "instead of --subject, the claims a token must carry, e.g. \"claims['sub'] matches 'system:serviceaccount:team-a:*'\"",
+    )
+    .option("--claims-matching-expression-version <version>", "the expression's language version", "1")
     .option("--audiences <audience>", "the one accepted audience (default: api://AzureADTokenExchange)")
     .addOption(new Option("--audience <audience>", "same as --audiences").hideHelp())
     .option("--description <text>", "free text")
@@ -152,12 +157,20 @@ export function registerResourceCommands(program: Command): void {
           identityName: string;
           name: string;
           issuer: string;
-          subject: string;
+          subject?: string;
+          claimsMatchingExpressionValue?: string;
+          claimsMatchingExpressionVersion: string;
           audiences?: string;
           audience?: string;
           description?: string;
         },
       ) => {
+        const expression = options.claimsMatchingExpressionValue;
+        if ((options.subject === undefined) === (expression === undefined)) {
+          throw new CliError(
+            "give either --subject or --claims-matching-expression-value: the subject the credential trusts, or an expression over the token's claims",
+          );
+        }
         const { client, subscription } = await connect(options);
         const id = federatedCredentialId(
           identityId(subscription, options.resourceGroup, options.identityName),
@@ -165,7 +178,14 @@ export function registerResourceCommands(program: Command): void {
         );
         const properties = {
           issuer: options.issuer,
-          subject: options.subject,
+          ...(expression === undefined
+            ? { subject: options.subject }
+            : {
+                claimsMatchingExpression: {
+                  value: expression,
+                  languageVersion: Number(options.claimsMatchingExpressionVersion),
+                },
+              }),
           audiences: [options.audiences ?? options.audience ?? DEFAULT_AUDIENCE],
           ...(options.description ? { description: options.description } : {}),
         };

@@ -2,7 +2,12 @@
 // the fields it reads, so a damaged row fails loudly here instead of surfacing as `undefined` in a token.
 
 import type { ArmResource } from "../../store/store.ts";
-import type { FederatedCredentialProperties } from "./federated-credential-rules.ts";
+import { parseClaimsExpression } from "../exchange/claims-expression.ts";
+import type { FederatedCredential as MatchableCredential } from "../exchange/fic-match.ts";
+import type {
+  ClaimsMatchingExpression,
+  FederatedCredentialProperties,
+} from "./federated-credential-rules.ts";
 
 export interface Tenant {
   tenantId: string;
@@ -31,7 +36,7 @@ export interface FederatedPrincipal {
   displayName: string;
   /** ARM ID of the user-assigned identity (the `xms_mirid` claim). */
   resourceId: string;
-  credentials: { name: string; issuer: string; subject: string; audiences: string[] }[];
+  credentials: MatchableCredential[];
 }
 
 export interface RoleAssignment {
@@ -71,17 +76,31 @@ export function toFederatedCredential(resource: ArmResource): FederatedCredentia
   if (!Array.isArray(audiences) || !audiences.every((audience) => typeof audience === "string")) {
     throw new Error(`the stored resource '${resource.id}' has no string array property 'audiences'`);
   }
-  const description = resource.properties.description;
+  const { description, claimsMatchingExpression } = resource.properties;
+  const expression = expressionField(resource.id, claimsMatchingExpression);
   return {
     id: resource.id,
     name: resource.name,
     properties: {
       issuer: stringField(resource, "issuer"),
-      subject: stringField(resource, "subject"),
+      ...(expression === undefined
+        ? { subject: stringField(resource, "subject") }
+        : { claimsMatchingExpression: expression }),
       audiences,
       ...(typeof description === "string" ? { description } : {}),
     },
   };
+}
+
+function expressionField(id: string, value: unknown): ClaimsMatchingExpression | undefined {
+  if (value === undefined) return undefined;
+  const { value: text, languageVersion } = (
+    typeof value === "object" && value !== null ? value : {}
+  ) as Record<string, unknown>;
+  if (typeof text !== "string" || typeof languageVersion !== "number") {
+    throw new Error(`the stored resource '${id}' has a malformed 'claimsMatchingExpression'`);
+  }
+  return { value: text, languageVersion };
 }
 
 /** A user-assigned identity with its federated credentials, as the token service matches them. */
@@ -92,12 +111,16 @@ export function toFederatedPrincipal(identity: ArmResource, credentials: ArmReso
     tenantId: stringField(identity, "tenantId"),
     displayName: identity.name,
     resourceId: identity.id,
-    credentials: credentials.map(toFederatedCredential).map(({ name, properties }) => ({
-      name,
-      issuer: properties.issuer,
-      subject: properties.subject,
-      audiences: properties.audiences,
-    })),
+    credentials: credentials.map(toFederatedCredential).map(
+      ({ name, properties }): MatchableCredential => ({
+        name,
+        issuer: properties.issuer,
+        ...(properties.claimsMatchingExpression === undefined
+          ? { subject: properties.subject }
+          : { claimsMatchingExpression: parseClaimsExpression(properties.claimsMatchingExpression.value) }),
+        audiences: properties.audiences,
+      }),
+    ),
   };
 }
 

@@ -1,19 +1,32 @@
+import {
+  CLAIMS_EXPRESSION_LANGUAGE_VERSION,
+  ClaimsExpressionError,
+  parseClaimsExpression,
+} from "../exchange/claims-expression.ts";
 import { badRequest, conflict } from "./directory-error.ts";
 
 /** Entra's cap on federated identity credentials per identity or application. */
 export const MAX_FEDERATED_CREDENTIALS = 20;
 const MAX_FIELD_LENGTH = 600;
 
+/** Entra's flexible credential: claims a token must carry, in place of one exact subject. */
+export interface ClaimsMatchingExpression {
+  value: string;
+  languageVersion: number;
+}
+
+/** Exactly one of `subject` and `claimsMatchingExpression` is set. */
 export interface FederatedCredentialProperties {
   issuer: string;
-  subject: string;
+  subject?: string;
+  claimsMatchingExpression?: ClaimsMatchingExpression;
   audiences: string[];
   description?: string;
 }
 
 /** Validates a credential's properties as Entra does on write and returns them normalised. */
 export function checkFederatedCredential(input: Record<string, unknown>): FederatedCredentialProperties {
-  const { issuer, subject, audiences, description } = input;
+  const { issuer, subject, claimsMatchingExpression, audiences, description } = input;
   if (typeof issuer !== "string" || issuer.length === 0) {
     throw badRequest(
       "BadRequest",
@@ -35,10 +48,17 @@ export function checkFederatedCredential(input: Record<string, unknown>): Federa
   if (url.protocol !== "https:") {
     throw badRequest("BadRequest", `The issuer '${issuer}' must use https.`);
   }
-  if (typeof subject !== "string" || subject.trim().length === 0) {
+  const expression = claimsMatchingExpressionOf(claimsMatchingExpression);
+  if (expression !== undefined && subject !== undefined && subject !== null && subject !== "") {
     throw badRequest(
       "BadRequest",
-      "The federated identity credential needs a 'subject', e.g. system:serviceaccount:<namespace>:<name>.",
+      "The federated identity credential has both a 'subject' and a 'claimsMatchingExpression'; give one of them.",
+    );
+  }
+  if (expression === undefined && (typeof subject !== "string" || subject.trim().length === 0)) {
+    throw badRequest(
+      "BadRequest",
+      "The federated identity credential needs a 'subject', e.g. system:serviceaccount:<namespace>:<name>, or a 'claimsMatchingExpression'.",
     );
   }
   if (
@@ -54,7 +74,7 @@ export function checkFederatedCredential(input: Record<string, unknown>): Federa
   }
   for (const [field, value] of [
     ["issuer", issuer],
-    ["subject", subject],
+    ["subject", typeof subject === "string" ? subject : ""],
     ["audience", audiences[0]],
   ] as const) {
     if (value.length > MAX_FIELD_LENGTH) {
@@ -64,7 +84,33 @@ export function checkFederatedCredential(input: Record<string, unknown>): Federa
   if (description !== undefined && typeof description !== "string") {
     throw badRequest("BadRequest", "The 'description' must be a string.");
   }
-  return { issuer, subject, audiences: [audiences[0]], ...(description ? { description } : {}) };
+  return {
+    issuer,
+    ...(expression === undefined ? { subject: subject as string } : { claimsMatchingExpression: expression }),
+    audiences: [audiences[0]],
+    ...(description ? { description } : {}),
+  };
+}
+
+/** A well-formed expression of a language version wikit reads, or undefined when none is given. */
+function claimsMatchingExpressionOf(input: unknown): ClaimsMatchingExpression | undefined {
+  if (input === undefined || input === null) return undefined;
+  const { value, languageVersion } = (typeof input === "object" ? input : {}) as Record<string, unknown>;
+  if (typeof value !== "string" || languageVersion !== CLAIMS_EXPRESSION_LANGUAGE_VERSION) {
+    throw badRequest(
+      "BadRequest",
+      `'claimsMatchingExpression' must be {"value": "<expression>", "languageVersion": ${CLAIMS_EXPRESSION_LANGUAGE_VERSION}}, e.g. {"value": "claims['sub'] matches 'system:serviceaccount:team-a:*'", "languageVersion": 1}.`,
+    );
+  }
+  try {
+    parseClaimsExpression(value);
+  } catch (error) {
+    if (error instanceof ClaimsExpressionError) {
+      throw badRequest("BadRequest", `The claims-matching expression is not valid ${error.message}.`);
+    }
+    throw error;
+  }
+  return { value, languageVersion };
 }
 
 /** The write-time rules that involve the identity's other credentials: the cap and issuer+subject uniqueness. */
@@ -80,15 +126,22 @@ export function checkCredentialFitsIdentity(
       `The identity already has ${MAX_FEDERATED_CREDENTIALS} federated identity credentials, the most allowed. Delete one first.`,
     );
   }
+  const matcher = (properties: FederatedCredentialProperties) =>
+    properties.subject ?? properties.claimsMatchingExpression?.value;
   const twin = others.find(
     (credential) =>
       credential.properties.issuer === candidate.issuer &&
-      credential.properties.subject === candidate.subject,
+      matcher(credential.properties) === matcher(candidate) &&
+      (credential.properties.subject === undefined) === (candidate.subject === undefined),
   );
   if (twin) {
+    const what =
+      candidate.subject !== undefined
+        ? `subject '${candidate.subject}'`
+        : `claims-matching expression '${candidate.claimsMatchingExpression?.value}'`;
     throw conflict(
       "Conflict",
-      `Federated identity credential '${twin.name}' already has issuer '${candidate.issuer}' and subject '${candidate.subject}'; the combination of issuer and subject must be unique on an identity.`,
+      `Federated identity credential '${twin.name}' already has issuer '${candidate.issuer}' and ${what}; the combination of issuer and subject must be unique on an identity.`,
     );
   }
 }

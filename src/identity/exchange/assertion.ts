@@ -95,7 +95,7 @@ export async function validateClientAssertion(
   assertWithinValidity(claims, (deps.now ?? Date.now)(), deps.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
 
   const credential = matchTrustingCredential(
-    { sub: typeof sub === "string" ? sub : undefined, aud },
+    { ...claims, sub: typeof sub === "string" ? sub : undefined, aud },
     trusting,
   );
   return { credential, claims };

@@ -3,11 +3,14 @@
 // wildcards, the issuer's trailing slash is significant.
 
 import { AadstsError } from "./aadsts-errors.ts";
+import { type ClaimsExpression, claimsMatch } from "./claims-expression.ts";
 
 export interface FederatedCredential {
   name: string;
   issuer: string;
-  subject: string;
+  /** The one subject trusted; a flexible credential has a claims-matching expression instead. */
+  subject?: string;
+  claimsMatchingExpression?: ClaimsExpression;
   /** Exactly one value in a valid credential. */
   audiences: string[];
 }
@@ -19,10 +22,16 @@ export interface FederatedIdentity {
   credentials: readonly FederatedCredential[];
 }
 
-export interface AssertionSubjectClaims {
-  iss: string;
+/** The claims a credential is matched against once its issuer is known. */
+export interface MatchedClaims {
   sub?: string;
   aud: string | readonly string[];
+  /** Every other claim, for claims-matching expressions. */
+  readonly [claim: string]: unknown;
+}
+
+export interface AssertionSubjectClaims extends MatchedClaims {
+  iss: string;
 }
 
 /**
@@ -51,14 +60,18 @@ export function matchFederatedCredential(
  * looks the issuer's credentials up once: subject, then audience.
  */
 export function matchTrustingCredential(
-  claims: Omit<AssertionSubjectClaims, "iss">,
+  claims: MatchedClaims,
   trusting: readonly FederatedCredential[],
 ): FederatedCredential {
   const sub = claims.sub ?? "";
-  const forSubject = trusting.filter((credential) => credential.subject === sub);
+  const forSubject = trusting.filter((credential) =>
+    credential.claimsMatchingExpression === undefined
+      ? credential.subject === sub
+      : claimsMatch(credential.claimsMatchingExpression, claims),
+  );
   if (forSubject.length === 0) {
     // A case-only difference gets its own code: it is a typo worth pointing at, never a match.
-    const caseOnly = trusting.some((credential) => credential.subject.toUpperCase() === sub.toUpperCase());
+    const caseOnly = trusting.some((credential) => credential.subject?.toUpperCase() === sub.toUpperCase());
     throw new AadstsError(caseOnly ? 7002138 : 700213, { sub });
   }
 

@@ -150,3 +150,59 @@ describe("a credential among the identity's others", () => {
     assert.doesNotThrow(() => checkCredentialFitsIdentity("fic-1", credential(1).properties, existing));
   });
 });
+
+describe("flexible credentials: a claims-matching expression instead of a subject", () => {
+  const NAMESPACE = { value: "claims['sub'] matches 'system:serviceaccount:apps:*'", languageVersion: 1 };
+
+  test("an expression replaces the subject and comes back as given", () => {
+    const { subject: _, ...withoutSubject } = VALID;
+    assert.deepEqual(checkFederatedCredential({ ...withoutSubject, claimsMatchingExpression: NAMESPACE }), {
+      issuer: ISSUER,
+      claimsMatchingExpression: NAMESPACE,
+      audiences: [AUDIENCE],
+    });
+  });
+
+  test("a subject and an expression together are refused: one or the other", () => {
+    assertBadRequest(
+      { ...VALID, claimsMatchingExpression: NAMESPACE },
+      /both a 'subject' and a 'claimsMatchingExpression'/,
+    );
+  });
+
+  test("a malformed expression is refused with the position and what was expected", () => {
+    const { subject: _, ...withoutSubject } = VALID;
+    assertBadRequest(
+      {
+        ...withoutSubject,
+        claimsMatchingExpression: { value: "claims['sub'] like 'x'", languageVersion: 1 },
+      },
+      /not valid at character 15: expected 'eq' or 'matches', found 'like'/,
+    );
+  });
+
+  test("an expression must say its language version, 1, and be text", () => {
+    const { subject: _, ...withoutSubject } = VALID;
+    for (const claimsMatchingExpression of [
+      { value: NAMESPACE.value },
+      { value: 1, languageVersion: 1 },
+      "x",
+    ]) {
+      assertBadRequest({ ...withoutSubject, claimsMatchingExpression }, /"languageVersion": 1/);
+    }
+  });
+
+  test("issuer + expression must be unique on the identity, as issuer + subject is", () => {
+    const flexible = { issuer: ISSUER, claimsMatchingExpression: NAMESPACE, audiences: [AUDIENCE] };
+    const existing = [{ name: "team-apps", properties: flexible }];
+    assert.throws(
+      () => checkCredentialFitsIdentity("again", flexible, existing),
+      (error: unknown) => error instanceof DirectoryError && error.status === 409,
+    );
+    // A subject that happens to equal the expression's text is another credential.
+    const { claimsMatchingExpression: _, ...rest } = flexible;
+    assert.doesNotThrow(() =>
+      checkCredentialFitsIdentity("exact", { ...rest, subject: NAMESPACE.value }, existing),
+    );
+  });
+});

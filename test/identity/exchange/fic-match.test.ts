@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
+import { parseClaimsExpression } from "../../../src/identity/exchange/claims-expression.ts";
 import {
   credentialsForIssuer,
   type FederatedCredential,
@@ -181,5 +182,64 @@ describe("matchFederatedCredential", () => {
         }
       }),
     );
+  });
+});
+
+describe("flexible credentials (claims-matching expressions)", () => {
+  const ISSUER = "https://oidc.example.test/cluster-1/";
+  const namespaceWide: FederatedIdentity = {
+    clientId: "00000000-0000-4000-8000-000000000001",
+    displayName: "team-a",
+    credentials: [
+      {
+        name: "team-a",
+        issuer: ISSUER,
+        claimsMatchingExpression: parseClaimsExpression(
+          "claims['sub'] matches 'system:serviceaccount:team-a:*'",
+        ),
+        audiences: ["api://AzureADTokenExchange"],
+      },
+    ],
+  };
+  const aud = ["api://AzureADTokenExchange"];
+
+  test("one credential serves every service account of a namespace", () => {
+    for (const account of ["api", "worker", "cron-7"]) {
+      const sub = `system:serviceaccount:team-a:${account}`;
+      assert.equal(matchFederatedCredential({ iss: ISSUER, sub, aud }, namespaceWide).name, "team-a");
+    }
+  });
+
+  test("a subject outside the expression is AADSTS700213, the audience still checked", () => {
+    assert.throws(
+      () =>
+        matchFederatedCredential(
+          { iss: ISSUER, sub: "system:serviceaccount:team-b:api", aud },
+          namespaceWide,
+        ),
+      (error: unknown) => error instanceof AadstsError && error.code === 700213,
+    );
+    assert.throws(
+      () =>
+        matchFederatedCredential(
+          { iss: ISSUER, sub: "system:serviceaccount:team-a:api", aud: ["other"] },
+          namespaceWide,
+        ),
+      (error: unknown) => error instanceof AadstsError && error.code === 700212,
+    );
+  });
+
+  test("an expression may test any claim of the token", () => {
+    const byClaim: FederatedIdentity = {
+      ...namespaceWide,
+      credentials: [
+        {
+          ...(namespaceWide.credentials[0] as FederatedIdentity["credentials"][number]),
+          claimsMatchingExpression: parseClaimsExpression("claims['team'] eq 'a'"),
+        },
+      ],
+    };
+    assert.equal(matchFederatedCredential({ iss: ISSUER, sub: "x", aud, team: "a" }, byClaim).name, "team-a");
+    assert.throws(() => matchFederatedCredential({ iss: ISSUER, sub: "x", aud, team: "b" }, byClaim));
   });
 });
