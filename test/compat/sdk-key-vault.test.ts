@@ -225,36 +225,21 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
 
   test("one claims-matching credential lets every service account of a namespace read the secret", () => {
     const team = wikitJson<Identity>(dataDir, ["identity", "create", "-g", GROUP, "-n", "team"]);
-    const missing = wikit(dataDir, [
-      "identity",
-      "federated-credential",
-      "create",
-      "-g",
-      GROUP,
-      "--identity-name",
-      "team",
-      "-n",
-      "incomplete",
-      "--issuer",
-      info.issuerUrl,
-    ]);
+    const createCredential = (name: string, ...matching: string[]) => [
+      ...["identity", "federated-credential", "create", "-g", GROUP, "--identity-name", "team"],
+      ...["-n", name, "--issuer", info.issuerUrl, ...matching],
+    ];
+    const missing = wikit(dataDir, createCredential("incomplete"));
     assert.notEqual(missing.status, 0);
     assert.match(missing.stderr, /either --subject or --claims-matching-expression-value/);
-    const credential = wikitJson<{ claimsMatchingExpression: { value: string } }>(dataDir, [
-      "identity",
-      "federated-credential",
-      "create",
-      "-g",
-      GROUP,
-      "--identity-name",
-      "team",
-      "-n",
-      "team-accounts",
-      "--issuer",
-      info.issuerUrl,
-      "--claims-matching-expression-value",
-      `claims['sub'] matches 'system:serviceaccount:${NS}:team-*'`,
-    ]);
+    const credential = wikitJson<{ claimsMatchingExpression: { value: string } }>(
+      dataDir,
+      createCredential(
+        "team-accounts",
+        "--claims-matching-expression-value",
+        `claims['sub'] matches 'system:serviceaccount:${NS}:team-*'`,
+      ),
+    );
     assert.match(credential.claimsMatchingExpression.value, /team-\*'$/);
     wikitJson(dataDir, [
       "role",
