@@ -47,6 +47,8 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** Where logs go (default stdout). */
   logStream?: NodeJS.WritableStream;
+  /** Say in failed exchanges which field of the nearest federated credential differs (default on, for local use). */
+  explainErrors?: boolean;
 }
 
 export interface LocalStack {
@@ -145,6 +147,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       identities: directory.identities,
       signingKeys: stsKeys,
       issuerKeys: new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true }),
+      explainErrors: options.explainErrors ?? true,
       knownResources: () => [
         vaultResource(),
         ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),

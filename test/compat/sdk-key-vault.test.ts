@@ -137,6 +137,11 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
       js.stderr,
       /AADSTS700213: No matching federated identity record found for presented assertion subject 'system:serviceaccount:wlipoc:other-sa'/,
     );
+    // wikit up explains by default which field of the nearest credential differs; the SDK passes it on.
+    assert.match(
+      js.stderr,
+      /wikit: the nearest federated credential, '[^']+', differs in subject: service account 'other-sa' in the token, 'workload-identity-sa' in the credential\./,
+    );
     if (!python) return t.skip("python3-azure is not installed");
     const py = runApp("other-sa", [python, pyApp]);
     assert.notEqual(py.status, 0);

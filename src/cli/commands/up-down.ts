@@ -23,6 +23,7 @@ interface UpOptions {
   detach?: boolean;
   vaultDomain: string;
   logLevel: string;
+  explainErrors: boolean;
 }
 
 function parsePort(value: string): number {
@@ -56,6 +57,7 @@ async function runInForeground(dataDir: string, options: UpOptions): Promise<voi
     port: options.port === undefined ? undefined : parsePort(options.port),
     vaultDomain: options.vaultDomain,
     logLevel: options.logLevel,
+    explainErrors: options.explainErrors,
   });
   process.stderr.write(`${endpointsBanner(stack.info, dataDir)}\n`);
   if (!(await vaultNamesResolve(vaultDomain))) {
@@ -130,6 +132,10 @@ export function registerUpDown(program: Command): void {
     .option("--detach", "run in the background, logging to <data-dir>/wikit.log")
     .option("--vault-domain <domain>", "parent domain of the vault host names", DEFAULT_VAULT_DOMAIN)
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
+    .option(
+      "--no-explain-errors",
+      "do not say in a failed exchange which field of the nearest federated credential differs",
+    )
     .action(async (options: UpOptions) => {
       const dataDir = resolveDataDir(options.dataDir);
       if (options.detach) await runDetached(dataDir);

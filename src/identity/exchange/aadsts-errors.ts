@@ -205,6 +205,8 @@ export class AadstsError extends Error {
   declare readonly status: 400 | 401;
   /** `AADSTS<code>: <text>`, the first line of `error_description`. */
   declare readonly description: string;
+  /** What a person can act on, beyond Entra's text (see credential-mismatch.ts); shown only where that is safe. */
+  explanation?: string;
 
   constructor(...[code, params, options]: AadstsErrorArgs) {
     const entry: AadstsEntry = AADSTS_CATALOGUE[code];
@@ -227,6 +229,8 @@ export interface TokenErrorContext {
   now: Date;
   /** The complete link, e.g. `https://sts.example.test/error?code=700211`; omitted from the body when absent. */
   errorUri?: string;
+  /** A line added after Entra's text, e.g. which field of the nearest credential differs. */
+  explanation?: string;
 }
 
 export interface TokenErrorBody {
@@ -244,7 +248,7 @@ export function tokenErrorBody(err: AadstsError, context: TokenErrorContext): To
   const timestamp = entraTimestamp(context.now);
   const body: TokenErrorBody = {
     error: err.error,
-    error_description: `${err.description}\r\nTrace ID: ${context.traceId}\r\nCorrelation ID: ${context.correlationId}\r\nTimestamp: ${timestamp}`,
+    error_description: `${err.description}${context.explanation ? `\r\n${context.explanation}` : ""}\r\nTrace ID: ${context.traceId}\r\nCorrelation ID: ${context.correlationId}\r\nTimestamp: ${timestamp}`,
     error_codes: [err.code],
     timestamp,
     trace_id: context.traceId,

@@ -6,10 +6,12 @@
 
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import { AadstsError, entraInstant } from "./aadsts-errors.ts";
+import { describeMismatch, nearestCredentialMismatch } from "./credential-mismatch.ts";
 import {
   credentialsForIssuer,
   type FederatedCredential,
   type FederatedIdentity,
+  type MatchedClaims,
   matchTrustingCredential,
 } from "./fic-match.ts";
 import type { IssuerKeySource } from "./issuer-metadata.ts";
@@ -25,6 +27,8 @@ export const MAX_ASSERTION_LENGTH = 16 * 1024;
 /** Deepest nesting of claim objects and arrays taken; kube-apiserver's own claims go three levels deep. */
 export const MAX_CLAIM_DEPTH = 8;
 const TIME_CLAIMS = ["exp", "nbf", "iat"] as const;
+/** The codes of "no federated credential matches": issuer, subject (and its case-only variant), audience. */
+const NO_MATCH: ReadonlySet<number> = new Set([700211, 700213, 7002138, 700212]);
 
 export interface AssertionValidationDeps {
   metadata: IssuerKeySource;
@@ -80,8 +84,11 @@ export async function validateClientAssertion(
   if (typeof iss !== "string" || iss === "") throw new AadstsError(90014, { name: "iss" });
   if (!isAudience(aud)) throw new AadstsError(90014, { name: "aud" });
 
+  const subject = typeof sub === "string" ? sub : undefined;
   // Only issuers the identity trusts are ever contacted; any other `iss` fails here, offline.
-  const trusting = credentialsForIssuer(iss, identity);
+  const trusting = explainingMismatch({ ...claims, iss, sub: subject, aud }, identity, () =>
+    credentialsForIssuer(iss, identity),
+  );
 
   try {
     await compactVerify(token, (protectedHeader) => deps.metadata.getKey(iss, protectedHeader), {
@@ -94,11 +101,28 @@ export async function validateClientAssertion(
 
   assertWithinValidity(claims, (deps.now ?? Date.now)(), deps.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
 
-  const credential = matchTrustingCredential(
-    { ...claims, sub: typeof sub === "string" ? sub : undefined, aud },
-    trusting,
+  const credential = explainingMismatch({ ...claims, iss, sub: subject, aud }, identity, () =>
+    matchTrustingCredential({ ...claims, sub: subject, aud }, trusting),
   );
   return { credential, claims };
+}
+
+/** Runs a matching step; when no credential matches, the error says which field of the nearest one differs. */
+function explainingMismatch<T>(
+  claims: MatchedClaims & { iss: string },
+  identity: FederatedIdentity,
+  step: () => T,
+): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof AadstsError && NO_MATCH.has(error.code)) {
+      const mismatch = nearestCredentialMismatch(claims, identity.credentials);
+      if (mismatch !== undefined && mismatch.differences.length > 0)
+        error.explanation = describeMismatch(mismatch);
+    }
+    throw error;
+  }
 }
 
 /**

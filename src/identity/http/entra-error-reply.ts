@@ -20,14 +20,25 @@ export interface EntraRouteConfig {
   oauthError?: string;
 }
 
+export interface EntraErrorOptions {
+  /** Add an error's explanation (which field of the nearest credential differs) to its description. */
+  explainErrors?: boolean;
+}
+
 /**
  * The token service's error handler: AADSTS errors as Entra bodies, the framework's refusals of a request (a body
  * over the size cap, an unreadable one) too; anything else is a fault of the service and goes on to the 500.
  */
-export function replyWithEntraError(
+export const entraErrorReply =
+  ({ explainErrors = false }: EntraErrorOptions = {}) =>
+  (failure: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) =>
+    replyWithEntraError(failure, request, reply, explainErrors);
+
+function replyWithEntraError(
   failure: FastifyError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
+  explainErrors: boolean,
 ) {
   const error = failure instanceof AadstsError ? failure : refusalOf(failure);
   if (error === undefined) throw failure;
@@ -45,6 +56,7 @@ export function replyWithEntraError(
     correlationId,
     now: new Date(),
     errorUri: `${authorityOf(request)}/error?code=${error.code}`,
+    explanation: explainErrors ? error.explanation : undefined,
   });
   const { oauthError } = request.routeOptions.config as EntraRouteConfig;
   return reply

@@ -7,7 +7,7 @@ import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
 import type { Tenant } from "../directory/directory-rows.ts";
 import { validateClientAssertion } from "../exchange/assertion.ts";
 import type { IssuerKeySource } from "../exchange/issuer-metadata.ts";
-import { replyWithEntraError } from "./entra-error-reply.ts";
+import { entraErrorReply } from "./entra-error-reply.ts";
 import { type AuthorityResolver, registerInstanceDiscoveryEndpoint } from "./instance-discovery-endpoint.ts";
 import { registerKeysEndpoint } from "./keys-endpoint.ts";
 import { registerTenantDiscoveryEndpoint } from "./tenant-discovery-endpoint.ts";
@@ -34,6 +34,11 @@ export interface TokenServiceDeps {
   /** For instance discovery: the authority to name for a host name the caller used, or undefined. */
   authorityFor: AuthorityResolver;
   accessTokenLifetimeSeconds?: number;
+  /**
+   * Add to "no matching credential" errors which field of the identity's nearest credential differs, and how. It
+   * shows anyone who knows a client ID how that identity's credentials are set up: for local use, not for servers.
+   */
+  explainErrors?: boolean;
   /** Replaces the client-assertion check, for tests of the endpoint alone; by default it runs against `issuerKeys`. */
   validateAssertion?: AssertionValidator;
 }
@@ -54,7 +59,7 @@ export function createTokenService(deps: TokenServiceDeps): FastifyPluginAsync {
     app.addContentTypeParser("*", { parseAs: "string", bodyLimit: MAX_BODY_BYTES }, (_request, body, done) =>
       done(null, body),
     );
-    app.setErrorHandler(replyWithEntraError);
+    app.setErrorHandler(entraErrorReply({ explainErrors: deps.explainErrors }));
 
     registerTokenEndpoint(app, { ...deps, validateAssertion });
     registerTenantDiscoveryEndpoint(app, deps.tenants);

@@ -60,6 +60,8 @@ export interface StsAppOptions {
   /** Validate assertions for real against these issuer keys instead of the recording stub. */
   issuerKeys?: IssuerKeySource;
   accessTokenLifetimeSeconds?: number;
+  /** Say in failed exchanges which field of the nearest credential differs, as `wikit up` does by default. */
+  explainErrors?: boolean;
   /** Where the app's log lines go (JSON, level info and up); by default it does not log. */
   logStream?: NodeJS.WritableStream;
 }
@@ -137,6 +139,7 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
             ? "https://login.microsoftonline.com"
             : undefined,
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
+      explainErrors: options.explainErrors,
     }),
   );
   await app.ready();
