@@ -4,6 +4,7 @@ import { CliError } from "./cli-error.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
+import { registerTokenCommands } from "./commands/token.ts";
 import { registerUpDown } from "./commands/up-down.ts";
 import { registerWebhookCommands } from "./commands/webhook.ts";
 import { registerWebhookManifests } from "./commands/webhook-manifests.ts";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerUpDown(program);
   registerResourceCommands(program);
   registerClusterSideCommands(program);
+  registerTokenCommands(program);
   registerWebhookManifests(registerWebhookCommands(program));
   registerDemo(program);
   return program;
