@@ -4,6 +4,7 @@ import { request } from "node:https";
 import { rootCertificates } from "node:tls";
 import type { Command } from "commander";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
+import { ACCEPT_DISCOVERY, ACCEPT_JWKS } from "../../names/oidc-media-types.ts";
 import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { printJson } from "../output.ts";
@@ -75,7 +76,7 @@ async function signatureStatus(token: string, issuer: unknown, ca: string[]): Pr
     const discovery = (await getJson(
       `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
       ca,
-      "application/json",
+      ACCEPT_DISCOVERY,
     )) as { jwks_uri?: unknown };
     if (typeof discovery.jwks_uri !== "string")
       return "not checked: the issuer's discovery document has no jwks_uri";
@@ -84,7 +85,7 @@ async function signatureStatus(token: string, issuer: unknown, ca: string[]): Pr
     return `not checked: the issuer cannot be reached (${(error as Error).message})`;
   }
   try {
-    const jwks = (await getJson(jwksUri, ca, "application/jwk-set+json, application/json")) as JSONWebKeySet;
+    const jwks = (await getJson(jwksUri, ca, ACCEPT_JWKS)) as JSONWebKeySet;
     await compactVerify(token, createLocalJWKSet(jwks));
     return `valid: signed by a key the issuer publishes at ${jwksUri}`;
   } catch (error) {

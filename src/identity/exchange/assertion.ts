@@ -84,11 +84,9 @@ export async function validateClientAssertion(
   if (typeof iss !== "string" || iss === "") throw new AadstsError(90014, { name: "iss" });
   if (!isAudience(aud)) throw new AadstsError(90014, { name: "aud" });
 
-  const subject = typeof sub === "string" ? sub : undefined;
+  const presented = { ...claims, iss, sub: typeof sub === "string" ? sub : undefined, aud };
   // Only issuers the identity trusts are ever contacted; any other `iss` fails here, offline.
-  const trusting = explainingMismatch({ ...claims, iss, sub: subject, aud }, identity, () =>
-    credentialsForIssuer(iss, identity),
-  );
+  const trusting = explainingMismatch(presented, identity, () => credentialsForIssuer(iss, identity));
 
   try {
     await compactVerify(token, (protectedHeader) => deps.metadata.getKey(iss, protectedHeader), {
@@ -101,8 +99,8 @@ export async function validateClientAssertion(
 
   assertWithinValidity(claims, (deps.now ?? Date.now)(), deps.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
 
-  const credential = explainingMismatch({ ...claims, iss, sub: subject, aud }, identity, () =>
-    matchTrustingCredential({ ...claims, sub: subject, aud }, trusting),
+  const credential = explainingMismatch(presented, identity, () =>
+    matchTrustingCredential(presented, trusting),
   );
   return { credential, claims };
 }

@@ -11,6 +11,7 @@ import { BlockList, isIP } from "node:net";
 import tls from "node:tls";
 import { type CryptoKey, createLocalJWKSet, errors, type KeyObject, type LocalJWKSet } from "jose";
 import { isPlainObject } from "../../json/json-value.ts";
+import { ACCEPT_DISCOVERY, ACCEPT_JWKS } from "../../names/oidc-media-types.ts";
 import { AadstsError } from "./aadsts-errors.ts";
 
 /** What assertion validation needs from an issuer: the verification key a token header points at. */
@@ -35,14 +36,6 @@ export interface IssuerMetadataOptions {
    */
   connectTo?: (host: string, port: number) => { host: string; port: number } | undefined;
 }
-
-/**
- * What each document is asked for as. kube-apiserver serves its JWKS only as `application/jwk-set+json` and answers
- * 406 to a request that accepts `application/json` alone; object stores and web servers answer with whatever
- * type they were given, `text/plain` included, which is taken as long as the body is the JSON expected.
- */
-const ACCEPT_DISCOVERY = "application/json";
-const ACCEPT_JWKS = "application/jwk-set+json, application/json";
 
 const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_BYTES = 256 * 1024;

@@ -20,6 +20,9 @@ export interface EntraRouteConfig {
   oauthError?: string;
 }
 
+/** The route setting of the tenant discovery and keys endpoints. */
+export const INVALID_TENANT_ERRORS: EntraRouteConfig = { oauthError: "invalid_tenant" };
+
 export interface EntraErrorOptions {
   /** Add an error's explanation (which field of the nearest credential differs) to its description. */
   explainErrors?: boolean;

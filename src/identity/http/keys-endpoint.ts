@@ -4,11 +4,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
 import { authorityOf } from "./caller-authority.ts";
-import type { EntraRouteConfig } from "./entra-error-reply.ts";
+import { INVALID_TENANT_ERRORS } from "./entra-error-reply.ts";
 import { resolveTenant, type TenantLookup } from "./tenant-lookup.ts";
 import { isMultiTenantAlias } from "./tenant-metadata.ts";
-
-const TENANT_ERRORS: EntraRouteConfig = { oauthError: "invalid_tenant" };
 
 export function registerKeysEndpoint(
   app: FastifyInstance,
@@ -30,6 +28,6 @@ export function registerKeysEndpoint(
       })),
     };
   };
-  app.get("/:tenant/discovery/keys", { config: TENANT_ERRORS }, keys("v1"));
-  app.get("/:tenant/discovery/v2.0/keys", { config: TENANT_ERRORS }, keys("v2"));
+  app.get("/:tenant/discovery/keys", { config: INVALID_TENANT_ERRORS }, keys("v1"));
+  app.get("/:tenant/discovery/v2.0/keys", { config: INVALID_TENANT_ERRORS }, keys("v2"));
 }

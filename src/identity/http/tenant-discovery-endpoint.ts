@@ -3,11 +3,9 @@
 
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authorityOf } from "./caller-authority.ts";
-import type { EntraRouteConfig } from "./entra-error-reply.ts";
+import { INVALID_TENANT_ERRORS } from "./entra-error-reply.ts";
 import { resolveTenant, type TenantLookup } from "./tenant-lookup.ts";
 import { isMultiTenantAlias, v1TenantDiscovery, v2TenantDiscovery } from "./tenant-metadata.ts";
-
-const TENANT_ERRORS: EntraRouteConfig = { oauthError: "invalid_tenant" };
 
 export function registerTenantDiscoveryEndpoint(
   app: FastifyInstance,
@@ -23,6 +21,10 @@ export function registerTenantDiscoveryEndpoint(
       ? v2TenantDiscovery(authority, tenantPath, tenantId)
       : v1TenantDiscovery(authority, tenantPath, tenantId);
   };
-  app.get("/:tenant/v2.0/.well-known/openid-configuration", { config: TENANT_ERRORS }, discovery("v2"));
-  app.get("/:tenant/.well-known/openid-configuration", { config: TENANT_ERRORS }, discovery("v1"));
+  app.get(
+    "/:tenant/v2.0/.well-known/openid-configuration",
+    { config: INVALID_TENANT_ERRORS },
+    discovery("v2"),
+  );
+  app.get("/:tenant/.well-known/openid-configuration", { config: INVALID_TENANT_ERRORS }, discovery("v1"));
 }
