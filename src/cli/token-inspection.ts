@@ -27,6 +27,8 @@ export type Inspected = InspectedToken | InspectedCredential;
 /** A token (compact JWS, as a token file holds it) or a credential (JSON, as `wikit … federated-credential show` prints it). */
 export function inspect(text: string, source: string): Inspected {
   const trimmed = text.trim();
+  if (trimmed === "")
+    throw new Error(`${source} is empty: it should hold a token or a federated credential's JSON`);
   if (trimmed.startsWith("{")) return credentialOf(trimmed, source);
   try {
     return {

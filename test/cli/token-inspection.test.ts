@@ -59,6 +59,7 @@ describe("token inspection", () => {
     assert.throws(() => inspect("hello", "x"), /x is neither a token nor a federated credential's JSON/);
     assert.throws(() => inspect('{"issuer": 1}', "y"), /y is JSON but not a federated credential/);
     assert.throws(() => inspect("{oops", "z"), /z is not valid JSON/);
+    assert.throws(() => inspect("\n", "empty.json"), /empty\.json is empty: it should hold a token/);
   });
 
   test("times are shown in local time and relative to now", () => {
