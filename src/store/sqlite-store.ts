@@ -11,6 +11,8 @@ import type {
 } from "./store.ts";
 
 const SCHEMA_VERSION = "1";
+/** Property names safe to write into SQL as they are: letters and digits. */
+const PLAIN_PROPERTY_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -20,6 +22,10 @@ CREATE TABLE IF NOT EXISTS resources (
   body TEXT NOT NULL             -- the ARM document as JSON, IDs in the case they were created with
 );
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources (type);
+-- Identities are looked up by client ID on every token exchange, and role assignments by principal ID on every
+-- vault request: indexed so that the cost does not grow with the directory.
+CREATE INDEX IF NOT EXISTS resources_by_client_id ON resources (type, json_extract(body, '$.properties.clientId'));
+CREATE INDEX IF NOT EXISTS resources_by_principal_id ON resources (type, json_extract(body, '$.properties.principalId'));
 CREATE TABLE IF NOT EXISTS kube_objects (
   kind TEXT NOT NULL,
   namespace TEXT NOT NULL,       -- '' for cluster-scoped objects
@@ -124,17 +130,27 @@ export class SqliteStore implements Store {
     const clauses: string[] = [];
     const params: string[] = [];
     if (query.type) {
-      clauses.push("type = ?");
+      // Within a subtree the key range is the narrower search; `+type` keeps SQLite from choosing the type index.
+      clauses.push(query.under ? "+type = ?" : "type = ?");
       params.push(query.type.toLowerCase());
     }
     if (query.under) {
+      // A key range ('/' is followed by '0' in byte order), so the primary key index finds the subtree.
       const scope = query.under.toLowerCase().replace(/\/+$/, "");
-      clauses.push("(key = ? OR substr(key, 1, ?) = ?)");
-      params.push(scope, String(scope.length + 1), `${scope}/`);
+      clauses.push("(key = ? OR (key > ? AND key < ?))");
+      params.push(scope, `${scope}/`, `${scope}0`);
     }
     if (query.property) {
-      clauses.push("json_extract(body, ?) = ?");
-      params.push(`$.properties.${JSON.stringify(query.property.name)}`, query.property.value);
+      // A plain name is written into the SQL, so that SQLite can use the expression indexes above; any other is
+      // bound, quoted, so that it names one member and cannot reach into others.
+      const { name, value } = query.property;
+      if (PLAIN_PROPERTY_NAME.test(name)) {
+        clauses.push(`json_extract(body, '$.properties.${name}') = ?`);
+      } else {
+        clauses.push("json_extract(body, ?) = ?");
+        params.push(`$.properties.${JSON.stringify(name)}`);
+      }
+      params.push(value);
     }
     const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
     return this.#all<{ body: string }>(`SELECT body FROM resources ${where} ORDER BY key`, ...params).map(
