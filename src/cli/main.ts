@@ -4,6 +4,7 @@ import { CliError } from "./cli-error.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
+import { registerSignInCommands } from "./commands/sign-in.ts";
 import { registerTokenCommands } from "./commands/token.ts";
 import { registerUpDown } from "./commands/up-down.ts";
 import { registerWebhookCommands } from "./commands/webhook.ts";
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerResourceCommands(program);
   registerClusterSideCommands(program);
   registerTokenCommands(program);
+  registerSignInCommands(program);
   registerWebhookManifests(registerWebhookCommands(program));
   registerDemo(program);
   return program;

@@ -7,3 +7,10 @@ export const LOCAL_HOST = "localhost";
 export const LOCAL_CLUSTER = { resourceGroup: "wikit", name: "local" } as const;
 /** Where the local cluster's Kubernetes API is served. */
 export const KUBE_API_PREFIX = "/clusters/local";
+/** The management API's own endpoints, beside its ARM-shaped ones. */
+export const MANAGEMENT_PATHS = {
+  /** The sign-in log: `?failed=true&clientId=…&since=<ISO time>&top=N`. */
+  signIns: "/wikit/signIns",
+  /** Each federated credential's sign-ins: `?identityId=<ARM ID>`. */
+  signInActivity: "/wikit/signInActivity",
+} as const;

@@ -10,9 +10,11 @@ import { builtInRoleById } from "../identity/directory/built-in-roles.ts";
 import { createDirectory } from "../identity/directory/directory.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../identity/http/token-service.ts";
+import { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
 import { adminAuthentication } from "../management/admin-auth.ts";
 import { registerArmRoutes } from "../management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
+import { registerSignInRoutes } from "../management/sign-in-routes.ts";
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import {
   DEFAULT_PORT,
@@ -139,6 +141,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return resource;
   };
 
+  const signIns = new SignInLog(store, {
+    onWriteError: (error, lost) =>
+      app.log.error({ err: error, lost }, "sign-in records could not be written and are lost"),
+  });
+
   app.get("/healthz", async () => ({ status: "ok" }));
   registerIssuerRoutes(app, issuerPath, issuerUrl, clusterKeys);
   await app.register(
@@ -148,6 +155,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       signingKeys: stsKeys,
       issuerKeys: new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true }),
       explainErrors: options.explainErrors ?? true,
+      signIns,
       knownResources: () => [
         vaultResource(),
         ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
@@ -184,6 +192,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     registerArmRoutes(management, { directory, present });
     registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
     registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster);
+    registerSignInRoutes(management, signIns);
   });
 
   await app.listen({ host: options.listenAddress ?? "127.0.0.1", port: endpoints.port });
@@ -218,6 +227,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      await signIns.flush();
       await store.close();
       await removeServerInfo(dataDir, process.pid);
     })();

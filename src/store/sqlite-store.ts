@@ -3,9 +3,13 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type {
   ArmResource,
+  CredentialUsage,
   KubeObject,
   ResourceQuery,
   SecretVersion,
+  SignInQuery,
+  SignInRecord,
+  SignInRetention,
   Store,
   StoredSigningKey,
 } from "./store.ts";
@@ -40,6 +44,21 @@ CREATE TABLE IF NOT EXISTS secret_versions (
   seq INTEGER NOT NULL,          -- insertion order: the highest is the latest version
   body TEXT NOT NULL,
   PRIMARY KEY (vault_key, name_key, version)
+);
+CREATE TABLE IF NOT EXISTS sign_ins (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time INTEGER NOT NULL,         -- epoch milliseconds
+  client_key TEXT NOT NULL,      -- lower-cased client ID, '' when the request named none
+  failed INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_ins_by_time ON sign_ins (time);
+CREATE INDEX IF NOT EXISTS sign_ins_by_client ON sign_ins (client_key, seq);
+CREATE TABLE IF NOT EXISTS credential_usage (
+  key TEXT PRIMARY KEY,          -- lower-cased ARM ID of the federated credential
+  id TEXT NOT NULL,
+  sign_ins INTEGER NOT NULL,
+  last_sign_in INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS signing_keys (
   purpose TEXT NOT NULL,
@@ -113,16 +132,14 @@ export class SqliteStore implements Store {
   async deleteResource(id: string): Promise<boolean> {
     const key = id.toLowerCase();
     let deleted = 0;
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    this.#transaction(() => {
       deleted = this.#run("DELETE FROM resources WHERE key = ?", key);
-      if (deleted > 0)
-        this.#run("DELETE FROM resources WHERE substr(key, 1, ?) = ?", key.length + 1, `${key}/`);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+      if (deleted > 0) {
+        this.#run("DELETE FROM resources WHERE key > ? AND key < ?", `${key}/`, `${key}0`);
+        this.#run("DELETE FROM credential_usage WHERE key > ? AND key < ?", `${key}/`, `${key}0`);
+      }
+      this.#run("DELETE FROM credential_usage WHERE key = ?", key);
+    });
     return deleted > 0;
   }
 
@@ -292,6 +309,78 @@ export class SqliteStore implements Store {
       key.kid,
       JSON.stringify(key),
     );
+  }
+
+  async appendSignIns(
+    records: readonly { record: SignInRecord; credentialId?: string }[],
+    retention: SignInRetention,
+  ): Promise<void> {
+    this.#transaction(() => {
+      const insert = this.#db.prepare(
+        "INSERT INTO sign_ins (time, client_key, failed, body) VALUES (?, ?, ?, ?)",
+      );
+      const count = this.#db.prepare(
+        `INSERT INTO credential_usage (key, id, sign_ins, last_sign_in) VALUES (?, ?, 1, ?)
+         ON CONFLICT (key) DO UPDATE SET sign_ins = sign_ins + 1, last_sign_in = MAX(last_sign_in, excluded.last_sign_in)`,
+      );
+      for (const { record, credentialId } of records) {
+        insert.run(
+          record.time,
+          (record.clientId ?? "").toLowerCase(),
+          record.errorCode === 0 ? 0 : 1,
+          JSON.stringify(record),
+        );
+        if (credentialId !== undefined && record.errorCode === 0) {
+          count.run(credentialId.toLowerCase(), credentialId, record.time);
+        }
+      }
+      this.#run("DELETE FROM sign_ins WHERE time < ?", Date.now() - retention.maxAgeMs);
+      this.#run(
+        "DELETE FROM sign_ins WHERE seq <= (SELECT MAX(seq) FROM sign_ins) - ?",
+        retention.maxRecords,
+      );
+    });
+  }
+
+  async listSignIns(query: SignInQuery): Promise<SignInRecord[]> {
+    const clauses: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.since !== undefined) {
+      clauses.push("time >= ?");
+      params.push(query.since);
+    }
+    if (query.clientId !== undefined) {
+      clauses.push("client_key = ?");
+      params.push(query.clientId.toLowerCase());
+    }
+    if (query.failedOnly) clauses.push("failed = 1");
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
+    params.push(query.limit ?? -1);
+    return this.#all<{ body: string }>(
+      `SELECT body FROM sign_ins ${where} ORDER BY seq DESC LIMIT ?`,
+      ...params,
+    ).map((row) => JSON.parse(row.body) as SignInRecord);
+  }
+
+  async listCredentialUsage(identityId: string): Promise<CredentialUsage[]> {
+    const key = identityId.toLowerCase().replace(/\/+$/, "");
+    return this.#all<{ id: string; sign_ins: number; last_sign_in: number }>(
+      "SELECT id, sign_ins, last_sign_in FROM credential_usage WHERE key > ? AND key < ? ORDER BY key",
+      `${key}/`,
+      `${key}0`,
+    ).map((row) => ({ credentialId: row.id, signIns: row.sign_ins, lastSignIn: row.last_sign_in }));
+  }
+
+  /** Runs `work` in one write transaction: all of it is durable, or none. */
+  #transaction(work: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      work();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

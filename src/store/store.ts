@@ -56,6 +56,64 @@ export interface StoredSigningKey {
   retiredAt?: number;
 }
 
+/**
+ * One token request as the sign-in log keeps it: who asked, with which assertion claims, and what came of it.
+ * Claims are as presented (unverified when the request failed); the assertion itself is never kept.
+ */
+export interface SignInRecord {
+  id: string;
+  /** Epoch milliseconds. */
+  time: number;
+  /** The tenant as resolved, or as the request's path named it when it did not resolve. */
+  tenant: string;
+  clientId?: string;
+  /** ARM ID of the identity `clientId` names, when one does. */
+  identityId?: string;
+  issuer?: string;
+  subject?: string;
+  audiences?: string[];
+  /** The resource the token was asked for. */
+  resource?: string;
+  /** 0 on success, else the AADSTS code answered. */
+  errorCode: number;
+  /** Entra's description of the failure (`AADSTS…: …`). */
+  failureReason?: string;
+  /** The federated credential that matched. */
+  credential?: string;
+  /** When none matched: the nearest credential, and how it differs. */
+  nearestCredential?: string;
+  explanation?: string;
+  /** What went wrong beyond the client's view: an issuer's document unreachable, a malformed header… */
+  cause?: string;
+  correlationId: string;
+  traceId: string;
+}
+
+export interface SignInQuery {
+  /** Only records at or after this time (epoch milliseconds). */
+  since?: number;
+  /** Compared case-insensitively. */
+  clientId?: string;
+  failedOnly?: boolean;
+  /** At most this many, newest first. */
+  limit?: number;
+}
+
+/** How much of the sign-in log is kept: the newest `maxRecords`, none older than `maxAgeMs`. */
+export interface SignInRetention {
+  maxRecords: number;
+  maxAgeMs: number;
+}
+
+/** Successful sign-ins through one federated credential, counted for as long as the credential exists. */
+export interface CredentialUsage {
+  /** ARM ID of the credential. */
+  credentialId: string;
+  signIns: number;
+  /** Epoch milliseconds of the latest. */
+  lastSignIn: number;
+}
+
 export interface ResourceQuery {
   /** Resource type, compared case-insensitively (e.g. `Microsoft.KeyVault/vaults`). */
   type?: string;
@@ -91,6 +149,19 @@ export interface Store {
 
   listSigningKeys(purpose: string): Promise<StoredSigningKey[]>;
   putSigningKey(key: StoredSigningKey): Promise<void>;
+
+  /**
+   * Appends sign-in records in one transaction, counts each success against its credential (`credentialIds`
+   * gives the ARM ID of each record's matched credential), then drops what `retention` no longer keeps.
+   */
+  appendSignIns(
+    records: readonly { record: SignInRecord; credentialId?: string }[],
+    retention: SignInRetention,
+  ): Promise<void>;
+  /** Newest first. */
+  listSignIns(query: SignInQuery): Promise<SignInRecord[]>;
+  /** Usage of the credentials beneath an identity (ARM ID). */
+  listCredentialUsage(identityId: string): Promise<CredentialUsage[]>;
 
   close(): Promise<void>;
 }

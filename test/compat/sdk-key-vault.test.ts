@@ -70,6 +70,18 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
 
   const run: RunWikit = (args) => wikitJson(dataDir, args);
 
+  /** `wikit identity federated-credential list` of the reader identity. */
+  const readerCredentials = () =>
+    wikitJson<Record<string, unknown>[]>(dataDir, [
+      "identity",
+      "federated-credential",
+      "list",
+      "-g",
+      GROUP,
+      "--identity-name",
+      "reader",
+    ]);
+
   /** `wikit run` of an app, with the vault URL and secret name as its container env. */
   const runApp = (serviceAccount: string, command: string[]) =>
     wikit(dataDir, runAppArgs(NS, serviceAccount, vaultUrl, "my-secret", command));
@@ -142,10 +154,81 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
       js.stderr,
       /wikit: the nearest federated credential, '[^']+', differs in subject: service account 'other-sa' in the token, 'workload-identity-sa' in the credential\./,
     );
+    // wikit run says it in one line, with the command that fixes it.
+    const hints = js.stderr.split("\n").filter((line) => line.startsWith("wikit run: "));
+    assert.equal(hints.length, 1, js.stderr);
+    assert.equal(
+      hints[0],
+      `wikit run: sign-in failed with AADSTS700213: the nearest federated credential, 'reader-${NS}', differs in subject: service account 'other-sa' in the token, 'workload-identity-sa' in the credential. Fix: wikit identity federated-credential create -g ${GROUP} --identity-name reader -n ${NS}-other-sa --issuer ${info.issuerUrl} --subject system:serviceaccount:${NS}:other-sa`,
+    );
     if (!python) return t.skip("python3-azure is not installed");
     const py = runApp("other-sa", [python, pyApp]);
     assert.notEqual(py.status, 0);
     assert.match(py.stderr, /AADSTS700213/);
+    assert.equal(py.stderr.split("\n").filter((line) => line.startsWith("wikit run: ")).length, 1, py.stderr);
+  });
+
+  test("the sign-in log lists the failure with its nearest credential, and -o table shows it in a line", () => {
+    const failed = wikitJson<Record<string, unknown>[]>(dataDir, [
+      "signin",
+      "list",
+      "--failed",
+      "--client-id",
+      reader.clientId,
+      "--since",
+      "10m",
+    ]);
+    const record = failed.find((entry) => entry.subject === `system:serviceaccount:${NS}:other-sa`);
+    assert.ok(record, JSON.stringify(failed));
+    assert.equal(record.errorCode, 700213);
+    assert.equal(record.nearestCredential, `reader-${NS}`);
+    assert.equal(record.issuer, info.issuerUrl);
+    const table = wikit(dataDir, ["signin", "list", "--failed", "--top", "1", "-o", "table"]);
+    assert.equal(table.status, 0, table.stderr);
+    const [header = "", rule = "", row = ""] = table.stdout.split("\n");
+    assert.match(header, /^Time\s+Result\s+ClientId\s+Subject\s+Credential\s+Detail$/);
+    assert.match(rule, /^-+ {2}-+/);
+    assert.match(
+      row,
+      /AADSTS700213 .* system:serviceaccount:wlipoc:other-sa .*\(nearest: reader-wlipoc\) .*differs in subject/,
+    );
+  });
+
+  test("running the fix wikit run printed lets the app in, and the credential's use is counted", () => {
+    wikitJson(dataDir, [
+      "identity",
+      "federated-credential",
+      "create",
+      "-g",
+      GROUP,
+      "--identity-name",
+      "reader",
+      "-n",
+      `${NS}-other-sa`,
+      "--issuer",
+      info.issuerUrl,
+      "--subject",
+      `system:serviceaccount:${NS}:other-sa`,
+    ]);
+    const js = runApp("other-sa", [process.execPath, jsApp]);
+    assert.equal(js.status, 0, js.stderr);
+    assert.ok(!js.stderr.includes("wikit run: "), js.stderr);
+    const credentials = readerCredentials();
+    const fixed = credentials.find((credential) => credential.name === `${NS}-other-sa`);
+    assert.equal(fixed?.signIns, 1);
+    assert.ok(Date.now() - Date.parse(String(fixed?.lastSignInDateTime)) < 120_000);
+    const removed = wikit(dataDir, [
+      "identity",
+      "federated-credential",
+      "delete",
+      "-g",
+      GROUP,
+      "--identity-name",
+      "reader",
+      "-n",
+      `${NS}-other-sa`,
+    ]);
+    assert.equal(removed.status, 0, removed.stderr);
   });
 
   test("an identity without a role assignment gets 403 ForbiddenByRbac from the vault", (t) => {
@@ -293,15 +376,7 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
 
     const shown = wikitJson<Identity>(dataDir, ["identity", "show", "-g", GROUP, "-n", "reader"]);
     assert.equal(shown.clientId, reader.clientId);
-    const credentials = wikitJson<unknown[]>(dataDir, [
-      "identity",
-      "federated-credential",
-      "list",
-      "-g",
-      GROUP,
-      "--identity-name",
-      "reader",
-    ]);
+    const credentials = readerCredentials();
     assert.equal(credentials.length, 1);
     const assignments = wikitJson<unknown[]>(dataDir, [
       "role",

@@ -1,12 +1,14 @@
-// The management API as `wikit up` mounts it — ARM routes, ARM secret routes, admin authentication —
+// The management API as `wikit up` mounts it — ARM routes, ARM secret routes, the sign-in log, admin authentication —
 // over an in-memory store, driven with `inject()`.
 
 import assert from "node:assert/strict";
 import Fastify, { type InjectOptions, type LightMyRequestResponse } from "fastify";
 import { createDirectory } from "../../src/identity/directory/directory.ts";
+import { SignInLog } from "../../src/identity/sign-ins/sign-in-log.ts";
 import { adminAuthentication } from "../../src/management/admin-auth.ts";
 import { registerArmRoutes } from "../../src/management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../../src/management/arm-secret-routes.ts";
+import { registerSignInRoutes } from "../../src/management/sign-in-routes.ts";
 import { RESOURCE_TYPES } from "../../src/names/arm-resource-ids.ts";
 import { eraseVaultSecrets } from "../../src/resources/vault/deleted-secrets.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
@@ -28,11 +30,13 @@ export async function startManagement() {
       ? { ...resource, properties: { ...resource.properties, vaultUri: vaultUri(resource.name) } }
       : resource;
 
+  const signIns = new SignInLog(store);
   const app = Fastify({ routerOptions: { caseSensitive: false } });
   await app.register(async (management) => {
     management.addHook("onRequest", adminAuthentication(ADMIN_TOKEN));
     registerArmRoutes(management, { directory, present });
     registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
+    registerSignInRoutes(management, signIns);
   });
   await app.ready();
 
@@ -54,6 +58,7 @@ export async function startManagement() {
     app,
     store,
     directory,
+    signIns,
     call,
     tenant: tenant.tenantId,
     sub,

@@ -6,6 +6,7 @@ import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { note, printJson } from "../output.ts";
 import { expectSuccess, WikitClient } from "../wikit-client.ts";
+import { watchFailedSignIns } from "./sign-in.ts";
 
 // Commands on the local cluster's side: service accounts (azwi's `sa create phase service-account`)
 // and `wikit run`, which runs a local command as a labelled pod.
@@ -114,6 +115,12 @@ export function registerClusterSideCommands(program: Command): void {
       ) => {
         const dataDir = resolveDataDir(options.dataDir);
         const client = await WikitClient.connect(dataDir);
+        // A failed exchange of the command gets one line here, instead of being left to the SDK's error text.
+        const signInFailures = watchFailedSignIns(
+          client,
+          `system:serviceaccount:${options.namespace}:${options.serviceAccount}`,
+          note,
+        );
         try {
           const exitCode = await runAsPod(
             {
@@ -150,6 +157,8 @@ export function registerClusterSideCommands(program: Command): void {
         } catch (error) {
           if (error instanceof LocalRunError) throw new CliError(error.message);
           throw error;
+        } finally {
+          await signInFailures.stop();
         }
       },
     );

@@ -8,7 +8,7 @@ import {
   resourceGroupId,
   roleAssignmentId,
 } from "../../names/arm-resource-ids.ts";
-import { LOCAL_CLUSTER } from "../../names/local-stack-names.ts";
+import { LOCAL_CLUSTER, MANAGEMENT_PATHS } from "../../names/local-stack-names.ts";
 import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { flattenResource, printJson } from "../output.ts";
@@ -213,9 +213,26 @@ export function registerResourceCommands(program: Command): void {
     credential.command("list").description("list an identity's federated credentials"),
   ).action(async (options: Common & { resourceGroup: string; identityName: string }) => {
     const { client, subscription } = await connect(options);
-    const id = `${identityId(subscription, options.resourceGroup, options.identityName)}/federatedIdentityCredentials`;
-    const { value } = (await client.arm("GET", id)) as { value: Record<string, unknown>[] };
-    printJson(value.map(flattenResource));
+    const identity = identityId(subscription, options.resourceGroup, options.identityName);
+    const { value } = (await client.arm("GET", `${identity}/federatedIdentityCredentials`)) as {
+      value: Record<string, unknown>[];
+    };
+    // Beyond az: how often each credential let a workload in, and when last, from the sign-in log.
+    const activity = (await client.arm(
+      "GET",
+      `${MANAGEMENT_PATHS.signInActivity}?identityId=${encodeURIComponent(identity)}`,
+    )) as { value: { credentialId: string; signIns: number; lastSignInDateTime: string }[] };
+    const activityOf = new Map(activity.value.map((entry) => [entry.credentialId.toLowerCase(), entry]));
+    printJson(
+      value.map((credential) => {
+        const used = activityOf.get(String(credential.id).toLowerCase());
+        return {
+          ...flattenResource(credential),
+          signIns: used?.signIns ?? 0,
+          lastSignInDateTime: used?.lastSignInDateTime ?? null,
+        };
+      }),
+    );
   });
   credentialOptions(credential.command("delete").description("delete a federated credential"))
     .requiredOption("-n, --name <name>", "credential name")

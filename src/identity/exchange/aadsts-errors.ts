@@ -10,11 +10,12 @@ export type OAuthErrorCode =
   | "invalid_resource"
   | "invalid_scope"
   | "unsupported_grant_type"
-  | "invalid_instance";
+  | "invalid_instance"
+  | "server_error";
 
 interface AadstsEntry {
   readonly error: OAuthErrorCode;
-  readonly status: 400 | 401;
+  readonly status: 400 | 401 | 500;
   readonly message: string;
 }
 
@@ -178,6 +179,12 @@ export const AADSTS_CATALOGUE = {
     message: "The app requested an unsupported grant type '{grantType}'.",
   },
   50049: { error: "invalid_instance", status: 400, message: "Unknown or invalid instance." },
+  // A fault of the service itself (a failed store, a bug): Entra's TokenIssuanceError. Clients retry a 5xx.
+  50000: {
+    error: "server_error",
+    status: 500,
+    message: "There was an error issuing a token or an issue with our sign-in service.",
+  },
 } as const satisfies Record<number, AadstsEntry>;
 
 export type AadstsCode = keyof typeof AADSTS_CATALOGUE;
@@ -202,11 +209,13 @@ type AadstsErrorArgs = {
 export class AadstsError extends Error {
   declare readonly code: AadstsCode;
   declare readonly error: OAuthErrorCode;
-  declare readonly status: 400 | 401;
+  declare readonly status: 400 | 401 | 500;
   /** `AADSTS<code>: <text>`, the first line of `error_description`. */
   declare readonly description: string;
   /** What a person can act on, beyond Entra's text (see credential-mismatch.ts); shown only where that is safe. */
   explanation?: string;
+  /** For a credential mismatch: the name of the identity's credential nearest to the token. */
+  nearestCredential?: string;
 
   constructor(...[code, params, options]: AadstsErrorArgs) {
     const entry: AadstsEntry = AADSTS_CATALOGUE[code];

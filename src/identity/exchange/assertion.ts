@@ -116,8 +116,10 @@ function explainingMismatch<T>(
   } catch (error) {
     if (error instanceof AadstsError && NO_MATCH.has(error.code)) {
       const mismatch = nearestCredentialMismatch(claims, identity.credentials);
-      if (mismatch !== undefined && mismatch.differences.length > 0)
+      if (mismatch !== undefined && mismatch.differences.length > 0) {
         error.explanation = describeMismatch(mismatch);
+        error.nearestCredential = mismatch.credential;
+      }
     }
     throw error;
   }

@@ -1,10 +1,10 @@
 // One place where the token service's typed errors become Entra's error bodies (reference/entra.md §2.3), for every
 // endpoint: AADSTS code, `error_codes`, trace and correlation IDs, the caller's authority in `error_uri`.
 
-import { randomUUID } from "node:crypto";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AadstsError, tokenErrorBody } from "../exchange/aadsts-errors.ts";
 import { authorityOf } from "./caller-authority.ts";
+import { requestIds } from "./request-ids.ts";
 
 /** Token responses and their errors must never be cached. */
 export const NO_STORE = { "cache-control": "no-store, no-cache", pragma: "no-cache", expires: "-1" } as const;
@@ -30,7 +30,7 @@ export interface EntraErrorOptions {
 
 /**
  * The token service's error handler: AADSTS errors as Entra bodies, the framework's refusals of a request (a body
- * over the size cap, an unreadable one) too; anything else is a fault of the service and goes on to the 500.
+ * over the size cap, an unreadable one) too, and the service's own faults as a 500 with Entra's AADSTS50000.
  */
 export const entraErrorReply =
   ({ explainErrors = false }: EntraErrorOptions = {}) =>
@@ -43,19 +43,15 @@ function replyWithEntraError(
   reply: FastifyReply,
   explainErrors: boolean,
 ) {
-  const error = failure instanceof AadstsError ? failure : refusalOf(failure);
-  if (error === undefined) throw failure;
+  const error = failure instanceof AadstsError ? failure : (refusalOf(failure) ?? serviceFault(failure));
+  if (error.status === 500) request.log.error({ err: failure }, "token service fault");
   if (ISSUER_FAILURES.has(error.code)) {
     // The cause names documents and addresses, never the assertion, which is not logged.
     request.log.warn({ aadsts: error.code, cause: causeChain(error) }, "issuer metadata unavailable");
   }
-  const form = request.body as Record<string, string | undefined> | string | undefined;
-  const correlationId =
-    (request.headers["client-request-id"] as string | undefined) ??
-    (typeof form === "object" ? form?.["client-request-id"] : undefined) ??
-    randomUUID();
+  const { traceId, correlationId } = requestIds(request);
   const body = tokenErrorBody(error, {
-    traceId: randomUUID(),
+    traceId,
     correlationId,
     now: new Date(),
     errorUri: `${authorityOf(request)}/error?code=${error.code}`,
@@ -81,8 +77,13 @@ function refusalOf(error: FastifyError | Error): AadstsError | undefined {
   return new AadstsError(900144, { name: "grant_type" }, { cause: error });
 }
 
+/** Anything else is the service's own fault, answered in Entra's shape too, never the framework's. */
+function serviceFault(error: Error): AadstsError {
+  return new AadstsError(50000, {}, { cause: error });
+}
+
 /** The messages of an error's causes, outermost first. */
-function causeChain(error: Error): string {
+export function causeChain(error: Error): string {
   const messages: string[] = [];
   for (let cause = error.cause; cause instanceof Error; cause = cause.cause) messages.push(cause.message);
   return messages.join(": ");

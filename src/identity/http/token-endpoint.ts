@@ -3,12 +3,19 @@
 // request with several faults gets the code Entra gives; every fault is an AadstsError, answered by the
 // service's error handler.
 
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { decodeJwt, type JWTPayload } from "jose";
+import { federatedCredentialId } from "../../names/arm-resource-ids.ts";
 import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
+import type { SignInRecord } from "../../store/store.ts";
 import type { FederatedPrincipal, Tenant } from "../directory/directory-rows.ts";
 import { AadstsError } from "../exchange/aadsts-errors.ts";
+import { MAX_ASSERTION_LENGTH } from "../exchange/assertion.ts";
+import type { PendingSignIn } from "../sign-ins/sign-in-log.ts";
 import { issueAccessToken } from "../tokens/access-token.ts";
-import { NO_STORE } from "./entra-error-reply.ts";
+import { causeChain, NO_STORE } from "./entra-error-reply.ts";
+import { requestIds } from "./request-ids.ts";
 import { resourceFromScope, resourceKey } from "./requested-resource.ts";
 import { resolveTenant, type TenantLookup } from "./tenant-lookup.ts";
 
@@ -20,8 +27,19 @@ export interface FederatedPrincipalLookup {
   findFederatedPrincipal(tenantId: string, clientId: string): Promise<FederatedPrincipal | undefined>;
 }
 
-/** Checks the client assertion against the principal's federated credentials; rejects with an AadstsError. */
-export type AssertionValidator = (assertion: string, principal: FederatedPrincipal) => Promise<unknown>;
+/**
+ * Checks the client assertion against the principal's federated credentials: resolves to the credential it
+ * satisfies, or rejects with an AadstsError.
+ */
+export type AssertionValidator = (
+  assertion: string,
+  principal: FederatedPrincipal,
+) => Promise<{ credential: { name: string } }>;
+
+/** Where every token request is recorded (see sign-in-log.ts). */
+export interface SignInRecorder {
+  record(entry: PendingSignIn): void;
+}
 
 export interface TokenEndpointDeps {
   tenants: TenantLookup<Tenant>;
@@ -31,14 +49,41 @@ export interface TokenEndpointDeps {
   /** Resource identifiers tokens are issued for (compared case-insensitively, trailing `/` ignored). */
   knownResources(): readonly string[];
   accessTokenLifetimeSeconds?: number;
+  signIns?: SignInRecorder;
 }
 
 type TokenForm = Record<string, string | undefined>;
 type EndpointVersion = "v1" | "v2";
 
 export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointDeps): void {
-  app.post("/:tenant/oauth2/v2.0/token", (request, reply) => issueToken(request, reply, "v2", deps));
-  app.post("/:tenant/oauth2/token", (request, reply) => issueToken(request, reply, "v1", deps));
+  const handler = (version: EndpointVersion) => (request: FastifyRequest, reply: FastifyReply) => {
+    const attempt: SignInAttempt = {};
+    const issuing = issueToken(request, reply, version, deps, attempt);
+    const { signIns } = deps;
+    if (signIns === undefined) return issuing;
+    return issuing.then(
+      (response) => {
+        signIns.record(signInRecord(request, attempt));
+        return response;
+      },
+      (error: unknown) => {
+        signIns.record(signInRecord(request, attempt, error));
+        throw error;
+      },
+    );
+  };
+  app.post("/:tenant/oauth2/v2.0/token", handler("v2"));
+  app.post("/:tenant/oauth2/token", handler("v1"));
+}
+
+/** What a token request has shown so far: filled in as it is checked, read when it is recorded. */
+interface SignInAttempt {
+  tenant?: string;
+  clientId?: string;
+  identityId?: string;
+  assertion?: string;
+  resource?: string;
+  credential?: string;
 }
 
 async function issueToken(
@@ -46,20 +91,27 @@ async function issueToken(
   reply: FastifyReply,
   version: EndpointVersion,
   deps: TokenEndpointDeps,
+  attempt: SignInAttempt,
 ) {
   const { tenant: tenantPath = "" } = request.params as { tenant?: string };
+  attempt.tenant = tenantPath;
   const form = (request.body ?? {}) as TokenForm;
   // Anything but a form reaches here as text and is answered as Entra does: a missing form field.
   if (typeof form !== "object" || request.headers["content-type"]?.startsWith(FORM_CONTENT_TYPE) !== true) {
     throw new AadstsError(900144, { name: "grant_type" });
   }
+  attempt.clientId = form.client_id;
+  attempt.assertion = form.client_assertion;
   const tenant = await resolveTenant(deps.tenants, tenantPath);
+  attempt.tenant = tenant.tenantId;
   if (!form.grant_type) throw new AadstsError(900144, { name: "grant_type" });
   if (form.grant_type !== "client_credentials") throw new AadstsError(70003, { grantType: form.grant_type });
   if (!form.client_id) throw new AadstsError(900144, { name: "client_id" });
   const resource = requestedResource(form, version);
+  attempt.resource = resource;
   const principal = await deps.identities.findFederatedPrincipal(tenant.tenantId, form.client_id);
   if (!principal) throw new AadstsError(700016, { clientId: form.client_id, tenant: tenantPath });
+  attempt.identityId = principal.resourceId;
   const assertion = form.client_assertion;
   if (!assertion) {
     if (form.client_secret) throw new AadstsError(7000215, { clientId: form.client_id });
@@ -68,7 +120,8 @@ async function issueToken(
   if (form.client_assertion_type !== JWT_BEARER) {
     throw new AadstsError(900144, { name: "client_assertion_type" });
   }
-  await deps.validateAssertion(assertion, principal);
+  const { credential } = await deps.validateAssertion(assertion, principal);
+  attempt.credential = credential.name;
   const known = new Set(deps.knownResources().map(resourceKey));
   if (!known.has(resourceKey(resource))) {
     throw new AadstsError(500011, { name: resource, tenant: tenant.tenantId });
@@ -89,6 +142,70 @@ async function issueToken(
   );
   reply.headers(NO_STORE).type("application/json; charset=utf-8");
   return tokenResponse(version, issued, resource);
+}
+
+/** The sign-in record of a finished request: `error` undefined for a success. */
+function signInRecord(request: FastifyRequest, attempt: SignInAttempt, error?: unknown): PendingSignIn {
+  const { traceId, correlationId } = requestIds(request);
+  const presented = presentedClaims(attempt.assertion);
+  // Anything but an AadstsError is the service's fault, answered as AADSTS50000 (see entra-error-reply.ts).
+  const failure =
+    error === undefined || error instanceof AadstsError
+      ? error
+      : new AadstsError(50000, {}, { cause: error });
+  const record: SignInRecord = {
+    id: randomUUID(),
+    time: Date.now(),
+    tenant: recorded(attempt.tenant) ?? "",
+    clientId: recorded(attempt.clientId),
+    identityId: attempt.identityId,
+    ...presented,
+    resource: recorded(attempt.resource),
+    errorCode: failure?.code ?? 0,
+    failureReason: failure?.description,
+    credential: attempt.credential,
+    nearestCredential: failure?.nearestCredential,
+    explanation: failure?.explanation,
+    cause: failure && causeChain(failure) !== "" ? recorded(causeChain(failure)) : undefined,
+    correlationId: recorded(correlationId) ?? "",
+    traceId,
+  };
+  const credentialId =
+    failure === undefined && attempt.identityId !== undefined && attempt.credential !== undefined
+      ? federatedCredentialId(attempt.identityId, attempt.credential)
+      : undefined;
+  return { record, credentialId };
+}
+
+/** Longest text kept from a request in its sign-in record: every field is the caller's to choose. */
+const MAX_RECORDED_LENGTH = 512;
+
+function recorded(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  return value.length > MAX_RECORDED_LENGTH ? `${value.slice(0, MAX_RECORDED_LENGTH)}…` : value;
+}
+
+/** The issuer, subject and audiences an assertion carries, as presented (verified or not); never the assertion. */
+function presentedClaims(
+  assertion: string | undefined,
+): Pick<SignInRecord, "issuer" | "subject" | "audiences"> {
+  if (assertion === undefined || assertion.length > MAX_ASSERTION_LENGTH) return {};
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(assertion.trim());
+  } catch {
+    return {};
+  }
+  const text = (value: unknown) => (typeof value === "string" ? recorded(value) : undefined);
+  const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud])
+    .map(text)
+    .filter((value): value is string => value !== undefined)
+    .slice(0, 8);
+  return {
+    issuer: text(claims.iss),
+    subject: text(claims.sub),
+    ...(audiences.length > 0 ? { audiences } : {}),
+  };
 }
 
 /** v2.0 names the resource in `scope` (`{resource}/.default`) and refuses `resource`; v1 takes `resource`. */

@@ -16,6 +16,7 @@ import {
   type AssertionValidator,
   type FederatedPrincipalLookup,
   registerTokenEndpoint,
+  type SignInRecorder,
 } from "./token-endpoint.ts";
 
 /** Largest form the token endpoint reads; a service-account token is a few kilobytes. */
@@ -39,6 +40,8 @@ export interface TokenServiceDeps {
    * shows anyone who knows a client ID how that identity's credentials are set up: for local use, not for servers.
    */
   explainErrors?: boolean;
+  /** Where every token request is recorded; none when absent. */
+  signIns?: SignInRecorder;
   /** Replaces the client-assertion check, for tests of the endpoint alone; by default it runs against `issuerKeys`. */
   validateAssertion?: AssertionValidator;
 }

@@ -12,7 +12,7 @@ import {
 const DOCUMENTED_CODES = [
   70021, 700211, 700212, 700213, 7002138, 70025, 700024, 5002738, 5002723, 7000272, 700027, 50013, 900612,
   90061, 50027, 90014, 700016, 90002, 900023, 7000215, 7000218, 700021, 900144, 901002, 1002012, 70011,
-  500011, 70003, 50049, 700229,
+  500011, 70003, 50049, 700229, 50000,
 ];
 
 describe("AADSTS catalogue", () => {
@@ -20,9 +20,10 @@ describe("AADSTS catalogue", () => {
     assert.deepEqual(Object.keys(AADSTS_CATALOGUE).map(Number).sort(), [...DOCUMENTED_CODES].sort());
   });
 
-  test("invalid_client is always 401 and every other error 400, as clients expect", () => {
+  test("invalid_client is always 401, the service's own fault 500 and every other error 400, as clients expect", () => {
+    const statusOf = { invalid_client: 401, server_error: 500 } as Record<string, number>;
     for (const [code, entry] of Object.entries(AADSTS_CATALOGUE)) {
-      assert.equal(entry.status, entry.error === "invalid_client" ? 401 : 400, `AADSTS${code}`);
+      assert.equal(entry.status, statusOf[entry.error] ?? 400, `AADSTS${code}`);
     }
   });
 

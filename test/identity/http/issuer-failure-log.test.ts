@@ -1,6 +1,6 @@
 // When the issuer's documents cannot be fetched (AADSTS90061) or used (AADSTS900612), the client gets Entra's
-// terse error and the operator gets the cause in the server's log — URL, status, content type — and never the
-// token that was presented.
+// terse error and the operator gets the cause in the server's log and the sign-in record — URL, status, content
+// type — and never the token that was presented.
 
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
@@ -58,7 +58,11 @@ describe("issuer failures are explained in the server's log", () => {
       assert.equal(warning.level, 40);
       assert.equal(warning.aadsts, code);
       assert.equal(warning.cause, CAUSE);
+      const [record] = await sts.signIns.list({ limit: 1 });
+      assert.equal(record?.errorCode, code);
+      assert.equal(record?.cause, CAUSE, "the sign-in record carries the cause too");
       const [header = "", payload = ""] = token.split(".");
+      assert.ok(!JSON.stringify(record).includes(payload), "the sign-in record does not carry the assertion");
       for (const line of lines) {
         const text = JSON.stringify(line);
         assert.ok(!text.includes(payload) && !text.includes(header), "no log line carries the assertion");

@@ -10,6 +10,7 @@ import type { FederatedPrincipal, Tenant } from "../../../src/identity/directory
 import type { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
 import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../../../src/identity/http/token-service.ts";
+import { SignInLog } from "../../../src/identity/sign-ins/sign-in-log.ts";
 import { RESOURCE_TYPES, subscriptionId, tenantId } from "../../../src/names/arm-resource-ids.ts";
 import { eraseVaultSecrets } from "../../../src/resources/vault/deleted-secrets.ts";
 import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
@@ -53,6 +54,8 @@ export interface StsApp {
   validations: Array<{ assertion: string; principal: FederatedPrincipal }>;
   /** When set, the stub validator rejects with this error; otherwise it accepts every assertion. */
   rejectWith: AadstsError | Error | undefined;
+  /** The sign-in log every token request is recorded in. */
+  signIns: SignInLog;
   close(): Promise<void>;
 }
 
@@ -104,6 +107,7 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
   const foreign = await createIdentity(directory, otherSubscription);
 
   const keys = await SigningKeyRing.open(store, "sts");
+  const signIns = new SignInLog(store);
   const app = Fastify(options.logStream ? { logger: { level: "info", stream: options.logStream } } : {});
   const state: StsApp = {
     app,
@@ -114,15 +118,17 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
     foreign: { ...foreign, tenantId: otherTenant },
     validations: [],
     rejectWith: undefined,
+    signIns,
     close: async () => {
       await app.close();
+      await signIns.flush();
       await store.close();
     },
   };
   const recordingValidator = async (assertion: string, principal: FederatedPrincipal) => {
     state.validations.push({ assertion, principal });
     if (state.rejectWith) throw state.rejectWith;
-    return {};
+    return { credential: { name: "payments-cluster" } };
   };
   await app.register(
     createTokenService({
@@ -140,6 +146,7 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
             : undefined,
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
       explainErrors: options.explainErrors,
+      signIns,
     }),
   );
   await app.ready();
