@@ -1,22 +1,17 @@
 // `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token` (reference/entra.md §2, §4): the
 // client-credentials grant with a federated client assertion. The request is checked in Entra's order, so a
 // request with several faults gets the code Entra gives; every fault is an AadstsError, answered by the
-// service's error handler.
+// service's error handler. Every request, answered or refused, is handed to the sign-in log.
 
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { decodeJwt, type JWTPayload } from "jose";
-import { federatedCredentialId } from "../../names/arm-resource-ids.ts";
 import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
-import type { SignInRecord } from "../../store/store.ts";
 import type { FederatedPrincipal, Tenant } from "../directory/directory-rows.ts";
 import { AadstsError } from "../exchange/aadsts-errors.ts";
-import { MAX_ASSERTION_LENGTH } from "../exchange/assertion.ts";
 import type { PendingSignIn } from "../sign-ins/sign-in-log.ts";
 import { issueAccessToken } from "../tokens/access-token.ts";
-import { causeChain, NO_STORE } from "./entra-error-reply.ts";
-import { requestIds } from "./request-ids.ts";
+import { NO_STORE } from "./entra-error-reply.ts";
 import { resourceFromScope, resourceKey } from "./requested-resource.ts";
+import { type SignInAttempt, signInRecord } from "./sign-in-record.ts";
 import { resolveTenant, type TenantLookup } from "./tenant-lookup.ts";
 
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -76,16 +71,6 @@ export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointD
   app.post("/:tenant/oauth2/token", handler("v1"));
 }
 
-/** What a token request has shown so far: filled in as it is checked, read when it is recorded. */
-interface SignInAttempt {
-  tenant?: string;
-  clientId?: string;
-  identityId?: string;
-  assertion?: string;
-  resource?: string;
-  credential?: string;
-}
-
 async function issueToken(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -142,70 +127,6 @@ async function issueToken(
   );
   reply.headers(NO_STORE).type("application/json; charset=utf-8");
   return tokenResponse(version, issued, resource);
-}
-
-/** The sign-in record of a finished request: `error` undefined for a success. */
-function signInRecord(request: FastifyRequest, attempt: SignInAttempt, error?: unknown): PendingSignIn {
-  const { traceId, correlationId } = requestIds(request);
-  const presented = presentedClaims(attempt.assertion);
-  // Anything but an AadstsError is the service's fault, answered as AADSTS50000 (see entra-error-reply.ts).
-  const failure =
-    error === undefined || error instanceof AadstsError
-      ? error
-      : new AadstsError(50000, {}, { cause: error });
-  const record: SignInRecord = {
-    id: randomUUID(),
-    time: Date.now(),
-    tenant: recorded(attempt.tenant) ?? "",
-    clientId: recorded(attempt.clientId),
-    identityId: attempt.identityId,
-    ...presented,
-    resource: recorded(attempt.resource),
-    errorCode: failure?.code ?? 0,
-    failureReason: failure?.description,
-    credential: attempt.credential,
-    nearestCredential: failure?.nearestCredential,
-    explanation: failure?.explanation,
-    cause: failure && causeChain(failure) !== "" ? recorded(causeChain(failure)) : undefined,
-    correlationId: recorded(correlationId) ?? "",
-    traceId,
-  };
-  const credentialId =
-    failure === undefined && attempt.identityId !== undefined && attempt.credential !== undefined
-      ? federatedCredentialId(attempt.identityId, attempt.credential)
-      : undefined;
-  return { record, credentialId };
-}
-
-/** Longest text kept from a request in its sign-in record: every field is the caller's to choose. */
-const MAX_RECORDED_LENGTH = 512;
-
-function recorded(value: string | undefined): string | undefined {
-  if (value === undefined || value === "") return undefined;
-  return value.length > MAX_RECORDED_LENGTH ? `${value.slice(0, MAX_RECORDED_LENGTH)}…` : value;
-}
-
-/** The issuer, subject and audiences an assertion carries, as presented (verified or not); never the assertion. */
-function presentedClaims(
-  assertion: string | undefined,
-): Pick<SignInRecord, "issuer" | "subject" | "audiences"> {
-  if (assertion === undefined || assertion.length > MAX_ASSERTION_LENGTH) return {};
-  let claims: JWTPayload;
-  try {
-    claims = decodeJwt(assertion.trim());
-  } catch {
-    return {};
-  }
-  const text = (value: unknown) => (typeof value === "string" ? recorded(value) : undefined);
-  const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud])
-    .map(text)
-    .filter((value): value is string => value !== undefined)
-    .slice(0, 8);
-  return {
-    issuer: text(claims.iss),
-    subject: text(claims.sub),
-    ...(audiences.length > 0 ? { audiences } : {}),
-  };
 }
 
 /** v2.0 names the resource in `scope` (`{resource}/.default`) and refuses `resource`; v1 takes `resource`. */
