@@ -60,7 +60,8 @@ function wikit(
   });
 }
 
-describe("wikit webhook mutate", { timeout: 60_000 }, () => {
+// About twenty CLI processes, each a few seconds to start on a loaded 2-core machine.
+describe("wikit webhook mutate", { timeout: 240_000 }, () => {
   let dir: string;
   const file = (name: string) => join(dir, name);
 
