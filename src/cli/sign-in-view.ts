@@ -78,7 +78,7 @@ export function formatTable(rows: readonly Record<string, string>[]): string {
   ].join("\n")}\n`;
 }
 
-const NO_MATCH_CODES = new Set([700211, 700212, 700213, 7002138, 70025, 70021]);
+const NO_MATCH_CODES = new Set([700211, 700212, 700213, 7002138, 70025]);
 
 /**
  * The line `wikit run` prints on stderr when its command's exchange failed: code, what differs, and the wikit

@@ -86,7 +86,9 @@ export async function validateClientAssertion(
 
   const presented = { ...claims, iss, sub: typeof sub === "string" ? sub : undefined, aud };
   // Only issuers the identity trusts are ever contacted; any other `iss` fails here, offline.
-  const trusting = explainingMismatch(presented, identity, () => credentialsForIssuer(iss, identity));
+  const trusting = explainingMismatch(presented, identity.credentials, () =>
+    credentialsForIssuer(iss, identity),
+  );
 
   try {
     await compactVerify(token, (protectedHeader) => deps.metadata.getKey(iss, protectedHeader), {
@@ -99,23 +101,27 @@ export async function validateClientAssertion(
 
   assertWithinValidity(claims, (deps.now ?? Date.now)(), deps.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
 
-  const credential = explainingMismatch(presented, identity, () =>
+  // Past the issuer, the nearest credential is one that trusts it: the one the user meant for this token.
+  const credential = explainingMismatch(presented, trusting, () =>
     matchTrustingCredential(presented, trusting),
   );
   return { credential, claims };
 }
 
-/** Runs a matching step; when no credential matches, the error says which field of the nearest one differs. */
+/**
+ * Runs a matching step; when no credential matches, the error says which field of the nearest of `candidates`
+ * differs.
+ */
 function explainingMismatch<T>(
   claims: MatchedClaims & { iss: string },
-  identity: FederatedIdentity,
+  candidates: readonly FederatedCredential[],
   step: () => T,
 ): T {
   try {
     return step();
   } catch (error) {
     if (error instanceof AadstsError && NO_MATCH.has(error.code)) {
-      const mismatch = nearestCredentialMismatch(claims, identity.credentials);
+      const mismatch = nearestCredentialMismatch(claims, candidates);
       if (mismatch !== undefined && mismatch.differences.length > 0) {
         error.explanation = describeMismatch(mismatch);
         error.nearestCredential = mismatch.credential;

@@ -182,7 +182,10 @@ export class IssuerMetadataClient implements IssuerKeySource {
         reject(new Error(`no response within ${this.#fetchTimeoutMs} ms`)),
       );
     });
-    return Promise.race([this.#getWithin(new URL(url), accept, signal), deadline]);
+    // Every failure names the document, so that an operator reading the cause knows which fetch it was.
+    return Promise.race([this.#getWithin(new URL(url), accept, signal), deadline]).catch((error: Error) => {
+      throw error.message.startsWith(url) ? error : new Error(`${url}: ${error.message}`);
+    });
   }
 
   async #getWithin(url: URL, accept: string, signal: AbortSignal): Promise<FetchedDocument> {

@@ -50,3 +50,32 @@ describe("explained exchange errors", () => {
     assert.match(lines[1] ?? "", /^Trace ID: /);
   });
 });
+
+describe("the nearest credential, once the issuer is trusted", () => {
+  test("is one that trusts the token's issuer, not one of another issuer that happens to name the subject", async () => {
+    const sts = await startStsApp({ issuerKeys: clusterIssuerKeys(), explainErrors: true });
+    try {
+      // Listed first, and as near by count: it differs in the issuer alone.
+      await sts.directory.identities.putFederatedCredential(sts.identity.resourceId, "a-other-cluster", {
+        properties: {
+          issuer: "https://oidc.other-cluster.test/",
+          subject: "system:serviceaccount:payments:web",
+          audiences: [AUDIENCE],
+        },
+      });
+      const response = await postForm(
+        sts.app,
+        `/${sts.tenant.tenantId}/oauth2/v2.0/token`,
+        v2Form(sts.identity.clientId, { client_assertion: assertion("system:serviceaccount:payments:web") }),
+      );
+      const lines = String(response.json().error_description).split("\r\n");
+      assert.match(lines[0] ?? "", /^AADSTS700213: /);
+      assert.equal(
+        lines[1],
+        "wikit: the nearest federated credential, 'payments-cluster', differs in subject: service account 'web' in the token, 'api' in the credential.",
+      );
+    } finally {
+      await sts.close();
+    }
+  });
+});
