@@ -31,6 +31,7 @@ import { ServiceAccountCache } from "../src/cluster/webhook/service-account-cach
 import { createCertificateAuthority, issueServingCertificate } from "../src/pki/certificates.ts";
 import { FakeKubeApi } from "../test/cluster/webhook/fake-kube-api.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE } from "../test/fixtures/kubernetes.ts";
+import { closedLoop, median, option, percentile, type Sample } from "./load.ts";
 
 const MUTATION = {
   tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
@@ -52,12 +53,6 @@ const SERVERS = [
   { role: "webhook", label: "wikit webhook" },
 ] as const;
 type Role = (typeof SERVERS)[number]["role"];
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index === -1 ? Number.NaN : Number(process.argv[index + 1]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
 
 // ---- Server processes -------------------------------------------------------------------------------------
 
@@ -137,13 +132,6 @@ if (process.argv.includes("--serve")) {
 
 // ---- Client ---------------------------------------------------------------------------------------------
 
-interface Sample {
-  ok: number;
-  failed: number;
-  seconds: number;
-  latenciesMs: number[];
-}
-
 function post(agent: https.Agent, port: number, ca: string, body: Buffer): Promise<boolean> {
   return new Promise((resolve) => {
     const request = https.request(
@@ -176,26 +164,12 @@ async function saturate(
 ): Promise<Sample> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: connections });
   const body = Buffer.from(FIXTURE);
-  // Warm-up: open the connections and let the JIT settle.
-  await Promise.all(Array.from({ length: connections * 50 }, () => post(agent, port, ca, body)));
-  await onWarm();
-  const latenciesMs: number[] = [];
-  let ok = 0;
-  let failed = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const sent = performance.now();
-      if (await post(agent, port, ca, body)) ok += 1;
-      else failed += 1;
-      latenciesMs.push(performance.now() - sent);
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  return { ok, failed, seconds: elapsed, latenciesMs };
+  return closedLoop(
+    agent,
+    () => post(agent, port, ca, body),
+    { connections, seconds, warmup: connections * 50 },
+    onWarm,
+  );
 }
 
 async function fixedRate(port: number, ca: string, perSecond: number, seconds: number): Promise<Sample> {
@@ -227,11 +201,6 @@ async function fixedRate(port: number, ca: string, perSecond: number, seconds: n
   await Promise.all(inFlight);
   agent.destroy();
   return { ok, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 interface ServerProcess {
@@ -298,10 +267,6 @@ interface Round {
   cpuPerRequestUs: number;
   /** This process's CPU per answered request during saturation, in µs. */
   clientCpuPerRequestUs: number;
-}
-
-function median(values: number[]): number {
-  return percentile(values, 50);
 }
 
 async function measure(server: ServerProcess, ca: string, options: MeasureOptions): Promise<Round> {

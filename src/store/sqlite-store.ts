@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type {
   ArmResource,
   CredentialUsage,
@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS signing_keys (
  */
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
+  /** Compiled statements by SQL text: compiling costs as much as running the lookups a token exchange makes. */
+  readonly #statements = new Map<string, StatementSync>();
   #seq = 0;
 
   constructor(path: string) {
@@ -91,16 +93,25 @@ export class SqliteStore implements Store {
     this.#seq = this.#get<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM secret_versions")?.seq ?? 0;
   }
 
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #run(sql: string, ...params: (string | number | null)[]): number {
-    return Number(this.#db.prepare(sql).run(...params).changes);
+    return Number(this.#prepare(sql).run(...params).changes);
   }
 
   #get<T>(sql: string, ...params: (string | number | null)[]): T | undefined {
-    return this.#db.prepare(sql).get(...params) as T | undefined;
+    return this.#prepare(sql).get(...params) as T | undefined;
   }
 
   #all<T>(sql: string, ...params: (string | number | null)[]): T[] {
-    return this.#db.prepare(sql).all(...params) as T[];
+    return this.#prepare(sql).all(...params) as T[];
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -315,31 +326,35 @@ export class SqliteStore implements Store {
     records: readonly { record: SignInRecord; credentialId?: string }[],
     retention: SignInRetention,
   ): Promise<void> {
-    this.#transaction(() => {
-      const insert = this.#db.prepare(
-        "INSERT INTO sign_ins (time, client_key, failed, body) VALUES (?, ?, ?, ?)",
-      );
-      const count = this.#db.prepare(
-        `INSERT INTO credential_usage (key, id, sign_ins, last_sign_in) VALUES (?, ?, 1, ?)
-         ON CONFLICT (key) DO UPDATE SET sign_ins = sign_ins + 1, last_sign_in = MAX(last_sign_in, excluded.last_sign_in)`,
-      );
-      for (const { record, credentialId } of records) {
-        insert.run(
-          record.time,
-          (record.clientId ?? "").toLowerCase(),
-          record.errorCode === 0 ? 0 : 1,
-          JSON.stringify(record),
+    this.#transaction(
+      () => {
+        const insert = this.#prepare(
+          "INSERT INTO sign_ins (time, client_key, failed, body) VALUES (?, ?, ?, ?)",
         );
-        if (credentialId !== undefined && record.errorCode === 0) {
-          count.run(credentialId.toLowerCase(), credentialId, record.time);
+        const count = this.#prepare(
+          `INSERT INTO credential_usage (key, id, sign_ins, last_sign_in) VALUES (?, ?, 1, ?)
+         ON CONFLICT (key) DO UPDATE SET sign_ins = sign_ins + 1, last_sign_in = MAX(last_sign_in, excluded.last_sign_in)`,
+        );
+        for (const { record, credentialId } of records) {
+          insert.run(
+            record.time,
+            (record.clientId ?? "").toLowerCase(),
+            record.errorCode === 0 ? 0 : 1,
+            JSON.stringify(record),
+          );
+          if (credentialId !== undefined && record.errorCode === 0) {
+            count.run(credentialId.toLowerCase(), credentialId, record.time);
+          }
         }
-      }
-      this.#run("DELETE FROM sign_ins WHERE time < ?", Date.now() - retention.maxAgeMs);
-      this.#run(
-        "DELETE FROM sign_ins WHERE seq <= (SELECT MAX(seq) FROM sign_ins) - ?",
-        retention.maxRecords,
-      );
-    });
+        this.#run("DELETE FROM sign_ins WHERE time < ?", Date.now() - retention.maxAgeMs);
+        this.#run(
+          "DELETE FROM sign_ins WHERE seq <= (SELECT MAX(seq) FROM sign_ins) - ?",
+          retention.maxRecords,
+        );
+        // Diagnostics, written every fraction of a second: not worth a disk flush on the event loop each time.
+      },
+      { flushToDisk: false },
+    );
   }
 
   async listSignIns(query: SignInQuery): Promise<SignInRecord[]> {
@@ -372,14 +387,21 @@ export class SqliteStore implements Store {
   }
 
   /** Runs `work` in one write transaction: all of it is durable, or none. */
-  #transaction(work: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
+  #transaction(work: () => void, { flushToDisk = true } = {}): void {
+    // Without the flush a commit survives the process but not the machine: the WAL reaches the disk with the next
+    // flushed commit or checkpoint. The flush is what blocks the event loop for milliseconds.
+    if (!flushToDisk) this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
-      work();
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        work();
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } finally {
+      if (!flushToDisk) this.#db.exec("PRAGMA synchronous = FULL");
     }
   }
 

@@ -151,8 +151,9 @@ export interface Store {
   putSigningKey(key: StoredSigningKey): Promise<void>;
 
   /**
-   * Appends sign-in records in one transaction, counts each success against its credential (`credentialIds`
-   * gives the ARM ID of each record's matched credential), then drops what `retention` no longer keeps.
+   * Appends sign-in records in one transaction, counts each success against its credential (`credentialId`
+   * gives the ARM ID of a record's matched credential), then drops what `retention` no longer keeps. Unlike other
+   * writes, these may be lost to a power failure in the moment after they resolve (never to a crash of wikit).
    */
   appendSignIns(
     records: readonly { record: SignInRecord; credentialId?: string }[],
