@@ -92,6 +92,9 @@ export function runHint(record: SignInView): string {
     const fix = credentialFix(record);
     return fix ? `${prefix}: ${what} Fix: ${fix}` : `${prefix}: ${what}`;
   }
+  if (record.errorCode === 7000215) {
+    return `${prefix}: the command sent a client secret, not its service-account token. Fix: unset AZURE_CLIENT_SECRET (and AZURE_CLIENT_CERTIFICATE_PATH) for it, so that the SDK uses AZURE_FEDERATED_TOKEN_FILE`;
+  }
   if (record.errorCode === 700016) {
     return `${prefix}: no identity has client ID '${record.clientId ?? ""}'. Fix: find it with \`wikit identity list\`, then wikit serviceaccount create --namespace <ns> --name <name> --client-id <client-id>`;
   }

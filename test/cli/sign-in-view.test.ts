@@ -115,6 +115,13 @@ describe("wikit run's hint", () => {
     );
   });
 
+  test("a client secret sent instead of the token says which variable to unset", () => {
+    assert.match(
+      runHint(view({ errorCode: 7000215, subject: undefined, issuer: undefined })),
+      /^wikit run: sign-in failed with AADSTS7000215: the command sent a client secret, not its service-account token\. Fix: unset AZURE_CLIENT_SECRET/,
+    );
+  });
+
   test("an issuer failure names the cause", () => {
     assert.equal(
       runHint(

@@ -116,9 +116,15 @@ export function registerClusterSideCommands(program: Command): void {
         const dataDir = resolveDataDir(options.dataDir);
         const client = await WikitClient.connect(dataDir);
         // A failed exchange of the command gets one line here, instead of being left to the SDK's error text.
+        const subject = `system:serviceaccount:${options.namespace}:${options.serviceAccount}`;
+        // The client ID the command signs in as: the service account's annotation, unless --env sets another.
+        let clientId = options.env.AZURE_CLIENT_ID;
         const signInFailures = watchFailedSignIns(
           client,
-          `system:serviceaccount:${options.namespace}:${options.serviceAccount}`,
+          // A request without an assertion (a client secret instead, say) shows no subject, only its client ID.
+          (record) =>
+            record.subject === subject ||
+            (record.subject === undefined && clientId !== undefined && record.clientId === clientId),
           note,
         );
         try {
@@ -133,7 +139,10 @@ export function registerClusterSideCommands(program: Command): void {
             {
               getServiceAccount: async (ns, name) => {
                 const response = await client.kube("GET", serviceAccountPath(ns, name));
-                return response.status === 404 ? undefined : (expectSuccess(response) as ServiceAccountLike);
+                if (response.status === 404) return undefined;
+                const serviceAccount = expectSuccess(response) as ServiceAccountLike;
+                clientId ??= serviceAccount.metadata?.annotations?.[CLIENT_ID_ANNOTATION];
+                return serviceAccount;
               },
               requestToken: async (ns, name, spec) => {
                 const response = expectSuccess(

@@ -72,12 +72,12 @@ async function listSignIns(
 const WATCH_INTERVAL_MS = 1_000;
 
 /**
- * Watches the sign-in log for failures of `subject` from now on and reports each distinct one once, as a one-line
+ * Watches the sign-in log for failures that `isOurs` from now on and reports each distinct one once, as a one-line
  * hint. `stop()` looks a last time (the command's last exchange may have failed just before it exited).
  */
 export function watchFailedSignIns(
   client: WikitClient,
-  subject: string,
+  isOurs: (record: SignInView) => boolean,
   report: (line: string) => void,
 ): { stop(): Promise<void> } {
   // A second back: the server stamps a record before the client's clock may have moved on.
@@ -86,7 +86,7 @@ export function watchFailedSignIns(
   const look = async () => {
     const failed = await listSignIns(client, { failed: "true", since, top: "50" }).catch(() => []);
     for (const record of failed.reverse()) {
-      if (record.subject !== subject) continue;
+      if (!isOurs(record)) continue;
       const hint = runHint(record);
       if (reported.has(hint)) continue;
       reported.add(hint);
