@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `wikit` command. wikit is written in TypeScript that Node >= 23.6 runs directly; when an older
-// Node launched this file, hand over to the Node the project pins (node_modules/.bin/node).
+// The CLI's entry point, which bin/wikit starts. wikit is written in TypeScript that Node >= 23.6 runs directly;
+// when an older Node launched this file, hand over to the Node the project pins (node_modules/.bin/node).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import module from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -12,6 +13,8 @@ const source = join(root, "src", "cli", "main.ts");
 const [major, minor] = process.versions.node.split(".").map(Number);
 
 if (existsSync(built) || major > 23 || (major === 23 && minor >= 6)) {
+  // Keeps the compiled (and type-stripped) modules on disk between runs: a command starts in half the time.
+  module.enableCompileCache?.();
   const { main } = await import(pathToFileURL(existsSync(built) ? built : source).href);
   await main(process.argv);
 } else {

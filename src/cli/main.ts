@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { WIKIT_VERSION } from "../names/wikit-release.ts";
 import { CliError } from "./cli-error.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
@@ -9,15 +9,47 @@ import { registerTokenCommands } from "./commands/token.ts";
 import { registerUpDown } from "./commands/up-down.ts";
 import { registerWebhookCommands } from "./commands/webhook.ts";
 import { registerWebhookManifests } from "./commands/webhook-manifests.ts";
+import { configureOutput, type OutputSettings } from "./output.ts";
+import { OUTPUT_FORMATS, QueryError } from "./output-format.ts";
+
+/**
+ * Commander reports a missing required option before an unknown one; az names the unknown option first, with the
+ * nearest known one, since a misspelt option is usually why the required one is "missing". The check of required
+ * options is therefore moved from parsing (where commander runs it) to just before the action, after the
+ * unknown-option check.
+ */
+const REQUIRED_OPTIONS_CHECK = "_checkForMissingMandatoryOptions";
+const checkRequiredOptions = (Command.prototype as unknown as Record<string, (this: Command) => void>)[
+  REQUIRED_OPTIONS_CHECK
+];
+
+class WikitCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new WikitCommand(name);
+  }
+}
+Object.defineProperty(WikitCommand.prototype, REQUIRED_OPTIONS_CHECK, { value: () => {} });
 
 export function buildProgram(): Command {
-  const program = new Command("wikit")
+  if (typeof checkRequiredOptions !== "function")
+    throw new Error(`commander has no ${REQUIRED_OPTIONS_CHECK}`);
+  const program = new WikitCommand("wikit")
     .description(
       "workload identity federation, whole and local: cluster issuer, webhook, token service and vault",
     )
     .version(WIKIT_VERSION)
-    .showHelpAfterError()
+    // az's global arguments, taken anywhere on the command line.
+    .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("json"))
+    .option("--query <jmespath>", "JMESPath query string, applied to the result (see http://jmespath.org/)")
+    .option("--only-show-errors", "only show errors, suppressing warnings and notes")
+    .option("--verbose", "increase logging verbosity")
+    .option("--debug", "increase logging verbosity to show all debug logs, requests to wikit included")
+    .showHelpAfterError("(add --help to see the command's options and examples)")
     .exitOverride();
+  program.hook("preAction", (_program, action) => {
+    checkRequiredOptions.call(action);
+    configureOutput(action.optsWithGlobals() as OutputSettings);
+  });
   registerUpDown(program);
   registerResourceCommands(program);
   registerClusterSideCommands(program);
@@ -33,7 +65,13 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
+      // Help and version exit 0; a command line that does not parse exits 2, as az's does.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (error instanceof QueryError) {
+      process.stderr.write(`wikit: ${error.message}\n`);
+      process.exitCode = 2;
       return;
     }
     if (error instanceof CliError) {

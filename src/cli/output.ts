@@ -1,11 +1,59 @@
-/** Prints a command's result as az does: indented JSON on stdout. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+// What a command prints. Results go to stdout as `--output` and `--query` ask (see output-format.ts); notes for
+// people go to stderr, unless `--only-show-errors`; `--debug` adds the requests made to wikit.
+
+import { applyQuery, type OutputFormat, renderResult } from "./output-format.ts";
+
+export interface OutputSettings {
+  output: OutputFormat;
+  query?: string;
+  onlyShowErrors?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+let settings: OutputSettings = { output: "json" };
+
+/** Set once per invocation, from the global options. */
+export function configureOutput(options: OutputSettings): void {
+  settings = { ...options };
+}
+
+export interface ResultView {
+  /** The rows `-o table` shows instead of every scalar member (az's table transformer); unused with --query. */
+  table?(value: unknown): unknown;
+  /** A Kubernetes object: printed with its members in order, as kubectl prints them. */
+  keepKeyOrder?: boolean;
+}
+
+/** Prints a command's result as az would: `--query` applied, then rendered in the `--output` format. */
+export function printResult(value: unknown, view: ResultView = {}): void {
+  let result = value;
+  let keepOrder = false;
+  if (settings.query !== undefined) {
+    result = applyQuery(value, settings.query);
+    keepOrder = true;
+  } else if (settings.output === "table" && view.table) {
+    result = view.table(value);
+    keepOrder = true;
+  }
+  process.stdout.write(
+    renderResult(result, {
+      format: settings.output,
+      queryActive: keepOrder,
+      color: process.stdout.isTTY === true,
+      keepKeyOrder: view.keepKeyOrder,
+    }),
+  );
 }
 
 /** Progress and notes for people go to stderr, so stdout stays parseable. */
 export function note(message: string): void {
-  process.stderr.write(`${message}\n`);
+  if (!settings.onlyShowErrors) process.stderr.write(`${message}\n`);
+}
+
+/** Detail for `--debug` (and `--verbose` where `verbose` is set). */
+export function debug(message: string, { verbose = false } = {}): void {
+  if (settings.debug || (verbose && settings.verbose)) process.stderr.write(`${message}\n`);
 }
 
 /** az's output shape for most resources: ARM `properties` merged into the top level, plus `resourceGroup`. */

@@ -33,7 +33,7 @@ export function parseSince(text: string, now = Date.now()): string {
   );
 }
 
-/** The table of `wikit signin list -o table`: one row per record, newest first, times in local time. */
+/** The rows of `wikit signin list -o table`: one per record, newest first, times in local time. */
 export function signInRows(records: readonly SignInView[]): Record<string, string>[] {
   return records.map((record) => ({
     Time: localTime(record.createdDateTime),
@@ -56,26 +56,6 @@ function firstSentence(text: string): string {
   const withoutCode = text.replace(/^AADSTS\d+: /, "");
   const end = withoutCode.search(/\.(\s|$)/);
   return end === -1 ? withoutCode : withoutCode.slice(0, end + 1);
-}
-
-/** az's table layout: a header, a rule under each column, columns two spaces apart. */
-export function formatTable(rows: readonly Record<string, string>[]): string {
-  const first = rows[0];
-  if (first === undefined) return "";
-  const columns = Object.keys(first);
-  const widths = columns.map((column) =>
-    Math.max(column.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, index) => cell.padEnd(widths[index] ?? 0))
-      .join("  ")
-      .trimEnd();
-  return `${[
-    line(columns),
-    line(widths.map((width) => "-".repeat(width))),
-    ...rows.map((row) => line(columns.map((column) => row[column] ?? ""))),
-  ].join("\n")}\n`;
 }
 
 const NO_MATCH_CODES = new Set([700211, 700212, 700213, 7002138, 70025]);

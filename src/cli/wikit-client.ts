@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { isProcessAlive, readAdminToken, readServerInfo, type ServerInfo } from "../server/data-dir.ts";
 import { CliError } from "./cli-error.ts";
+import { debug } from "./output.ts";
 
 export const ARM_API_VERSION = "2023-01-31";
 
@@ -43,6 +44,7 @@ export class WikitClient {
   /** Sends a request to the server; `path` may carry a query string. */
   async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const started = performance.now();
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         {
@@ -72,6 +74,9 @@ export class WikitClient {
             } catch {
               // not JSON: keep the text for the error message
             }
+            debug(
+              `wikit: ${method} ${path} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`,
+            );
             resolve({ status: res.statusCode ?? 0, body: parsed });
           });
         },

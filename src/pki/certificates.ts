@@ -24,7 +24,7 @@ async function newKeyPair(): Promise<CryptoKeyPair> {
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", key);
-  return x509.PemConverter.encode(pkcs8, "PRIVATE KEY");
+  return pemFile(x509.PemConverter.encode(pkcs8, "PRIVATE KEY"));
 }
 
 async function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
@@ -50,7 +50,7 @@ export async function createCertificateAuthority(
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
+  return { certPem: pemFile(cert.toString("pem")), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 /** A serving certificate for the given host names and IP addresses, signed by the CA. */
@@ -81,7 +81,7 @@ export async function issueServingCertificate(
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
+  return { certPem: pemFile(cert.toString("pem")), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 /**
@@ -123,7 +123,7 @@ export interface CertificateFacts {
 /** The PEM certificates of a bundle, each re-encoded on its own; throws when the text holds none. */
 export function splitCertificateBundle(pem: string): string[] {
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error("no PEM certificate found");
-  return x509.PemConverter.decode(pem).map((der) => new x509.X509Certificate(der).toString("pem"));
+  return x509.PemConverter.decode(pem).map((der) => pemFile(new x509.X509Certificate(der).toString("pem")));
 }
 
 /** The facts of one PEM certificate; throws when it cannot be parsed. */
@@ -169,4 +169,9 @@ export async function privateKeyMatchesCertificate(keyPem: string, certPem: stri
   } catch {
     return false;
   }
+}
+
+/** PEM as a file holds it: ending in a newline, so that certificates concatenate into bundles. */
+export function pemFile(pem: string): string {
+  return pem.endsWith("\n") ? pem : `${pem}\n`;
 }

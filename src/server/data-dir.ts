@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileDurably } from "../store/durable-file.ts";
 
@@ -8,7 +9,8 @@ import { writeFileDurably } from "../store/durable-file.ts";
 // admin credential and, while a server runs, the file that tells the CLI where to find it.
 
 export const DATA_DIR_ENV = "WIKIT_HOME";
-export const DEFAULT_DATA_DIR = ".wikit";
+/** Per user, like `~/.azure` and `~/.kube`, so that commands find the running wikit from any directory. */
+export const DEFAULT_DATA_DIR = join(homedir(), ".wikit");
 
 export function resolveDataDir(option?: string, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(option ?? env[DATA_DIR_ENV] ?? DEFAULT_DATA_DIR);

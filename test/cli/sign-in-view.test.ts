@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { formatTable, parseSince, runHint, type SignInView, signInRows } from "../../src/cli/sign-in-view.ts";
+import { parseSince, runHint, type SignInView, signInRows } from "../../src/cli/sign-in-view.ts";
 
 const IDENTITY =
   "/subscriptions/8d7c6b5a-0000-4000-8000-000000000001/resourceGroups/rg-apps/providers/Microsoft.ManagedIdentity/userAssignedIdentities/payments";
@@ -62,17 +62,6 @@ describe("the sign-in table", () => {
     assert.match(rows[1]?.Detail ?? "", /^the nearest federated credential, 'team-a', differs in subject/);
     assert.equal(rows[2]?.Detail, "Request to External OIDC endpoint failed. (HTTP 406)");
     assert.match(rows[0]?.Time ?? "", /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
-  });
-
-  test("columns are padded to the widest cell, with a rule under each header", () => {
-    assert.equal(
-      formatTable([
-        { Name: "a", Result: "Success" },
-        { Name: "longer", Result: "x" },
-      ]),
-      "Name    Result\n------  -------\na       Success\nlonger  x\n",
-    );
-    assert.equal(formatTable([]), "");
   });
 });
 

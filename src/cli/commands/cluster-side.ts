@@ -4,7 +4,7 @@ import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "../../cluster/webhoo
 import type { ServiceAccountLike } from "../../cluster/webhook/pod-facts.ts";
 import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
-import { note, printJson } from "../output.ts";
+import { note, printResult } from "../output.ts";
 import { expectSuccess, WikitClient } from "../wikit-client.ts";
 import { watchFailedSignIns } from "./sign-in.ts";
 
@@ -40,9 +40,9 @@ export function registerClusterSideCommands(program: Command): void {
   serviceAccount
     .command("create")
     .description("create or update a service account annotated with the identity's client ID")
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .requiredOption("--namespace <ns>", "namespace (created when missing)")
-    .requiredOption("--name <name>", "service account name")
+    .requiredOption("-n, --name <name>", "service account name")
     .requiredOption("--client-id <id>", "client ID of the managed identity or application")
     .option(
       "--tenant-id <tenant>",
@@ -66,19 +66,19 @@ export function registerClusterSideCommands(program: Command): void {
           kind: "ServiceAccount",
           metadata: { name: options.name, namespace: options.namespace, annotations },
         };
-        printJson(expectSuccess(await client.kube("PUT", path, body)));
+        printResult(expectSuccess(await client.kube("PUT", path, body)), { keepKeyOrder: true });
       },
     );
   serviceAccount
     .command("show")
     .description("show a service account")
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .requiredOption("--namespace <ns>", "namespace")
-    .requiredOption("--name <name>", "service account name")
+    .requiredOption("-n, --name <name>", "service account name")
     .action(async (options: { dataDir?: string; namespace: string; name: string }) => {
       const client = await WikitClient.connect(resolveDataDir(options.dataDir));
       const path = serviceAccountPath(options.namespace, options.name);
-      printJson(expectSuccess(await client.kube("GET", path)));
+      printResult(expectSuccess(await client.kube("GET", path)), { keepKeyOrder: true });
     });
 
   program
@@ -86,7 +86,7 @@ export function registerClusterSideCommands(program: Command): void {
     .description(
       'run a command as a pod labelled azure.workload.identity/use="true" with this service account',
     )
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .requiredOption("--namespace <ns>", "namespace")
     .requiredOption("--service-account <name>", "service account")
     .option(

@@ -65,7 +65,7 @@ export function registerDemo(program: Command): void {
     .description(
       "walk through W3: an identity, its federated credential, a vault secret, and SDK apps reading it",
     )
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .option("--vault <name>", "vault name (global; default derived from the tenant)")
     .action(async (options: { dataDir?: string; vault?: string }) => {
       const dataDir = resolveDataDir(options.dataDir);

@@ -11,7 +11,7 @@ import {
 import { LOCAL_CLUSTER, MANAGEMENT_PATHS } from "../../names/local-stack-names.ts";
 import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
-import { flattenResource, printJson } from "../output.ts";
+import { flattenResource, printResult } from "../output.ts";
 import { WikitClient } from "../wikit-client.ts";
 
 // The az-shaped commands: resource groups, managed identities and their federated credentials,
@@ -30,7 +30,7 @@ async function connect(options: Common) {
 
 function withCommon(command: Command): Command {
   return command
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .option("--subscription <id>", "subscription ID (default: wikit's default subscription)");
 }
 
@@ -59,7 +59,7 @@ export function registerResourceCommands(program: Command): void {
     .option("-l, --location <location>", "location", "local")
     .action(async (options: Common & { name: string; location: string }) => {
       const { client, subscription } = await connect(options);
-      printJson(
+      printResult(
         flattenResource(
           (await client.arm("PUT", resourceGroupId(subscription, options.name), {
             location: options.location,
@@ -71,7 +71,7 @@ export function registerResourceCommands(program: Command): void {
     .requiredOption("-n, --name <name>", "resource group name")
     .action(async (options: Common & { name: string }) => {
       const { client, subscription } = await connect(options);
-      printJson(await client.arm("GET", resourceGroupId(subscription, options.name)));
+      printResult(await client.arm("GET", resourceGroupId(subscription, options.name)));
     });
   withCommon(group.command("delete").description("delete a resource group and everything in it"))
     .requiredOption("-n, --name <name>", "resource group name")
@@ -91,7 +91,7 @@ export function registerResourceCommands(program: Command): void {
       const { client, subscription } = await connect(options);
       const id = identityId(subscription, options.resourceGroup, options.name);
       const body = options.location ? { location: options.location } : {};
-      printJson(
+      printResult(
         flattenResource(
           (await armWithGroupHint(client, "PUT", id, options.resourceGroup, body)) as Record<string, unknown>,
         ),
@@ -103,7 +103,7 @@ export function registerResourceCommands(program: Command): void {
     .action(async (options: Common & { resourceGroup: string; name: string }) => {
       const { client, subscription } = await connect(options);
       const id = identityId(subscription, options.resourceGroup, options.name);
-      printJson(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
+      printResult(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
     });
   withCommon(identity.command("list").description("list user-assigned identities"))
     .option("-g, --resource-group <rg>", "resource group (default: the whole subscription)")
@@ -116,7 +116,7 @@ export function registerResourceCommands(program: Command): void {
         "GET",
         `${scope}/providers/${RESOURCE_TYPES.userAssignedIdentity}`,
       )) as { value: Record<string, unknown>[] };
-      printJson(value.map(flattenResource));
+      printResult(value.map(flattenResource));
     });
   withCommon(
     identity.command("delete").description("delete a user-assigned identity and its federated credentials"),
@@ -189,7 +189,7 @@ export function registerResourceCommands(program: Command): void {
           audiences: [options.audiences ?? options.audience ?? DEFAULT_AUDIENCE],
           ...(options.description ? { description: options.description } : {}),
         };
-        printJson(
+        printResult(
           flattenResource(
             (await armWithGroupHint(client, "PUT", id, options.resourceGroup, { properties })) as Record<
               string,
@@ -207,7 +207,7 @@ export function registerResourceCommands(program: Command): void {
         identityId(subscription, options.resourceGroup, options.identityName),
         options.name,
       );
-      printJson(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
+      printResult(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
     });
   credentialOptions(
     credential.command("list").description("list an identity's federated credentials"),
@@ -223,7 +223,7 @@ export function registerResourceCommands(program: Command): void {
       `${MANAGEMENT_PATHS.signInActivity}?identityId=${encodeURIComponent(identity)}`,
     )) as { value: { credentialId: string; signIns: number; lastSignInDateTime: string }[] };
     const activityOf = new Map(activity.value.map((entry) => [entry.credentialId.toLowerCase(), entry]));
-    printJson(
+    printResult(
       value.map((credential) => {
         const used = activityOf.get(String(credential.id).toLowerCase());
         return {
@@ -260,7 +260,7 @@ export function registerResourceCommands(program: Command): void {
         ...(options.location ? { location: options.location } : {}),
         properties: { enableRbacAuthorization: true },
       };
-      printJson(
+      printResult(
         await armWithGroupHint(
           client,
           "PUT",
@@ -275,7 +275,7 @@ export function registerResourceCommands(program: Command): void {
     .option("-g, --resource-group <rg>", "resource group (default: found by name)")
     .action(async (options: Common & { resourceGroup?: string; name: string }) => {
       const { client, subscription } = await connect(options);
-      printJson(
+      printResult(
         await client.arm("GET", await locateVault(client, subscription, options.name, options.resourceGroup)),
       );
     });
@@ -301,7 +301,7 @@ export function registerResourceCommands(program: Command): void {
             attributes: Record<string, unknown>;
           };
         };
-        printJson({
+        printResult({
           attributes: {
             ...created.properties.attributes,
             recoveryLevel: "Recoverable+Purgeable",
@@ -361,7 +361,7 @@ export function registerResourceCommands(program: Command): void {
           roleAssignmentId(options.scope, randomUUID()),
           body,
         )) as Record<string, unknown>;
-        printJson(flattenResource(created));
+        printResult(flattenResource(created));
       },
     );
   withCommon(assignment.command("list").description("list role assignments"))
@@ -377,7 +377,7 @@ export function registerResourceCommands(program: Command): void {
         "GET",
         `${scope}/providers/Microsoft.Authorization/roleAssignments${filter}`,
       )) as { value: Record<string, unknown>[] };
-      printJson(value.map(flattenResource));
+      printResult(value.map(flattenResource));
     });
   withCommon(assignment.command("delete").description("delete a role assignment by ID"))
     .requiredOption("--ids <id>", "role assignment resource ID")
@@ -387,7 +387,7 @@ export function registerResourceCommands(program: Command): void {
     });
   const definition = role.command("definition").description("role definitions");
   withCommon(definition.command("list").description("list the built-in roles"))
-    .option("--name <name>", "only the role with this name")
+    .option("-n, --name <name>", "only the role with this name")
     .action(async (options: Common & { name?: string }) => {
       const { client, subscription } = await connect(options);
       const filter = options.name ? `?$filter=${encodeURIComponent(`roleName eq '${options.name}'`)}` : "";
@@ -395,7 +395,7 @@ export function registerResourceCommands(program: Command): void {
         "GET",
         `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions${filter}`,
       )) as { value: Record<string, unknown>[] };
-      printJson(value.map(flattenResource));
+      printResult(value.map(flattenResource));
     });
 
   const cluster = program.command("cluster").description("the local cluster (az aks show's shape)");
@@ -410,7 +410,7 @@ export function registerResourceCommands(program: Command): void {
         RESOURCE_TYPES.managedCluster,
         options.name,
       );
-      printJson(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
+      printResult(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
     });
 }
 

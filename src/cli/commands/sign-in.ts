@@ -2,20 +2,18 @@ import type { Command } from "commander";
 import { MANAGEMENT_PATHS } from "../../names/local-stack-names.ts";
 import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
-import { printJson } from "../output.ts";
-import { formatTable, parseSince, runHint, type SignInView, signInRows } from "../sign-in-view.ts";
+import { printResult } from "../output.ts";
+import { parseSince, runHint, type SignInView, signInRows } from "../sign-in-view.ts";
 import { WikitClient } from "../wikit-client.ts";
 
 // `wikit signin list`: the local sign-in log, newest first; and the watch behind `wikit run`'s hint.
-
-const OUTPUT_FORMATS = ["json", "table"] as const;
 
 export function registerSignInCommands(program: Command): void {
   const signIn = program.command("signin").description("the sign-in log: every token request and its result");
   signIn
     .command("list")
     .description("list sign-ins, newest first")
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .option("--failed", "only failed sign-ins")
     .option("--client-id <id>", "only sign-ins of this client ID")
     .option(
@@ -23,7 +21,6 @@ export function registerSignInCommands(program: Command): void {
       "only sign-ins since a time (2026-12-04T10:00:00Z) or a duration ago (30s, 10m, 2h, 7d)",
     )
     .option("--top <n>", "at most this many", "100")
-    .option("-o, --output <format>", `output format: ${OUTPUT_FORMATS.join(", ")}`, "json")
     .action(
       async (options: {
         dataDir?: string;
@@ -31,11 +28,7 @@ export function registerSignInCommands(program: Command): void {
         clientId?: string;
         since?: string;
         top: string;
-        output: string;
       }) => {
-        if (!(OUTPUT_FORMATS as readonly string[]).includes(options.output)) {
-          throw new CliError(`--output must be one of ${OUTPUT_FORMATS.join(", ")}, not '${options.output}'`);
-        }
         let since: string | undefined;
         try {
           since = options.since === undefined ? undefined : parseSince(options.since);
@@ -49,8 +42,7 @@ export function registerSignInCommands(program: Command): void {
           since,
           top: options.top,
         });
-        if (options.output === "table") process.stdout.write(formatTable(signInRows(records)));
-        else printJson(records);
+        printResult(records, { table: (value) => signInRows(value as SignInView[]) });
       },
     );
 }

@@ -7,7 +7,7 @@ import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
 import { ACCEPT_DISCOVERY, ACCEPT_JWKS } from "../../names/oidc-media-types.ts";
 import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
-import { printJson } from "../output.ts";
+import { printResult } from "../output.ts";
 import { compareSideBySide, comparisonTable, type Inspected, inspect, timesOf } from "../token-inspection.ts";
 
 // `wikit token decode` and `wikit token compare`: what a service-account token, a federated credential or an
@@ -103,7 +103,7 @@ export function registerTokenCommands(program: Command): void {
     .argument("<file>", "file holding the token, e.g. the one AZURE_FEDERATED_TOKEN_FILE names; - for stdin")
     .option(
       "--data-dir <dir>",
-      "trust the CA of the wikit running from here (default: $WIKIT_HOME or .wikit)",
+      "trust the CA of the wikit running from here (default: $WIKIT_HOME or ~/.wikit)",
     )
     .action(async (file: string, options: { dataDir?: string }) => {
       const { inspected, text } = await inspectSource(file);
@@ -111,7 +111,7 @@ export function registerTokenCommands(program: Command): void {
         throw new CliError(`${inspected.source} holds a federated credential, not a token`);
       const caFile = dataDirFiles.caCert(resolveDataDir(options.dataDir));
       const ca = [...rootCertificates, ...(existsSync(caFile) ? [await readFile(caFile, "utf8")] : [])];
-      printJson({
+      printResult({
         header: inspected.header,
         claims: inspected.claims,
         times: timesOf(inspected.claims, Date.now() / 1000),

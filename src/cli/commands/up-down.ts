@@ -128,7 +128,7 @@ export function registerUpDown(program: Command): void {
       "--port <n>",
       `HTTPS port on 127.0.0.1; 0 picks a free one (default: the previous start's, else ${DEFAULT_PORT})`,
     )
-    .option("--data-dir <dir>", "state directory (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory (default: $WIKIT_HOME or ~/.wikit)")
     .option("--detach", "run in the background, logging to <data-dir>/wikit.log")
     .option("--vault-domain <domain>", "parent domain of the vault host names", DEFAULT_VAULT_DOMAIN)
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
@@ -145,7 +145,7 @@ export function registerUpDown(program: Command): void {
   program
     .command("down")
     .description("stop the `wikit up` running from the data directory")
-    .option("--data-dir <dir>", "state directory (default: $WIKIT_HOME or .wikit)")
+    .option("--data-dir <dir>", "state directory (default: $WIKIT_HOME or ~/.wikit)")
     .action(async (options: { dataDir?: string }) => {
       const dataDir = resolveDataDir(options.dataDir);
       const info = await readServerInfo(dataDir);

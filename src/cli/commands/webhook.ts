@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Command } from "commander";
-import { pino } from "pino";
 import { parseAllDocuments } from "yaml";
 import { admissionResponse } from "../../cluster/webhook/admission-review.ts";
 import {
@@ -20,17 +18,15 @@ import {
   WEBHOOK_SERVER_PORT,
   WEBHOOK_SERVICE_NAME,
 } from "../../cluster/webhook/constants.ts";
-import { webhookLogDestination } from "../../cluster/webhook/log-destination.ts";
 import { mutatePod } from "../../cluster/webhook/mutation.ts";
 import { type ServiceAccountLike, serviceAccountName } from "../../cluster/webhook/pod-facts.ts";
-import { serveWebhook } from "../../cluster/webhook/serve-webhook.ts";
 import {
   buildWebhookConfig,
   type WebhookConfig,
   type WebhookFlags,
 } from "../../cluster/webhook/webhook-config.ts";
 import { CliError } from "../cli-error.ts";
-import { printJson } from "../output.ts";
+import { printResult } from "../output.ts";
 
 // `wikit webhook serve` runs the admission webhook in a cluster, with azure-workload-identity's flags and
 // environment; `wikit webhook mutate` shows offline what it would do to a pod.
@@ -167,17 +163,24 @@ function mutateOffline(options: MutateOptions): void {
       uid,
       outcome.allowed ? { allowed: true, patch: outcome.patch } : outcome,
     );
-    printJson(uid ? { uid, ...response } : response);
+    printResult(uid ? { uid, ...response } : response, { keepKeyOrder: true });
     return;
   }
   if (!outcome.allowed) {
     throw new CliError(`the webhook would deny this pod with code ${outcome.code}: ${outcome.message}`);
   }
-  printJson(outcome.pod);
+  printResult(outcome.pod, { keepKeyOrder: true });
 }
 
 async function serve(options: WebhookFlags): Promise<void> {
   const config = configFrom(options);
+  // The server's libraries (the Kubernetes client above all) load only for `serve`: every other command starts fast.
+  const [{ KubeConfig }, { pino }, { webhookLogDestination }, { serveWebhook }] = await Promise.all([
+    import("@kubernetes/client-node"),
+    import("pino"),
+    import("../../cluster/webhook/log-destination.ts"),
+    import("../../cluster/webhook/serve-webhook.ts"),
+  ]);
   // Asynchronous: writing the line of one admission never holds up the next admission.
   const destination = webhookLogDestination(1);
   const logger = pino({ level: config.loggerLevel, timestamp: pino.stdTimeFunctions.isoTime }, destination);

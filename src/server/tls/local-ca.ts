@@ -6,6 +6,7 @@ import {
   createCertificateAuthority,
   isServingCertificateCurrent,
   issueServingCertificate,
+  pemFile,
 } from "../../pki/certificates.ts";
 import { writeFileDurably } from "../../store/durable-file.ts";
 
@@ -36,6 +37,10 @@ export async function loadLocalTls(dataDir: string, names: readonly string[]): P
   if (!ca) {
     ca = await createCertificateAuthority("wikit local CA", CA_VALIDITY_DAYS);
     await writeFileDurably(caKeyFile, ca.keyPem, 0o600);
+    await writeFileDurably(caFile, ca.certPem, 0o644);
+  } else if (ca.certPem !== pemFile(ca.certPem)) {
+    // Written by an earlier wikit without the final newline, which breaks `cat ca.crt >> bundle.pem`.
+    ca = { ...ca, certPem: pemFile(ca.certPem) };
     await writeFileDurably(caFile, ca.certPem, 0o644);
   }
   const certFile = join(dataDir, "tls.crt");
