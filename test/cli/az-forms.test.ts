@@ -1,0 +1,186 @@
+// The walkthroughs' az command lines, with `az` replaced by `wikit`, against a real `wikit up`: their
+// `--query … -o tsv` forms print the bare value a shell assigns, and -o table, yaml and none print what az does.
+// (The commands wikit does not have yet — aks, account, ad, login — are not here.)
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { cliEntry, newDataDir, repoRoot } from "../compat/local-stack.ts";
+
+const execFileAsync = promisify(execFile);
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 }, () => {
+  const dataDir = newDataDir();
+  const wikit = async (args: string[]) => {
+    try {
+      const { stdout, stderr } = await execFileAsync(process.execPath, [cliEntry, ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, WIKIT_HOME: dataDir },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  };
+  const ok = async (args: string[]) => {
+    const result = await wikit(args);
+    assert.equal(result.code, 0, `wikit ${args.join(" ")}: ${result.stderr}`);
+    return result.stdout;
+  };
+
+  before(async () => {
+    await ok(["up", "--port", "0", "--detach"]);
+    await ok(["group", "create", "--name", "rg-forms", "-o", "none"]);
+  });
+  after(async () => {
+    await wikit(["down"]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test("W2/W3: identity create and show with --query clientId / principalId -o tsv print the bare GUID", async () => {
+    const clientId = await ok([
+      "identity",
+      "create",
+      "--name",
+      "mi-forms",
+      "--resource-group",
+      "rg-forms",
+      "--query",
+      "clientId",
+      "-o",
+      "tsv",
+    ]);
+    assert.match(clientId.trimEnd(), GUID);
+    assert.equal(clientId.split("\n").length, 2, "one line");
+    const shown = await ok([
+      "identity",
+      "show",
+      "--resource-group",
+      "rg-forms",
+      "--name",
+      "mi-forms",
+      "--query",
+      "clientId",
+      "--output",
+      "tsv",
+    ]);
+    assert.equal(shown, clientId, "W3's --query 'clientId' --output tsv (the shell drops the quotes)");
+    const principalId = await ok([
+      "identity",
+      "show",
+      "-n",
+      "mi-forms",
+      "-g",
+      "rg-forms",
+      "--query",
+      "principalId",
+      "-o",
+      "tsv",
+    ]);
+    assert.match(principalId.trimEnd(), GUID);
+    assert.notEqual(principalId, clientId);
+  });
+
+  test('W1/W3: the cluster\'s issuer with --query "oidcIssuerProfile.issuerUrl" -otsv', async () => {
+    const issuer = await ok(["cluster", "show", "--query", "oidcIssuerProfile.issuerUrl", "-otsv"]);
+    assert.match(issuer, /^https:\/\/localhost:\d+\/oidc\/[0-9a-f-]+\/\n$/);
+  });
+
+  test("W1/W3: federated-credential create with --audience, then list -o table", async () => {
+    const issuer = (
+      await ok(["cluster", "show", "--query", "oidcIssuerProfile.issuerUrl", "-o", "tsv"])
+    ).trimEnd();
+    await ok([
+      "identity",
+      "federated-credential",
+      "create",
+      "--name",
+      "wlipoc",
+      "--identity-name",
+      "mi-forms",
+      "--resource-group",
+      "rg-forms",
+      "--issuer",
+      issuer,
+      "--subject",
+      "system:serviceaccount:wlipoc:workload-identity-sa",
+      "--audience",
+      "api://AzureADTokenExchange",
+      "-o",
+      "none",
+    ]);
+    const table = await ok([
+      "identity",
+      "federated-credential",
+      "list",
+      "--identity-name",
+      "mi-forms",
+      "-g",
+      "rg-forms",
+      "-o",
+      "table",
+    ]);
+    const [header = "", rule = "", row = ""] = table.split("\n");
+    assert.match(header, /^Issuer\s+Name\s+ResourceGroup\s+SignIns\s+Subject$/);
+    assert.match(rule, /^-{8,} {2}-{6,}/);
+    assert.ok(
+      row.startsWith(issuer) &&
+        row.includes("wlipoc") &&
+        row.endsWith("system:serviceaccount:wlipoc:workload-identity-sa"),
+      row,
+    );
+  });
+
+  test("W3: keyvault show --query id / properties.vaultUri --output tsv", async () => {
+    await ok(["keyvault", "create", "-g", "rg-forms", "-n", "kv-forms-1", "-o", "none"]);
+    // W3's lines, word for word but for the command's name.
+    const keyvaultShow = (query: string) =>
+      ok([
+        "keyvault",
+        "show",
+        "--resource-group",
+        "rg-forms",
+        "--name",
+        "kv-forms-1",
+        "--query",
+        query,
+        "--output",
+        "tsv",
+      ]);
+    assert.match(
+      await keyvaultShow("id"),
+      /^\/subscriptions\/[0-9a-f-]+\/resourceGroups\/rg-forms\/providers\/Microsoft\.KeyVault\/vaults\/kv-forms-1\n$/,
+    );
+    assert.match(
+      await keyvaultShow("properties.vaultUri"),
+      /^https:\/\/kv-forms-1\.vault\.localhost:\d+\/\n$/,
+    );
+  });
+
+  test("-o yaml and -o none; --query over a list", async () => {
+    const yaml = await ok(["group", "show", "-n", "rg-forms", "-o", "yaml"]);
+    assert.match(yaml, /^id: \/subscriptions\/.*\nlocation: local\nname: rg-forms\n/);
+    assert.equal(await ok(["group", "show", "-n", "rg-forms", "-o", "none"]), "");
+    const names = await ok(["identity", "list", "-g", "rg-forms", "--query", "[].name", "-o", "tsv"]);
+    assert.equal(names, "mi-forms\n");
+  });
+
+  test("mistakes: an unknown option names the nearest; a missing one is named; a bad query or format exits 2", async () => {
+    const misspelt = await wikit(["identity", "show", "--nmae", "x", "-g", "rg-forms"]);
+    assert.equal(misspelt.code, 2);
+    assert.match(misspelt.stderr, /unknown option '--nmae'\n\(Did you mean --name\?\)/);
+    const missing = await wikit(["identity", "show", "-g", "rg-forms"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /required option '-n, --name <name>' not specified/);
+    const query = await wikit(["group", "show", "-n", "rg-forms", "--query", "[?"]);
+    assert.equal(query.code, 2);
+    assert.match(query.stderr, /argument --query: invalid jmespath query/);
+    const format = await wikit(["group", "show", "-n", "rg-forms", "-o", "xml"]);
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /Allowed choices are json, jsonc, yaml, yamlc, table, tsv, none/);
+  });
+});
