@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { WIKIT_VERSION } from "../names/wikit-release.ts";
 import { CliError } from "./cli-error.ts";
+import { registerAccountCommands } from "./commands/account.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   });
   registerUpDown(program);
   registerResourceCommands(program);
+  registerAccountCommands(program);
   registerClusterSideCommands(program);
   registerTokenCommands(program);
   registerSignInCommands(program);

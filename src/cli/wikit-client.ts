@@ -1,10 +1,26 @@
 import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
-import { isProcessAlive, readAdminToken, readServerInfo, type ServerInfo } from "../server/data-dir.ts";
+import { GUID } from "../names/guid.ts";
+import {
+  isProcessAlive,
+  readAdminToken,
+  readCliProfile,
+  readServerInfo,
+  type ServerInfo,
+} from "../server/data-dir.ts";
 import { CliError } from "./cli-error.ts";
 import { debug } from "./output.ts";
 
 export const ARM_API_VERSION = "2023-01-31";
+
+/** A subscription as ARM's `GET /subscriptions` returns it (the members the CLI reads). */
+export interface SubscriptionBody {
+  id: string;
+  subscriptionId: string;
+  tenantId: string;
+  displayName: string;
+  state: string;
+}
 
 export interface ApiResponse {
   status: number;
@@ -101,6 +117,32 @@ export class WikitClient {
       body,
     );
     return expectSuccess(response);
+  }
+
+  /** The subscriptions the admin sees, in ARM's shape. */
+  async subscriptions(): Promise<SubscriptionBody[]> {
+    return ((await this.arm("GET", "/subscriptions")) as { value: SubscriptionBody[] }).value;
+  }
+
+  /**
+   * The ID of the subscription a command works in: `nameOrId` (a subscription's ID or display name, as az takes
+   * it) when given, else the current one (`wikit account set`), else wikit's default.
+   */
+  async subscriptionId(nameOrId?: string): Promise<string> {
+    const wanted = nameOrId ?? (await readCliProfile(this.dataDir)).subscription;
+    if (wanted === undefined) return this.info.subscriptionId;
+    if (GUID.test(wanted) && nameOrId === undefined) return wanted;
+    const found = (await this.subscriptions()).find(
+      (subscription) =>
+        subscription.subscriptionId.toLowerCase() === wanted.toLowerCase() ||
+        subscription.displayName.toLowerCase() === wanted.toLowerCase(),
+    );
+    if (!found) {
+      throw new CliError(
+        `The subscription of '${wanted}' doesn't exist in wikit. List them with \`wikit account list\`.`,
+      );
+    }
+    return found.subscriptionId;
   }
 
   /** A Kubernetes API call on the local cluster. */

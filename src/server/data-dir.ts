@@ -23,7 +23,24 @@ export const dataDirFiles = {
   log: (dir: string) => join(dir, "wikit.log"),
   caCert: (dir: string) => join(dir, "ca.crt"),
   runs: (dir: string) => join(dir, "runs"),
+  profile: (dir: string) => join(dir, "profile.json"),
 };
+
+/** The CLI's own choices, kept between commands like az's azureProfile.json: the current subscription. */
+export interface CliProfile {
+  subscription?: string;
+}
+
+export async function readCliProfile(dir: string): Promise<CliProfile> {
+  const file = dataDirFiles.profile(dir);
+  if (!existsSync(file)) return {};
+  const profile = JSON.parse(await readFile(file, "utf8")) as CliProfile;
+  return typeof profile === "object" && profile !== null ? profile : {};
+}
+
+export async function writeCliProfile(dir: string, profile: CliProfile): Promise<void> {
+  await writeFileDurably(dataDirFiles.profile(dir), `${JSON.stringify(profile, null, 2)}\n`, 0o600);
+}
 
 /** The admin credential that the management API demands; created once, readable by the owner only. */
 export async function loadOrCreateAdminToken(dir: string): Promise<string> {

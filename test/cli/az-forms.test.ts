@@ -1,6 +1,6 @@
 // The walkthroughs' az command lines, with `az` replaced by `wikit`, against a real `wikit up`: their
 // `--query … -o tsv` forms print the bare value a shell assigns, and -o table, yaml and none print what az does.
-// (The commands wikit does not have yet — aks, account, ad, login — are not here.)
+// (The commands wikit does not have yet — aks, ad, login — are not here.)
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -167,6 +167,83 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     assert.equal(await ok(["group", "show", "-n", "rg-forms", "-o", "none"]), "");
     const names = await ok(["identity", "list", "-g", "rg-forms", "--query", "[].name", "-o", "tsv"]);
     assert.equal(names, "mi-forms\n");
+  });
+
+  test('W2: subscriptionId=$(az account show --query "id" -o tsv); account list and set', async () => {
+    const id = (await ok(["account", "show", "--query", "id", "-o", "tsv"])).trimEnd();
+    assert.match(id, GUID);
+    const accounts = JSON.parse(await ok(["account", "list"])) as {
+      id: string;
+      isDefault: boolean;
+      name: string;
+    }[];
+    assert.deepEqual(
+      accounts.map((account) => [account.id, account.isDefault]),
+      [[id, true]],
+    );
+    await ok(["account", "set", "--subscription", accounts[0]?.name ?? ""]);
+    assert.equal((await ok(["account", "show", "--query", "id", "-o", "tsv"])).trimEnd(), id);
+    const unknown = await wikit(["account", "set", "-s", "no-such-subscription"]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /The subscription of 'no-such-subscription' doesn't exist in wikit/);
+  });
+
+  test("group exists prints true or false; group list", async () => {
+    assert.equal(await ok(["group", "exists", "-n", "rg-forms"]), "true\n");
+    assert.equal(await ok(["group", "exists", "-n", "no-such-group"]), "false\n");
+    assert.match(await ok(["group", "list", "--query", "[].name", "-o", "tsv"]), /^rg-forms$/m);
+  });
+
+  test("W2: role assignment create --assignee takes a client ID; a client ID as an object ID is named", async () => {
+    const identity = JSON.parse(await ok(["identity", "show", "-g", "rg-forms", "-n", "mi-forms"])) as {
+      clientId: string;
+      principalId: string;
+    };
+    const subscription = (await ok(["account", "show", "--query", "id", "-o", "tsv"])).trimEnd();
+    const scope = `/subscriptions/${subscription}`;
+    const grantReader = (who: string[], at: string) => [
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Reader",
+      ...who,
+      "--scope",
+      at,
+    ];
+    const created = await ok([
+      ...grantReader(["--assignee", identity.clientId], scope),
+      "--query",
+      "principalId",
+      "-o",
+      "tsv",
+    ]);
+    assert.equal(created.trimEnd(), identity.principalId);
+    const mixedUp = await wikit(grantReader(["--assignee-object-id", identity.clientId], scope));
+    assert.equal(mixedUp.code, 1);
+    assert.match(
+      mixedUp.stderr,
+      new RegExp(
+        `is the client ID of identity 'mi-forms' \\(group 'rg-forms'\\); --assignee-object-id takes its principal \\(object\\) ID, ${identity.principalId}`,
+      ),
+    );
+    const badScope = await wikit(grantReader(["--assignee", identity.clientId], "kv-forms-1"));
+    assert.match(badScope.stderr, /--scope takes a resource ID/);
+    const saMixUp = await wikit([
+      "serviceaccount",
+      "create",
+      "--namespace",
+      "default",
+      "-n",
+      "sa-forms",
+      "--client-id",
+      identity.principalId,
+    ]);
+    assert.equal(saMixUp.code, 1);
+    assert.match(
+      saMixUp.stderr,
+      /is the principal \(object\) ID of identity 'mi-forms' \(group 'rg-forms'\); --client-id takes its client ID/,
+    );
   });
 
   test("mistakes: an unknown option names the nearest; a missing one is named; a bad query or format exits 2", async () => {

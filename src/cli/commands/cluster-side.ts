@@ -5,6 +5,7 @@ import type { ServiceAccountLike } from "../../cluster/webhook/pod-facts.ts";
 import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { note, printResult } from "../output.ts";
+import { checkClientId, listIdentities } from "../principal-lookup.ts";
 import { expectSuccess, WikitClient } from "../wikit-client.ts";
 import { watchFailedSignIns } from "./sign-in.ts";
 
@@ -57,6 +58,11 @@ export function registerClusterSideCommands(program: Command): void {
         tenantId?: string;
       }) => {
         const client = await WikitClient.connect(resolveDataDir(options.dataDir));
+        checkClientId(
+          "--client-id",
+          options.clientId,
+          await listIdentities(client, await client.subscriptionId()),
+        );
         await ensureNamespace(client, options.namespace);
         const annotations: Record<string, string> = { [CLIENT_ID_ANNOTATION]: options.clientId };
         if (options.tenantId !== undefined) annotations[TENANT_ID_ANNOTATION] = options.tenantId;

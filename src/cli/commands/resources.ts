@@ -12,7 +12,8 @@ import { LOCAL_CLUSTER, MANAGEMENT_PATHS } from "../../names/local-stack-names.t
 import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { flattenResource, printResult } from "../output.ts";
-import { WikitClient } from "../wikit-client.ts";
+import { checkPrincipalId, checkScope, listIdentities, resolveAssignee } from "../principal-lookup.ts";
+import { ARM_API_VERSION, expectSuccess, WikitClient } from "../wikit-client.ts";
 
 // The az-shaped commands: resource groups, managed identities and their federated credentials,
 // vaults and secrets, role assignments and the cluster. Each parses, calls the management API and
@@ -25,13 +26,16 @@ interface Common {
 
 async function connect(options: Common) {
   const client = await WikitClient.connect(resolveDataDir(options.dataDir));
-  return { client, subscription: options.subscription ?? client.info.subscriptionId };
+  return { client, subscription: await client.subscriptionId(options.subscription) };
 }
 
 function withCommon(command: Command): Command {
   return command
     .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
-    .option("--subscription <id>", "subscription ID (default: wikit's default subscription)");
+    .option(
+      "--subscription <name-or-id>",
+      "subscription name or ID (default: the current one, see `wikit account set`)",
+    );
 }
 
 /** Turns a missing resource group into advice: the usual first step users skip. */
@@ -59,13 +63,30 @@ export function registerResourceCommands(program: Command): void {
     .option("-l, --location <location>", "location", "local")
     .action(async (options: Common & { name: string; location: string }) => {
       const { client, subscription } = await connect(options);
+      // az prints a group as ARM returns it, properties nested.
       printResult(
-        flattenResource(
-          (await client.arm("PUT", resourceGroupId(subscription, options.name), {
-            location: options.location,
-          })) as Record<string, unknown>,
-        ),
+        await client.arm("PUT", resourceGroupId(subscription, options.name), { location: options.location }),
       );
+    });
+  withCommon(group.command("list").description("list the resource groups"))
+    .addHelpText("after", '\nExamples:\n  wikit group list --query "[].name" -o tsv\n')
+    .action(async (options: Common) => {
+      const { client, subscription } = await connect(options);
+      printResult(
+        ((await client.arm("GET", `/subscriptions/${subscription}/resourceGroups`)) as { value: unknown[] })
+          .value,
+      );
+    });
+  withCommon(group.command("exists").description("true when the resource group exists, else false"))
+    .requiredOption("-n, --name <name>", "resource group name")
+    .action(async (options: Common & { name: string }) => {
+      const { client, subscription } = await connect(options);
+      const response = await client.request(
+        "GET",
+        `${resourceGroupId(subscription, options.name)}?api-version=${ARM_API_VERSION}`,
+      );
+      if (response.status !== 404) expectSuccess(response);
+      printResult(response.status !== 404);
     });
   withCommon(group.command("show").description("show a resource group"))
     .requiredOption("-n, --name <name>", "resource group name")
@@ -321,9 +342,13 @@ export function registerResourceCommands(program: Command): void {
   withCommon(assignment.command("create").description("grant a role to a principal at a scope"))
     .requiredOption("--role <role>", 'role name or ID, e.g. "Key Vault Secrets User"')
     .option("--assignee-object-id <id>", "principal (object) ID of the assignee")
-    .option("--assignee <id>", "same as --assignee-object-id")
+    .option("--assignee <assignee>", "the assignee: a principal (object) ID, an identity's client ID or name")
     .option("--assignee-principal-type <type>", "principal type", "ServicePrincipal")
     .requiredOption("--scope <scope>", "ARM scope: subscription, resource group or resource ID")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  wikit role assignment create --assignee-object-id "$PRINCIPAL_ID" --role "Key Vault Secrets User" \\\n    --scope "$(wikit keyvault show -g RG -n KV --query id -o tsv)" --assignee-principal-type ServicePrincipal\n',
+    )
     .action(
       async (
         options: Common & {
@@ -334,10 +359,16 @@ export function registerResourceCommands(program: Command): void {
           scope: string;
         },
       ) => {
+        const scope = checkScope(options.scope);
         const { client, subscription } = await connect(options);
-        const principalId = options.assigneeObjectId ?? options.assignee;
-        if (!principalId)
-          throw new CliError("--assignee-object-id is required: the principalId of the identity");
+        if (options.assigneeObjectId === undefined && options.assignee === undefined) {
+          throw new CliError("--assignee-object-id or --assignee is required: who the role is granted to");
+        }
+        const identities = await listIdentities(client, subscription);
+        const principalId =
+          options.assigneeObjectId !== undefined
+            ? checkPrincipalId("--assignee-object-id", options.assigneeObjectId, identities)
+            : resolveAssignee(options.assignee ?? "", identities);
         // As az does: the server resolves a role name, GUID or role-definition ID to its definition.
         const filter = encodeURIComponent(`roleName eq '${options.role}'`);
         const { value } = (await client.arm(
@@ -356,11 +387,10 @@ export function registerResourceCommands(program: Command): void {
             principalType: options.assigneePrincipalType,
           },
         };
-        const created = (await client.arm(
-          "PUT",
-          roleAssignmentId(options.scope, randomUUID()),
-          body,
-        )) as Record<string, unknown>;
+        const created = (await client.arm("PUT", roleAssignmentId(scope, randomUUID()), body)) as Record<
+          string,
+          unknown
+        >;
         printResult(flattenResource(created));
       },
     );

@@ -1,3 +1,4 @@
+import { GUID } from "../../names/guid.ts";
 import { badRequest } from "./directory-error.ts";
 
 // Name rules ARM enforces for the resources wikit manages. Each check throws a DirectoryError that
@@ -41,8 +42,6 @@ export function checkVaultName(name: string): void {
     );
   }
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isGuid(value: string): boolean {
   return GUID.test(value);

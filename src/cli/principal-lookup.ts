@@ -1,0 +1,83 @@
+// Which identity an ID or name the user typed means, so that the commonest mix-up — an identity's client ID where
+// its principal (object) ID belongs, or the reverse — is named instead of failing later without a word.
+
+import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
+import { GUID } from "../names/guid.ts";
+import { CliError } from "./cli-error.ts";
+import type { WikitClient } from "./wikit-client.ts";
+
+export interface IdentitySummary {
+  name: string;
+  resourceGroup: string;
+  clientId: string;
+  principalId: string;
+}
+
+export async function listIdentities(client: WikitClient, subscription: string): Promise<IdentitySummary[]> {
+  const { value } = (await client.arm(
+    "GET",
+    `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.userAssignedIdentity}`,
+  )) as { value: { id: string; name: string; properties: { clientId: string; principalId: string } }[] };
+  return value.map((identity) => ({
+    name: identity.name,
+    resourceGroup: /\/resourceGroups\/([^/]+)/i.exec(identity.id)?.[1] ?? "",
+    clientId: identity.properties.clientId,
+    principalId: identity.properties.principalId,
+  }));
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const described = (identity: IdentitySummary) =>
+  `identity '${identity.name}' (group '${identity.resourceGroup}')`;
+
+/** A principal (object) ID as `--assignee-object-id` takes it: a GUID, and not an identity's client ID. */
+export function checkPrincipalId(option: string, id: string, identities: readonly IdentitySummary[]): string {
+  if (!GUID.test(id))
+    throw new CliError(`${option} takes a principal (object) ID, a GUID; '${id}' is not one.`);
+  const byClientId = identities.find((identity) => same(identity.clientId, id));
+  if (byClientId && !identities.some((identity) => same(identity.principalId, id))) {
+    throw new CliError(
+      `'${id}' is the client ID of ${described(byClientId)}; ${option} takes its principal (object) ID, ${byClientId.principalId}.`,
+    );
+  }
+  return id;
+}
+
+/** A client ID as `--client-id` takes it: a GUID, and not an identity's principal ID. */
+export function checkClientId(option: string, id: string, identities: readonly IdentitySummary[]): string {
+  if (!GUID.test(id)) throw new CliError(`${option} takes a client ID, a GUID; '${id}' is not one.`);
+  const byPrincipalId = identities.find((identity) => same(identity.principalId, id));
+  if (byPrincipalId && !identities.some((identity) => same(identity.clientId, id))) {
+    throw new CliError(
+      `'${id}' is the principal (object) ID of ${described(byPrincipalId)}; ${option} takes its client ID, ${byPrincipalId.clientId}.`,
+    );
+  }
+  return id;
+}
+
+/** `--assignee` as az takes it: a principal (object) ID, an identity's client ID, or an identity's name. */
+export function resolveAssignee(assignee: string, identities: readonly IdentitySummary[]): string {
+  if (GUID.test(assignee)) {
+    return identities.find((identity) => same(identity.clientId, assignee))?.principalId ?? assignee;
+  }
+  const named = identities.filter((identity) => same(identity.name, assignee));
+  if (named.length === 1 && named[0]) return named[0].principalId;
+  if (named.length > 1) {
+    throw new CliError(
+      `${named.length} identities are named '${assignee}' (groups ${named.map((identity) => `'${identity.resourceGroup}'`).join(", ")}); give --assignee-object-id with the one's principal ID.`,
+    );
+  }
+  throw new CliError(
+    `No identity is named '${assignee}'; --assignee takes a principal (object) ID, a client ID or an identity's name.`,
+  );
+}
+
+/** A role assignment's scope: a resource ID at or below a subscription. */
+export function checkScope(scope: string): string {
+  if (!/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+(\/providers\/[^/]+\/.+)?)?\/?$/i.test(scope)) {
+    throw new CliError(
+      `--scope takes a resource ID, e.g. /subscriptions/{id}/resourceGroups/{group} or a vault's ID (\`wikit keyvault show -g RG -n KV --query id -o tsv\`); '${scope}' is not one.`,
+    );
+  }
+  return scope;
+}
