@@ -1,6 +1,6 @@
 // The walkthroughs' az command lines, with `az` replaced by `wikit`, against a real `wikit up`: their
 // `--query … -o tsv` forms print the bare value a shell assigns, and -o table, yaml and none print what az does.
-// (The commands wikit does not have yet — aks, ad, login — are not here.)
+// (The commands wikit does not have yet — aks create and several clusters, ad, login — are not here.)
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -90,6 +90,46 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     assert.match(issuer, /^https:\/\/localhost:\d+\/oidc\/[0-9a-f-]+\/\n$/);
   });
 
+  test('W1/W3: az aks show -n NAME -g RG --query "oidcIssuerProfile.issuerUrl" -otsv; aks list and update', async () => {
+    const issuer = await ok([
+      "aks",
+      "show",
+      "-n",
+      "local",
+      "-g",
+      "wikit",
+      "--query",
+      "oidcIssuerProfile.issuerUrl",
+      "-otsv",
+    ]);
+    assert.equal(
+      issuer,
+      await ok(["cluster", "show", "--query", "oidcIssuerProfile.issuerUrl", "-o", "tsv"]),
+    );
+    assert.equal(await ok(["aks", "list", "--query", "[].name", "-o", "tsv"]), "local\n");
+    const updated = await ok([
+      "aks",
+      "update",
+      "--resource-group",
+      "wikit",
+      "--name",
+      "local",
+      "--enable-oidc-issuer",
+      "--enable-workload-identity",
+      "--query",
+      "[oidcIssuerProfile.enabled, securityProfile.workloadIdentity.enabled]",
+      "-o",
+      "tsv",
+    ]);
+    assert.equal(updated, "true\ntrue\n", "a list of booleans: one per line, as az prints it");
+    const other = await wikit(["aks", "show", "-n", "myAKSCluster", "-g", "rg-forms"]);
+    assert.equal(other.code, 1);
+    assert.match(
+      other.stderr,
+      /wikit runs one local cluster, 'local' in group 'wikit': see `wikit aks list`/,
+    );
+  });
+
   test("W1/W3: federated-credential create with --audience, then list -o table", async () => {
     const issuer = (
       await ok(["cluster", "show", "--query", "oidcIssuerProfile.issuerUrl", "-o", "tsv"])
@@ -135,6 +175,41 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     );
   });
 
+  test("federated-credential update changes what is given and keeps the rest", async () => {
+    const updated = JSON.parse(
+      await ok([
+        "identity",
+        "federated-credential",
+        "update",
+        "-g",
+        "rg-forms",
+        "--identity-name",
+        "mi-forms",
+        "-n",
+        "wlipoc",
+        "--subject",
+        "system:serviceaccount:wlipoc:other",
+      ]),
+    ) as { subject: string; issuer: string; audiences: string[] };
+    assert.equal(updated.subject, "system:serviceaccount:wlipoc:other");
+    assert.match(updated.issuer, /^https:\/\/localhost:\d+\/oidc\//);
+    assert.deepEqual(updated.audiences, ["api://AzureADTokenExchange"]);
+    const missing = await wikit([
+      "identity",
+      "federated-credential",
+      "update",
+      "-g",
+      "rg-forms",
+      "--identity-name",
+      "mi-forms",
+      "-n",
+      "nope",
+      "--subject",
+      "x",
+    ]);
+    assert.equal(missing.code, 1);
+  });
+
   test("W3: keyvault show --query id / properties.vaultUri --output tsv", async () => {
     await ok(["keyvault", "create", "-g", "rg-forms", "-n", "kv-forms-1", "-o", "none"]);
     // W3's lines, word for word but for the command's name.
@@ -159,6 +234,43 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
       await keyvaultShow("properties.vaultUri"),
       /^https:\/\/kv-forms-1\.vault\.localhost:\d+\/\n$/,
     );
+    assert.equal(
+      await ok(["keyvault", "list", "-g", "rg-forms", "--query", "[].name", "-o", "tsv"]),
+      "kv-forms-1\n",
+    );
+    const principalId = (
+      await ok([
+        "identity",
+        "show",
+        "--name",
+        "mi-forms",
+        "--resource-group",
+        "rg-forms",
+        "--query",
+        "principalId",
+        "--output",
+        "tsv",
+      ])
+    ).trimEnd();
+    const scope = (await keyvaultShow("id")).trimEnd();
+    const assigned = await ok([
+      "role",
+      "assignment",
+      "create",
+      "--assignee-object-id",
+      principalId,
+      "--role",
+      "Key Vault Secrets User",
+      "--scope",
+      scope,
+      "--assignee-principal-type",
+      "ServicePrincipal",
+      "--query",
+      "[principalId, scope]",
+      "-o",
+      "tsv",
+    ]);
+    assert.equal(assigned, `${principalId}\n${scope}\n`);
   });
 
   test("-o yaml and -o none; --query over a list", async () => {

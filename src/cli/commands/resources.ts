@@ -24,6 +24,9 @@ interface Common {
   subscription?: string;
 }
 
+/** The options naming one federated credential. */
+type CredentialTarget = Common & { resourceGroup: string; identityName: string; name: string };
+
 async function connect(options: Common) {
   const client = await WikitClient.connect(resolveDataDir(options.dataDir));
   return { client, subscription: await client.subscriptionId(options.subscription) };
@@ -126,19 +129,12 @@ export function registerResourceCommands(program: Command): void {
       const id = identityId(subscription, options.resourceGroup, options.name);
       printResult(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
     });
-  withCommon(identity.command("list").description("list user-assigned identities"))
-    .option("-g, --resource-group <rg>", "resource group (default: the whole subscription)")
-    .action(async (options: Common & { resourceGroup?: string }) => {
-      const { client, subscription } = await connect(options);
-      const scope = options.resourceGroup
-        ? resourceGroupId(subscription, options.resourceGroup)
-        : `/subscriptions/${subscription}`;
-      const { value } = (await client.arm(
-        "GET",
-        `${scope}/providers/${RESOURCE_TYPES.userAssignedIdentity}`,
-      )) as { value: Record<string, unknown>[] };
-      printResult(value.map(flattenResource));
-    });
+  listCommand(
+    identity,
+    "list user-assigned identities",
+    RESOURCE_TYPES.userAssignedIdentity,
+    flattenResource,
+  );
   withCommon(
     identity.command("delete").description("delete a user-assigned identity and its federated credentials"),
   )
@@ -173,10 +169,7 @@ export function registerResourceCommands(program: Command): void {
     .option("--description <text>", "free text")
     .action(
       async (
-        options: Common & {
-          resourceGroup: string;
-          identityName: string;
-          name: string;
+        options: CredentialTarget & {
           issuer: string;
           subject?: string;
           claimsMatchingExpressionValue?: string;
@@ -217,6 +210,44 @@ export function registerResourceCommands(program: Command): void {
               unknown
             >,
           ),
+        );
+      },
+    );
+  credentialOptions(credential.command("update").description("change an existing federated credential"))
+    .requiredOption("-n, --name <name>", "credential name")
+    .option("--issuer <url>", "issuer URL, exactly as in the tokens' iss claim")
+    .option("--subject <subject>", "subject, e.g. system:serviceaccount:<namespace>:<name>")
+    .option("--audiences <audience>", "the one accepted audience")
+    .addOption(new Option("--audience <audience>", "same as --audiences").hideHelp())
+    .addHelpText(
+      "after",
+      "\nExamples:\n  wikit identity federated-credential update -g RG --identity-name MI -n kube --subject system:serviceaccount:web:api\n",
+    )
+    .action(
+      async (
+        options: CredentialTarget & {
+          issuer?: string;
+          subject?: string;
+          audiences?: string;
+          audience?: string;
+        },
+      ) => {
+        const { client, subscription } = await connect(options);
+        const id = federatedCredentialId(
+          identityId(subscription, options.resourceGroup, options.identityName),
+          options.name,
+        );
+        // As az's update: the credential must exist; what is not given stays as it was.
+        const { properties } = (await client.arm("GET", id)) as { properties: Record<string, unknown> };
+        const audience = options.audiences ?? options.audience;
+        const changed = {
+          ...properties,
+          ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+          ...(options.subject === undefined ? {} : { subject: options.subject }),
+          ...(audience === undefined ? {} : { audiences: [audience] }),
+        };
+        printResult(
+          flattenResource((await client.arm("PUT", id, { properties: changed })) as Record<string, unknown>),
         );
       },
     );
@@ -291,6 +322,8 @@ export function registerResourceCommands(program: Command): void {
         ),
       );
     });
+  // az prints vaults as ARM returns them, properties nested.
+  listCommand(keyvault, "list the vaults", RESOURCE_TYPES.vault, (vault) => vault);
   withCommon(keyvault.command("show").description("show a vault"))
     .requiredOption("-n, --name <name>", "vault name")
     .option("-g, --resource-group <rg>", "resource group (default: found by name)")
@@ -428,19 +461,87 @@ export function registerResourceCommands(program: Command): void {
       printResult(value.map(flattenResource));
     });
 
+  registerClusterCommands(program);
+}
+
+/** The resources of one type in a resource group, or in the whole subscription when no group is given. */
+async function listInScope(
+  client: WikitClient,
+  subscription: string,
+  type: string,
+  group?: string,
+): Promise<Record<string, unknown>[]> {
+  const scope = group ? resourceGroupId(subscription, group) : `/subscriptions/${subscription}`;
+  return ((await client.arm("GET", `${scope}/providers/${type}`)) as { value: Record<string, unknown>[] })
+    .value;
+}
+
+/** `PARENT list [-g RG]`: the resources of one type, printed as `view` shapes each. */
+function listCommand(
+  parent: Command,
+  description: string,
+  type: string,
+  view: (resource: Record<string, unknown>) => Record<string, unknown>,
+): void {
+  withCommon(parent.command("list").description(description))
+    .option("-g, --resource-group <rg>", "resource group (default: the whole subscription)")
+    .action(async (options: Common & { resourceGroup?: string }) => {
+      const { client, subscription } = await connect(options);
+      printResult((await listInScope(client, subscription, type, options.resourceGroup)).map(view));
+    });
+}
+
+/** A managed cluster's resource ID, and a clear word when there is no such cluster. */
+async function showCluster(client: WikitClient, subscription: string, group: string, name: string) {
+  const id = providerResourceId(subscription, group, RESOURCE_TYPES.managedCluster, name);
+  try {
+    return flattenResource((await client.arm("GET", id)) as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof CliError && /^\((ResourceNotFound|ResourceGroupNotFound)\)/.test(error.message)) {
+      throw new CliError(
+        `${error.message} wikit runs one local cluster, '${LOCAL_CLUSTER.name}' in group '${LOCAL_CLUSTER.resourceGroup}': see \`wikit aks list\`.`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** `wikit aks …` (and `wikit cluster show`, its first name): the local cluster in az aks's shape. */
+function registerClusterCommands(program: Command): void {
+  const aks = program.command("aks").description("managed clusters: the local cluster, in az aks's shape");
+  withCommon(aks.command("show").description("show a cluster, including oidcIssuerProfile.issuerUrl"))
+    .requiredOption("-g, --resource-group <rg>", "resource group")
+    .requiredOption("-n, --name <name>", "cluster name")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  export AKS_OIDC_ISSUER="$(wikit aks show -n local -g wikit --query "oidcIssuerProfile.issuerUrl" -o tsv)"\n',
+    )
+    .action(async (options: Common & { resourceGroup: string; name: string }) => {
+      const { client, subscription } = await connect(options);
+      printResult(await showCluster(client, subscription, options.resourceGroup, options.name));
+    });
+  listCommand(aks, "list the clusters", RESOURCE_TYPES.managedCluster, flattenResource);
+  withCommon(
+    aks
+      .command("update")
+      .description("update a cluster; the local cluster's OIDC issuer and workload identity are always on"),
+  )
+    .requiredOption("-g, --resource-group <rg>", "resource group")
+    .requiredOption("-n, --name <name>", "cluster name")
+    .option("--enable-oidc-issuer", "serve the cluster's OIDC issuer (always on)")
+    .option("--enable-workload-identity", "inject workload identity into labelled pods (always on)")
+    .action(async (options: Common & { resourceGroup: string; name: string }) => {
+      const { client, subscription } = await connect(options);
+      printResult(await showCluster(client, subscription, options.resourceGroup, options.name));
+    });
+
   const cluster = program.command("cluster").description("the local cluster (az aks show's shape)");
   withCommon(cluster.command("show").description("show the cluster, including oidcIssuerProfile.issuerUrl"))
     .option("-g, --resource-group <rg>", "resource group", LOCAL_CLUSTER.resourceGroup)
     .option("-n, --name <name>", "cluster name", LOCAL_CLUSTER.name)
     .action(async (options: Common & { resourceGroup: string; name: string }) => {
       const { client, subscription } = await connect(options);
-      const id = providerResourceId(
-        subscription,
-        options.resourceGroup,
-        RESOURCE_TYPES.managedCluster,
-        options.name,
-      );
-      printResult(flattenResource((await client.arm("GET", id)) as Record<string, unknown>));
+      printResult(await showCluster(client, subscription, options.resourceGroup, options.name));
     });
 }
 
