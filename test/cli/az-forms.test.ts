@@ -176,8 +176,8 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
   });
 
   test("federated-credential update changes what is given and keeps the rest", async () => {
-    const updated = JSON.parse(
-      await ok([
+    const update = (name: string, subject: string) =>
+      wikit([
         "identity",
         "federated-credential",
         "update",
@@ -186,28 +186,19 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
         "--identity-name",
         "mi-forms",
         "-n",
-        "wlipoc",
+        name,
         "--subject",
-        "system:serviceaccount:wlipoc:other",
-      ]),
-    ) as { subject: string; issuer: string; audiences: string[] };
-    assert.equal(updated.subject, "system:serviceaccount:wlipoc:other");
-    assert.match(updated.issuer, /^https:\/\/localhost:\d+\/oidc\//);
-    assert.deepEqual(updated.audiences, ["api://AzureADTokenExchange"]);
-    const missing = await wikit([
-      "identity",
-      "federated-credential",
-      "update",
-      "-g",
-      "rg-forms",
-      "--identity-name",
-      "mi-forms",
-      "-n",
-      "nope",
-      "--subject",
-      "x",
-    ]);
+        subject,
+      ]);
+    const updated = await update("wlipoc", "system:serviceaccount:wlipoc:other");
+    assert.equal(updated.code, 0, updated.stderr);
+    const credential = JSON.parse(updated.stdout) as { subject: string; issuer: string; audiences: string[] };
+    assert.equal(credential.subject, "system:serviceaccount:wlipoc:other");
+    assert.match(credential.issuer, /^https:\/\/localhost:\d+\/oidc\//);
+    assert.deepEqual(credential.audiences, ["api://AzureADTokenExchange"]);
+    const missing = await update("nope", "x");
     assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /ResourceNotFound|NotFound/);
   });
 
   test("W3: keyvault show --query id / properties.vaultUri --output tsv", async () => {
