@@ -10,7 +10,7 @@ import { registerTokenCommands } from "./commands/token.ts";
 import { registerUpDown } from "./commands/up-down.ts";
 import { registerWebhookCommands } from "./commands/webhook.ts";
 import { registerWebhookManifests } from "./commands/webhook-manifests.ts";
-import { configureOutput, type OutputSettings } from "./output.ts";
+import { configureOutput, type OutputSettings, verbose } from "./output.ts";
 import { OUTPUT_FORMATS, QueryError } from "./output-format.ts";
 
 /**
@@ -43,8 +43,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("json"))
     .option("--query <jmespath>", "JMESPath query string, applied to the result (see http://jmespath.org/)")
     .option("--only-show-errors", "only show errors, suppressing warnings and notes")
-    .option("--verbose", "increase logging verbosity")
-    .option("--debug", "increase logging verbosity to show all debug logs, requests to wikit included")
+    .option("--verbose", "increase logging verbosity: each request made to wikit, and the command's time")
+    .option("--debug", "increase logging verbosity to show all debug logs")
     .showHelpAfterError("(add --help to see the command's options and examples)")
     .exitOverride();
   program.hook("preAction", (_program, action) => {
@@ -63,8 +63,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const started = performance.now();
+  configureOutput();
   try {
     await buildProgram().parseAsync(argv);
+    verbose(`wikit: command ran in ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; a command line that does not parse exits 2, as az's does.

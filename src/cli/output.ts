@@ -1,5 +1,6 @@
 // What a command prints. Results go to stdout as `--output` and `--query` ask (see output-format.ts); notes for
-// people go to stderr, unless `--only-show-errors`; `--debug` adds the requests made to wikit.
+// people go to stderr, unless `--only-show-errors`; `--verbose` and `--debug` add each request made to wikit and
+// the command's time.
 
 import { applyQuery, type OutputFormat, renderResult } from "./output-format.ts";
 
@@ -11,10 +12,11 @@ export interface OutputSettings {
   debug?: boolean;
 }
 
-let settings: OutputSettings = { output: "json" };
+const DEFAULT_SETTINGS: OutputSettings = { output: "json" };
+let settings: OutputSettings = DEFAULT_SETTINGS;
 
-/** Set once per invocation, from the global options. */
-export function configureOutput(options: OutputSettings): void {
+/** Set once per invocation, from the global options (and back to the defaults before the next). */
+export function configureOutput(options: OutputSettings = DEFAULT_SETTINGS): void {
   settings = { ...options };
 }
 
@@ -51,9 +53,9 @@ export function note(message: string): void {
   if (!settings.onlyShowErrors) process.stderr.write(`${message}\n`);
 }
 
-/** Detail for `--debug` (and `--verbose` where `verbose` is set). */
-export function debug(message: string, { verbose = false } = {}): void {
-  if (settings.debug || (verbose && settings.verbose)) process.stderr.write(`${message}\n`);
+/** Detail on stderr for `--verbose` and `--debug`. */
+export function verbose(message: string): void {
+  if (settings.verbose || settings.debug) process.stderr.write(`${message}\n`);
 }
 
 /** az's output shape for most resources: ARM `properties` merged into the top level, plus `resourceGroup`. */

@@ -9,7 +9,7 @@ import {
   type ServerInfo,
 } from "../server/data-dir.ts";
 import { CliError } from "./cli-error.ts";
-import { debug } from "./output.ts";
+import { verbose } from "./output.ts";
 
 export const ARM_API_VERSION = "2023-01-31";
 
@@ -90,7 +90,7 @@ export class WikitClient {
             } catch {
               // not JSON: keep the text for the error message
             }
-            debug(
+            verbose(
               `wikit: ${method} ${path} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`,
             );
             resolve({ status: res.statusCode ?? 0, body: parsed });
