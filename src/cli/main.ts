@@ -4,6 +4,7 @@ import { CliError } from "./cli-error.ts";
 import { registerAccountCommands } from "./commands/account.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerDemo } from "./commands/demo.ts";
+import { registerLoginCommands } from "./commands/login.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
 import { registerSignInCommands } from "./commands/sign-in.ts";
 import { registerTokenCommands } from "./commands/token.ts";
@@ -53,7 +54,7 @@ export function buildProgram(): Command {
   });
   registerUpDown(program);
   registerResourceCommands(program);
-  registerAccountCommands(program);
+  registerLoginCommands(program, registerAccountCommands(program));
   registerClusterSideCommands(program);
   registerTokenCommands(program);
   registerSignInCommands(program);

@@ -57,11 +57,33 @@ export class WikitClient {
     return new WikitClient(dataDir, info, adminToken, await readFile(info.caFile, "utf8"));
   }
 
-  /** Sends a request to the server; `path` may carry a query string. */
+  /** Sends a request to the management API as admin; `path` may carry a query string. */
   async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    return this.#send(method, path, payload, {
+      authorization: `Bearer ${this.#adminToken}`,
+      ...(payload === undefined ? {} : { "content-type": "application/json" }),
+    });
+  }
+
+  /**
+   * A client-credentials request to the token service, as a workload makes it (no admin credential):
+   * `POST /{tenant}/oauth2/v2.0/token` with `form`.
+   */
+  async requestToken(tenant: string, form: Record<string, string>): Promise<ApiResponse> {
+    return this.#send(
+      "POST",
+      `/${encodeURIComponent(tenant)}/oauth2/v2.0/token`,
+      new URLSearchParams(form).toString(),
+      {
+        "content-type": "application/x-www-form-urlencoded",
+      },
+    );
+  }
+
+  #send(method: string, path: string, payload: string | undefined, headers: Record<string, string>) {
     const started = performance.now();
-    return new Promise((resolve, reject) => {
+    return new Promise<ApiResponse>((resolve, reject) => {
       const req = httpsRequest(
         {
           host: "127.0.0.1",
@@ -72,11 +94,9 @@ export class WikitClient {
           path,
           headers: {
             host: `localhost:${this.info.port}`,
-            authorization: `Bearer ${this.#adminToken}`,
             accept: "application/json",
-            ...(payload === undefined
-              ? {}
-              : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+            ...headers,
+            ...(payload === undefined ? {} : { "content-length": Buffer.byteLength(payload) }),
           },
         },
         (res) => {
@@ -91,7 +111,7 @@ export class WikitClient {
               // not JSON: keep the text for the error message
             }
             verbose(
-              `wikit: ${method} ${path} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`,
+              `wikit: ${method} ${path.split("?")[0]} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`,
             );
             resolve({ status: res.statusCode ?? 0, body: parsed });
           });

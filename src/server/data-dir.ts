@@ -26,9 +26,13 @@ export const dataDirFiles = {
   profile: (dir: string) => join(dir, "profile.json"),
 };
 
-/** The CLI's own choices, kept between commands like az's azureProfile.json: the current subscription. */
+/**
+ * The CLI's own state, kept between commands like az's azureProfile.json: the current subscription, and the
+ * service principal `wikit login` signed in (with the federated token it presents, so the file is the owner's only).
+ */
 export interface CliProfile {
   subscription?: string;
+  login?: { clientId: string; tenant: string; federatedToken: string };
 }
 
 export async function readCliProfile(dir: string): Promise<CliProfile> {

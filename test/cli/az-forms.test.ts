@@ -1,6 +1,6 @@
 // The walkthroughs' az command lines, with `az` replaced by `wikit`, against a real `wikit up`: their
 // `--query … -o tsv` forms print the bare value a shell assigns, and -o table, yaml and none print what az does.
-// (The commands wikit does not have yet — aks create and several clusters, ad, login — are not here.)
+// (The commands wikit does not have yet — aks create and several clusters, ad — are not here.)
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -347,6 +347,125 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
       saMixUp.stderr,
       /is the principal \(object\) ID of identity 'mi-forms' \(group 'rg-forms'\); --client-id takes its client ID/,
     );
+  });
+
+  test("W1/W5: az login --federated-token inside a pod fails before the credential exists, then signs in", async () => {
+    const clientId = (
+      await ok(["identity", "create", "-g", "rg-forms", "-n", "mi-login", "--query", "clientId", "-o", "tsv"])
+    ).trimEnd();
+    const issuer = (
+      await ok(["cluster", "show", "--query", "oidcIssuerProfile.issuerUrl", "-o", "tsv"])
+    ).trimEnd();
+    const credential = (subject: string) =>
+      ok([
+        "identity",
+        "federated-credential",
+        "create",
+        "--name",
+        subject.split(":").pop() ?? "",
+        "--identity-name",
+        "mi-login",
+        "--resource-group",
+        "rg-forms",
+        "--issuer",
+        issuer,
+        "--subject",
+        subject,
+        "-o",
+        "none",
+      ]);
+    await credential("system:serviceaccount:default:someone-else");
+    await ok([
+      "serviceaccount",
+      "create",
+      "--namespace",
+      "default",
+      "-n",
+      "sa-login",
+      "--client-id",
+      clientId,
+      "-o",
+      "none",
+    ]);
+    // The pod's own command line, as W1 and W5 type it.
+    const loginInPod = () =>
+      wikit([
+        "run",
+        "--namespace",
+        "default",
+        "--service-account",
+        "sa-login",
+        "--",
+        "sh",
+        "-c",
+        `"${process.execPath}" "${cliEntry}" login --federated-token "$(cat $AZURE_FEDERATED_TOKEN_FILE)" --service-principal -u $AZURE_CLIENT_ID -t $AZURE_TENANT_ID`,
+      ]);
+    const before = await loginInPod();
+    assert.notEqual(before.code, 0);
+    assert.match(
+      before.stderr,
+      /AADSTS700213: No matching federated identity record found for presented assertion subject 'system:serviceaccount:default:sa-login'/,
+    );
+    await credential("system:serviceaccount:default:sa-login");
+    const subscription = (await ok(["account", "show", "--query", "id", "-o", "tsv"])).trimEnd();
+    const noRole = await loginInPod();
+    assert.match(noRole.stderr, new RegExp(`No subscriptions found for ${clientId}`));
+    await ok([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Reader",
+      "--assignee",
+      clientId,
+      "--scope",
+      `/subscriptions/${subscription}`,
+      "-o",
+      "none",
+    ]);
+    const signedIn = await loginInPod();
+    assert.equal(signedIn.code, 0, signedIn.stderr);
+    const accounts = JSON.parse(signedIn.stdout) as { id: string; user: { name: string; type: string } }[];
+    assert.deepEqual(
+      accounts.map((account) => [account.id, account.user.name, account.user.type]),
+      [[subscription, clientId, "servicePrincipal"]],
+    );
+
+    const token = (
+      await ok(["account", "get-access-token", "--query", "accessToken", "-o", "tsv"])
+    ).trimEnd();
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(claims.aud, "https://management.core.windows.net/");
+    assert.equal(claims.appid, clientId);
+    const vault = JSON.parse(
+      await ok(["account", "get-access-token", "--resource", "https://vault.azure.net"]),
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(vault), [
+      "accessToken",
+      "expiresOn",
+      "expires_on",
+      "subscription",
+      "tenant",
+      "tokenType",
+    ]);
+    assert.equal(vault.tokenType, "Bearer");
+    assert.equal(vault.subscription, subscription);
+    assert.match(String(vault.expiresOn), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/);
+    assert.equal(
+      JSON.parse(Buffer.from(String(vault.accessToken).split(".")[1] ?? "", "base64url").toString("utf8"))
+        .aud,
+      "https://vault.azure.net",
+    );
+    assert.equal(await ok(["account", "show", "--query", "user.type", "-o", "tsv"]), "servicePrincipal\n");
+
+    await ok(["logout"]);
+    const after = await wikit(["account", "get-access-token"]);
+    assert.equal(after.code, 1);
+    assert.match(after.stderr, /Please run 'wikit login' to setup account\./);
+    assert.equal(await ok(["account", "show", "--query", "user.type", "-o", "tsv"]), "user\n");
   });
 
   test("mistakes: an unknown option names the nearest; a missing one is named; a bad query or format exits 2", async () => {

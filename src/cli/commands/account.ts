@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { resolveDataDir, writeCliProfile } from "../../server/data-dir.ts";
+import { type CliProfile, readCliProfile, resolveDataDir, writeCliProfile } from "../../server/data-dir.ts";
 import { printResult } from "../output.ts";
 import { type SubscriptionBody, WikitClient } from "../wikit-client.ts";
 
@@ -8,8 +8,15 @@ import { type SubscriptionBody, WikitClient } from "../wikit-client.ts";
 /** The cloud wikit's subscriptions belong to, where az names `AzureCloud`. */
 const ENVIRONMENT_NAME = "wikit";
 
+/** Who the CLI acts as: the service principal `wikit login` signed in, else the data directory's admin. */
+export function userOf(profile: CliProfile) {
+  return profile.login
+    ? { name: profile.login.clientId, type: "servicePrincipal" }
+    : { name: "wikit-admin", type: "user" };
+}
+
 /** A subscription as `az account show` prints it. */
-function accountView(subscription: SubscriptionBody, current: string) {
+export function accountView(subscription: SubscriptionBody, current: string, user = userOf({})) {
   return {
     environmentName: ENVIRONMENT_NAME,
     homeTenantId: subscription.tenantId,
@@ -19,8 +26,7 @@ function accountView(subscription: SubscriptionBody, current: string) {
     name: subscription.displayName,
     state: subscription.state,
     tenantId: subscription.tenantId,
-    // The CLI acts with the data directory's admin credential.
-    user: { name: "wikit-admin", type: "user" },
+    user,
   };
 }
 
@@ -30,14 +36,17 @@ const dataDirOption = (command: Command) =>
     "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)",
   );
 
-export function registerAccountCommands(program: Command): void {
+export function registerAccountCommands(program: Command): Command {
   const account = program.command("account").description("subscriptions, and the one commands work in");
   dataDirOption(account.command("list").description("list the subscriptions"))
     .addHelpText("after", '\nExamples:\n  wikit account list --query "[].{name:name, id:id}" -o table\n')
     .action(async (options: { dataDir?: string }) => {
       const client = await WikitClient.connect(resolveDataDir(options.dataDir));
       const current = await client.subscriptionId();
-      printResult((await client.subscriptions()).map((subscription) => accountView(subscription, current)));
+      const user = userOf(await readCliProfile(client.dataDir));
+      printResult(
+        (await client.subscriptions()).map((subscription) => accountView(subscription, current, user)),
+      );
     });
   dataDirOption(account.command("show").description("show the current subscription, or the one named"))
     .option("-s, --subscription <name-or-id>", "a subscription's name or ID (default: the current one)")
@@ -47,13 +56,19 @@ export function registerAccountCommands(program: Command): void {
       const current = await client.subscriptionId();
       const shown = await client.subscriptionId(options.subscription);
       const subscription = (await client.subscriptions()).find((each) => each.subscriptionId === shown);
-      if (subscription) printResult(accountView(subscription, current));
+      const user = userOf(await readCliProfile(client.dataDir));
+      if (subscription) printResult(accountView(subscription, current, user));
     });
   dataDirOption(account.command("set").description("make a subscription the current one"))
     .requiredOption("-s, --subscription <name-or-id>", "the subscription's name or ID")
     .action(async (options: { dataDir?: string; subscription: string }) => {
       const dataDir = resolveDataDir(options.dataDir);
       const client = await WikitClient.connect(dataDir);
-      await writeCliProfile(dataDir, { subscription: await client.subscriptionId(options.subscription) });
+      const profile = await readCliProfile(dataDir);
+      await writeCliProfile(dataDir, {
+        ...profile,
+        subscription: await client.subscriptionId(options.subscription),
+      });
     });
+  return account;
 }
