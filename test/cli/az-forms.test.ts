@@ -322,6 +322,19 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
       "tsv",
     ]);
     assert.equal(created.trimEnd(), identity.principalId);
+    const listed = await ok([
+      "role",
+      "assignment",
+      "list",
+      "--all",
+      "--assignee",
+      "mi-forms",
+      "--query",
+      "[].[principalId, scope]",
+      "-o",
+      "tsv",
+    ]);
+    assert.ok(listed.split("\n").includes(`${identity.principalId}\t${scope}`), listed);
     const mixedUp = await wikit(grantReader(["--assignee-object-id", identity.clientId], scope));
     assert.equal(mixedUp.code, 1);
     assert.match(

@@ -428,14 +428,22 @@ export function registerResourceCommands(program: Command): void {
       },
     );
   withCommon(assignment.command("list").description("list role assignments"))
-    .option("--assignee <id>", "only this principal's assignments")
+    .option(
+      "--assignee <assignee>",
+      "only this principal's: a principal (object) ID, an identity's client ID or name",
+    )
     .option("--scope <scope>", "scope (default: the subscription)")
-    .action(async (options: Common & { assignee?: string; scope?: string }) => {
+    .option("--all", "every assignment in the subscription, at any scope (the default without --scope)")
+    .action(async (options: Common & { assignee?: string; scope?: string; all?: boolean }) => {
+      if (options.all && options.scope !== undefined) throw new CliError("give --all or --scope, not both");
       const { client, subscription } = await connect(options);
-      const scope = options.scope ?? `/subscriptions/${subscription}`;
-      const filter = options.assignee
-        ? `?$filter=${encodeURIComponent(`principalId eq '${options.assignee}'`)}`
-        : "";
+      const scope =
+        options.scope === undefined ? `/subscriptions/${subscription}` : checkScope(options.scope);
+      const principalId =
+        options.assignee === undefined
+          ? undefined
+          : resolveAssignee(options.assignee, await listIdentities(client, subscription));
+      const filter = principalId ? `?$filter=${encodeURIComponent(`principalId eq '${principalId}'`)}` : "";
       const { value } = (await client.arm(
         "GET",
         `${scope}/providers/Microsoft.Authorization/roleAssignments${filter}`,
