@@ -8,9 +8,12 @@ export const MICROSOFT_AUTHORITY_HOSTS = [
   "login.microsoft.com",
 ] as const;
 
+/** Azure Resource Manager as az names it when it signs in and asks for tokens. */
+export const AZURE_RESOURCE_MANAGER = "https://management.core.windows.net/";
+
 /** Microsoft's resource identifiers that wikit issues tokens for: Key Vault and ARM, as clients name them. */
 export const MICROSOFT_RESOURCES = [
   "https://vault.azure.net",
-  "https://management.core.windows.net/",
+  AZURE_RESOURCE_MANAGER,
   "https://management.azure.com/",
 ] as const;

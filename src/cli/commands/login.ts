@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { MICROSOFT_RESOURCES } from "../../names/microsoft-hosts.ts";
+import { AZURE_RESOURCE_MANAGER } from "../../names/microsoft-hosts.ts";
 import { type CliProfile, readCliProfile, resolveDataDir, writeCliProfile } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { printResult } from "../output.ts";
@@ -10,8 +10,6 @@ import { accountView, userOf } from "./account.ts";
 // workload's sign-in, as az makes it inside a labelled pod — the federated token exchanged at wikit's token service.
 
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/** The resource az signs in to and `get-access-token` defaults to: Azure Resource Manager. */
-const ARM_RESOURCE = MICROSOFT_RESOURCES[1];
 
 type Login = NonNullable<CliProfile["login"]>;
 
@@ -42,7 +40,7 @@ function scopeOf(options: { resource?: string; scope?: string }): string {
   }
   if (options.scope !== undefined) return options.scope;
   // As az: the resource as written, `/.default` appended (ARM's trailing slash makes `…windows.net//.default`).
-  return `${options.resource ?? ARM_RESOURCE}/.default`;
+  return `${options.resource ?? AZURE_RESOURCE_MANAGER}/.default`;
 }
 
 /** The claims of a JWT the token service just issued (read, not verified: the CLI only shows them). */
