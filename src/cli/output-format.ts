@@ -33,7 +33,9 @@ export interface RenderOptions {
 /** The text az prints for `value`; empty for no result. */
 export function renderResult(value: unknown, options: RenderOptions): string {
   if (value === undefined || value === null) return "";
-  const ordered = options.keepKeyOrder ? value : sortedKeys(value);
+  // json and yaml sort members as az does; table and tsv order their own columns.
+  const ordered =
+    options.format.startsWith("json") || options.format.startsWith("yaml") ? inOrder(value, options) : value;
   switch (options.format) {
     case "json":
       return renderJson(ordered);
@@ -50,6 +52,10 @@ export function renderResult(value: unknown, options: RenderOptions): string {
     case "none":
       return "";
   }
+}
+
+function inOrder(value: unknown, options: RenderOptions): unknown {
+  return options.keepKeyOrder ? value : sortedKeys(value);
 }
 
 function renderJson(value: unknown): string {
