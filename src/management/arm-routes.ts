@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
   BUILT_IN_ROLES,
   findRoleDefinition,
@@ -28,6 +28,8 @@ export interface ArmRouteDeps {
   directory: Directory;
   /** Decorates a stored resource with values that depend on where the server listens (vault URIs, issuer). */
   present(resource: ArmResource): ArmResource;
+  /** Whether the request's caller sees a subscription in `GET /subscriptions`; by default every one. */
+  subscriptionVisible?(request: FastifyRequest, subscriptionId: string): Promise<boolean>;
 }
 
 type Params = ArmParams;
@@ -62,7 +64,15 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
 
   app.get(
     "/subscriptions",
-    armHandler(async () => ({ value: (await tenants.listSubscriptions()).map(subscriptionBody) })),
+    armHandler(async (_params, request) => {
+      const visible = deps.subscriptionVisible ?? (async () => true);
+      const subscriptions = await tenants.listSubscriptions();
+      const shown = [];
+      for (const subscription of subscriptions) {
+        if (await visible(request, subscription.subscriptionId)) shown.push(subscriptionBody(subscription));
+      }
+      return { value: shown };
+    }),
   );
   app.get(
     "/subscriptions/:subscription",

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { mkdir } from "node:fs/promises";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { createLocalJWKSet } from "jose";
+import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
 import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
 import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
 import { LocalCluster } from "../cluster/local-cluster/local-cluster.ts";
@@ -11,9 +11,9 @@ import { createDirectory } from "../identity/directory/directory.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../identity/http/token-service.ts";
 import { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
-import { adminAuthentication } from "../management/admin-auth.ts";
 import { registerArmRoutes } from "../management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
+import { callerOf, managementAuthentication, subscriptionVisible } from "../management/management-auth.ts";
 import { registerSignInRoutes } from "../management/sign-in-routes.ts";
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import {
@@ -146,6 +146,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       app.log.error({ err: error, lost }, "sign-in records could not be written and are lost"),
   });
 
+  // The token service's keys, rebuilt per call so that a rotated key verifies at once.
+  const accessTokenKey: JWTVerifyGetKey = (header, token) =>
+    createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token);
+  const roleAssignmentsOf = (principalId: string) => directory.roleAssignments.listFor(principalId);
+
   app.get("/healthz", async () => ({ status: "ok" }));
   registerIssuerRoutes(app, issuerPath, issuerUrl, clusterKeys);
   await app.register(
@@ -182,14 +187,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return vault ? { vault: present(vault), resource: vaultResource() } : undefined;
     },
     authorityHost: baseUrl,
-    // Rebuilt per call so that a rotated key verifies at once.
-    accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
-    listRoleAssignments: (principalId) => directory.roleAssignments.listFor(principalId),
+    accessTokenKey,
+    listRoleAssignments: roleAssignmentsOf,
     roleDefinitionOf: builtInRoleById,
   });
   await app.register(async (management) => {
-    management.addHook("onRequest", adminAuthentication(adminToken));
-    registerArmRoutes(management, { directory, present });
+    management.addHook(
+      "onRequest",
+      managementAuthentication({
+        adminToken,
+        accessTokenKey,
+        roleAssignmentsOf,
+        roleDefinitionOf: builtInRoleById,
+      }),
+    );
+    registerArmRoutes(management, {
+      directory,
+      present,
+      subscriptionVisible: async (request, subscriptionId) => {
+        const caller = callerOf(request);
+        return (
+          caller.kind === "admin" ||
+          subscriptionVisible(await roleAssignmentsOf(caller.principalId), subscriptionId)
+        );
+      },
+    });
     registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
     registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster);
     registerSignInRoutes(management, signIns);

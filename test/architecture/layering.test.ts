@@ -72,7 +72,7 @@ describe("layering check", () => {
     },
     {
       rule: "management-imports-no-layer-above",
-      file: "src/management/admin-auth.ts",
+      file: "src/management/arm-action.ts",
       line: 'import "../server/data-dir.ts";',
     },
     { rule: "server-imports-no-cli", file: "src/server/data-dir.ts", line: 'import "../cli/output.ts";' },

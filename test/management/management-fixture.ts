@@ -3,14 +3,22 @@
 
 import assert from "node:assert/strict";
 import Fastify, { type InjectOptions, type LightMyRequestResponse } from "fastify";
+import { createLocalJWKSet } from "jose";
+import { builtInRoleById } from "../../src/identity/directory/built-in-roles.ts";
 import { createDirectory } from "../../src/identity/directory/directory.ts";
 import { SignInLog } from "../../src/identity/sign-ins/sign-in-log.ts";
-import { adminAuthentication } from "../../src/management/admin-auth.ts";
+import { issueAccessToken } from "../../src/identity/tokens/access-token.ts";
 import { registerArmRoutes } from "../../src/management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../../src/management/arm-secret-routes.ts";
+import {
+  callerOf,
+  managementAuthentication,
+  subscriptionVisible,
+} from "../../src/management/management-auth.ts";
 import { registerSignInRoutes } from "../../src/management/sign-in-routes.ts";
 import { RESOURCE_TYPES } from "../../src/names/arm-resource-ids.ts";
 import { eraseVaultSecrets } from "../../src/resources/vault/deleted-secrets.ts";
+import { SigningKeyRing } from "../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { ArmResource } from "../../src/store/store.ts";
 
@@ -31,10 +39,30 @@ export async function startManagement() {
       : resource;
 
   const signIns = new SignInLog(store);
+  const stsKeys = await SigningKeyRing.open(store, "sts");
+  const roleAssignmentsOf = (principalId: string) => directory.roleAssignments.listFor(principalId);
   const app = Fastify({ routerOptions: { caseSensitive: false } });
   await app.register(async (management) => {
-    management.addHook("onRequest", adminAuthentication(ADMIN_TOKEN));
-    registerArmRoutes(management, { directory, present });
+    management.addHook(
+      "onRequest",
+      managementAuthentication({
+        adminToken: ADMIN_TOKEN,
+        accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
+        roleAssignmentsOf,
+        roleDefinitionOf: builtInRoleById,
+      }),
+    );
+    registerArmRoutes(management, {
+      directory,
+      present,
+      subscriptionVisible: async (request, subscriptionId) => {
+        const caller = callerOf(request);
+        return (
+          caller.kind === "admin" ||
+          subscriptionVisible(await roleAssignmentsOf(caller.principalId), subscriptionId)
+        );
+      },
+    });
     registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
     registerSignInRoutes(management, signIns);
   });
@@ -54,7 +82,38 @@ export async function startManagement() {
     });
 
   const sub = subscription.subscriptionId;
+
+  /** An access token from the token service's key for `principal` (a client ID and principal ID), for `audience`. */
+  const accessToken = async (
+    principal: { clientId: string; principalId: string },
+    audience = "https://management.core.windows.net/",
+    lifetimeSeconds?: number,
+    now?: number,
+  ) =>
+    (
+      await issueAccessToken({ tenantId: tenant.tenantId, ...principal }, audience, stsKeys.active, {
+        lifetimeSeconds,
+        now,
+      })
+    ).token;
+
+  /** A request as `principal`, with its access token. */
+  const callAs = (
+    token: string,
+    method: "GET" | "PUT" | "DELETE" | "POST",
+    url: string,
+    body?: unknown,
+  ): Promise<LightMyRequestResponse> =>
+    app.inject({
+      method,
+      url: url.includes("?") ? url : `${url}?${API}`,
+      headers: { authorization: `Bearer ${token}` },
+      ...(body === undefined ? {} : { payload: body as InjectOptions["payload"] }),
+    });
+
   return {
+    accessToken,
+    callAs,
     app,
     store,
     directory,

@@ -1,0 +1,186 @@
+// Who may call the management API, and what: the admin credential that `wikit up` wrote into the data directory
+// (everything), or an access token for Azure Resource Manager from wikit's own token service — what `az login` and
+// `wikit login` hold — authorised by Azure RBAC on the ARM action and scope of the request (arm-action.ts), with
+// ARM's 401 and 403 bodies. Tokens are never logged.
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { actionMatches, scopeCovers } from "../resources/vault/rbac.ts";
+import { armRequirement } from "./arm-action.ts";
+
+/** The audiences ARM accepts (its own 401 names these four). */
+export const ARM_AUDIENCES = [
+  "https://management.core.windows.net/",
+  "https://management.core.windows.net",
+  "https://management.azure.com/",
+  "https://management.azure.com",
+];
+const CLOCK_SKEW_SECONDS = 300;
+const REALM = 'Bearer realm="wikit management"';
+
+export type Caller =
+  | { kind: "admin" }
+  | { kind: "principal"; principalId: string; tenantId: string; clientId: string };
+
+export interface ControlPlaneAssignment {
+  scope: string;
+  roleDefinitionId: string;
+}
+
+export interface ControlPlaneRole {
+  actions: readonly string[];
+  notActions: readonly string[];
+}
+
+export interface ManagementAuthDeps {
+  adminToken: string;
+  /** The token service's public keys: ARM access tokens are its own. */
+  accessTokenKey: JWTVerifyGetKey;
+  roleAssignmentsOf(principalId: string): Promise<readonly ControlPlaneAssignment[]>;
+  roleDefinitionOf(roleDefinitionId: string): ControlPlaneRole | undefined;
+  now?: () => Date;
+}
+
+const callers = new WeakMap<FastifyRequest, Caller>();
+
+/** The caller the management API authenticated for this request. */
+export function callerOf(request: FastifyRequest): Caller {
+  return callers.get(request) ?? { kind: "admin" };
+}
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+function armError(reply: FastifyReply, status: 401 | 403, code: string, message: string, challenge?: string) {
+  if (challenge) reply.header("www-authenticate", challenge);
+  return reply.code(status).send({ error: { code, message } });
+}
+
+/** The onRequest hook of the management API: authenticate, then authorise the request's ARM action. */
+export function managementAuthentication(deps: ManagementAuthDeps) {
+  const admin = digest(deps.adminToken);
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const header = request.headers.authorization;
+    if (!header) {
+      return armError(
+        reply,
+        401,
+        "AuthenticationFailed",
+        "Authentication failed. The 'Authorization' header is missing. Send an access token for Azure Resource Manager from wikit's token service (wikit login, az login), or the admin credential from the data directory's admin-token file, as a Bearer token.",
+        REALM,
+      );
+    }
+    const presented = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "";
+    if (timingSafeEqual(digest(presented), admin)) {
+      callers.set(request, { kind: "admin" });
+      return;
+    }
+    const verified = await verifyArmToken(presented, deps);
+    if (!verified.ok)
+      return armError(reply, 401, verified.code, verified.message, `${REALM}, error="invalid_token"`);
+    const caller = verified.caller;
+    callers.set(request, caller);
+
+    const requirement = armRequirement(request.method, request.url.split("?")[0] ?? "");
+    if (requirement.kind === "anyCaller") return;
+    if (requirement.kind === "admin") {
+      return armError(
+        reply,
+        403,
+        "AuthorizationFailed",
+        `The client '${caller.clientId}' with object id '${caller.principalId}' may not call ${request.method} ${request.url.split("?")[0]}: only the admin credential of wikit's data directory may.`,
+      );
+    }
+    const assignments = await deps.roleAssignmentsOf(caller.principalId);
+    const granted = assignments.some((assignment) => {
+      if (!scopeCovers(assignment.scope, requirement.scope)) return false;
+      const role = deps.roleDefinitionOf(assignment.roleDefinitionId);
+      return role !== undefined && roleAllows(role, requirement.action);
+    });
+    if (!granted) {
+      return armError(
+        reply,
+        403,
+        "AuthorizationFailed",
+        `The client '${caller.clientId}' with object id '${caller.principalId}' does not have authorization to perform action '${requirement.action}' over scope '${requirement.scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      );
+    }
+  };
+}
+
+/** A role allows a control-plane action its actions match, unless one of its not-actions also matches. */
+export function roleAllows(role: ControlPlaneRole, action: string): boolean {
+  const matches = (pattern: string) => actionMatches(pattern, action);
+  return role.actions.some(matches) && !role.notActions.some(matches);
+}
+
+/** Whether a principal sees a subscription: it holds a role at, above or beneath it (ARM's subscription list). */
+export function subscriptionVisible(
+  assignments: readonly ControlPlaneAssignment[],
+  subscriptionId: string,
+): boolean {
+  const subscription = `/subscriptions/${subscriptionId}`;
+  return assignments.some(
+    (assignment) =>
+      scopeCovers(assignment.scope, subscription) || scopeCovers(subscription, assignment.scope),
+  );
+}
+
+type Verification =
+  | { ok: true; caller: Extract<Caller, { kind: "principal" }> }
+  | { ok: false; code: string; message: string };
+
+async function verifyArmToken(token: string, deps: ManagementAuthDeps): Promise<Verification> {
+  const now = (deps.now ?? (() => new Date()))();
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, deps.accessTokenKey, {
+      algorithms: ["RS256"],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      currentDate: now,
+      requiredClaims: ["exp", "iss", "aud"],
+    }));
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) {
+      const expiredAt = new Date(Number(error.payload.exp) * 1000).toISOString();
+      return {
+        ok: false,
+        code: "ExpiredAuthenticationToken",
+        message: `The access token expiry UTC time '${expiredAt}' is earlier than current UTC time '${now.toISOString()}'.`,
+      };
+    }
+    if (error instanceof errors.JOSEError) {
+      return {
+        ok: false,
+        code: "InvalidAuthenticationToken",
+        message:
+          "The access token is invalid: it is not this server's admin credential, nor a token wikit's token service signed.",
+      };
+    }
+    throw error;
+  }
+  const audience = typeof payload.aud === "string" ? payload.aud : "";
+  if (!ARM_AUDIENCES.includes(audience)) {
+    return {
+      ok: false,
+      code: "InvalidAuthenticationTokenAudience",
+      message: `The access token has been obtained for wrong audience or resource '${audience}'. It should exactly match with one of the allowed audiences ${ARM_AUDIENCES.map((value) => `'${value}'`).join(",")}.`,
+    };
+  }
+  const { oid, tid, appid, azp } = payload as Record<string, unknown>;
+  const issuers = [`https://sts.windows.net/${tid}/`, `https://login.microsoftonline.com/${tid}/v2.0`];
+  if (
+    typeof oid !== "string" ||
+    oid === "" ||
+    typeof tid !== "string" ||
+    !issuers.includes(String(payload.iss))
+  ) {
+    return {
+      ok: false,
+      code: "InvalidAuthenticationToken",
+      message: "The access token is invalid: it names no caller and tenant.",
+    };
+  }
+  const clientId = typeof appid === "string" ? appid : typeof azp === "string" ? azp : oid;
+  return { ok: true, caller: { kind: "principal", principalId: oid, tenantId: tid, clientId } };
+}
