@@ -34,7 +34,7 @@ describe("management API: access tokens and RBAC", () => {
     await management.call("PUT", group, { location: "local" });
     vault = `${group}/${VAULTS}/kv-rbac`;
     await management.call("PUT", vault, {});
-    for (const name of ["reader", "contributor", "owner", "workload", "nobody", "outsider"]) {
+    for (const name of ["reader", "contributor", "owner", "access-admin", "workload", "nobody", "outsider"]) {
       const identity = (await management.call("PUT", `${group}/${IDENTITIES}/${name}`, {})).json();
       const ids = { clientId: identity.properties.clientId, principalId: identity.properties.principalId };
       principals[name] = { ...ids, token: await management.accessToken(ids) };
@@ -45,6 +45,7 @@ describe("management API: access tokens and RBAC", () => {
       ["reader", sub, roles.reader],
       ["contributor", sub, roles.contributor],
       ["owner", group, roles.owner],
+      ["access-admin", sub, roles.userAccessAdministrator],
       ["workload", vault, roles.keyVaultSecretsUser],
     ] as const) {
       assert.equal((await assignment(scope, role, principals[name]?.principalId ?? "")).statusCode, 201);
@@ -138,6 +139,26 @@ describe("management API: access tokens and RBAC", () => {
         `${management.subPath}/${ASSIGNMENTS}/${randomUUID()}`,
         body,
       ),
+      403,
+      "AuthorizationFailed",
+    );
+  });
+
+  test("a User Access Administrator grants access and reads, and cannot create resources", async () => {
+    const body = {
+      properties: {
+        roleDefinitionId: BUILT_IN_ROLE_GUIDS.reader,
+        principalId: principals.nobody?.principalId,
+      },
+    };
+    assert.equal(
+      (await management.callAs(as("access-admin"), "PUT", `${vault}/${ASSIGNMENTS}/${randomUUID()}`, body))
+        .statusCode,
+      201,
+    );
+    assert.equal((await management.callAs(as("access-admin"), "GET", group)).statusCode, 200);
+    assertArmError(
+      await management.callAs(as("access-admin"), "PUT", `${group}/${IDENTITIES}/made-by-uaa`, {}),
       403,
       "AuthorizationFailed",
     );

@@ -11,6 +11,7 @@ export const BUILT_IN_ROLE_GUIDS = {
   reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
   contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
   owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+  userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
 } as const;
 
 export interface RoleDefinition {
@@ -131,6 +132,15 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
       "Microsoft.Subscription/cancel/action",
       "Microsoft.Subscription/enable/action",
     ],
+    dataActions: [],
+    notDataActions: [],
+  },
+  {
+    name: BUILT_IN_ROLE_GUIDS.userAccessAdministrator,
+    roleName: "User Access Administrator",
+    description: "Manages who has access (role assignments) and reads everything else; no data-plane access.",
+    actions: ["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
+    notActions: [],
     dataActions: [],
     notDataActions: [],
   },
