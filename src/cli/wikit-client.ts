@@ -81,19 +81,39 @@ export class WikitClient {
     );
   }
 
-  #send(method: string, path: string, payload: string | undefined, headers: Record<string, string>) {
+  /**
+   * A Key Vault data-plane request to the vault at `vaultUri` (wikit's name for it, which resolves here), with a
+   * caller's access token: the vault decides by RBAC, as Key Vault does.
+   */
+  async vaultRequest(
+    method: string,
+    vaultUri: string,
+    path: string,
+    accessToken: string,
+  ): Promise<ApiResponse> {
+    const host = new URL(vaultUri).hostname;
+    return this.#send(method, path, undefined, { authorization: `Bearer ${accessToken}` }, host);
+  }
+
+  #send(
+    method: string,
+    path: string,
+    payload: string | undefined,
+    headers: Record<string, string>,
+    hostName = "localhost",
+  ) {
     const started = performance.now();
     return new Promise<ApiResponse>((resolve, reject) => {
       const req = httpsRequest(
         {
           host: "127.0.0.1",
           port: this.info.port,
-          servername: "localhost",
+          servername: hostName,
           ca: this.#ca,
           method,
           path,
           headers: {
-            host: `localhost:${this.info.port}`,
+            host: `${hostName}:${this.info.port}`,
             accept: "application/json",
             ...headers,
             ...(payload === undefined ? {} : { "content-length": Buffer.byteLength(payload) }),

@@ -474,7 +474,85 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     );
     assert.equal(await ok(["account", "show", "--query", "user.type", "-o", "tsv"]), "servicePrincipal\n");
 
+    // The vault's data plane as the signed-in principal: its RBAC decides, as Key Vault's does.
+    await ok([
+      "keyvault",
+      "secret",
+      "set",
+      "--vault-name",
+      "kv-forms-1",
+      "-n",
+      "greeting",
+      "--value",
+      "hi there",
+      "-o",
+      "none",
+    ]);
+    const showGreeting = (extra: string[] = []) =>
+      wikit(["keyvault", "secret", "show", "--vault-name", "kv-forms-1", "-n", "greeting", ...extra]);
+    const unauthorised = await showGreeting();
+    assert.equal(unauthorised.code, 1);
+    assert.match(
+      unauthorised.stderr,
+      /\(Forbidden\) Caller is not authorized to perform action on resource\./,
+    );
+    assert.match(unauthorised.stderr, /Action: 'Microsoft\.KeyVault\/vaults\/secrets\/getSecret\/action'/);
+    const vaultId = (
+      await ok(["keyvault", "show", "-n", "kv-forms-1", "--query", "id", "-o", "tsv"])
+    ).trimEnd();
+    // By the identity's name, the third form --assignee takes.
+    await ok([
+      "role",
+      "assignment",
+      "create",
+      "--scope",
+      vaultId,
+      "--role",
+      "Key Vault Secrets User",
+      "--assignee",
+      "mi-login",
+    ]);
+    const value = await showGreeting(["--query", "value", "-o", "tsv"]);
+    assert.equal(value.stdout, "hi there\n", value.stderr);
+    const shown = JSON.parse((await showGreeting()).stdout) as {
+      name: string;
+      attributes: { enabled: boolean; created: string };
+    };
+    assert.equal(shown.name, "greeting");
+    assert.equal(shown.attributes.enabled, true);
+    assert.match(shown.attributes.created, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
+    assert.equal(
+      await ok([
+        "keyvault",
+        "secret",
+        "list",
+        "--vault-name",
+        "kv-forms-1",
+        "--query",
+        "[].name",
+        "-o",
+        "tsv",
+      ]),
+      "greeting\n",
+    );
+    const deleteRefused = await wikit([
+      "keyvault",
+      "secret",
+      "delete",
+      "--vault-name",
+      "kv-forms-1",
+      "-n",
+      "greeting",
+    ]);
+    assert.match(
+      deleteRefused.stderr,
+      /Action: 'Microsoft\.KeyVault\/vaults\/secrets\/delete'/,
+      "a Secrets User reads, and cannot delete",
+    );
+
     await ok(["logout"]);
+    const signedOut = await showGreeting();
+    assert.match(signedOut.stderr, /Please run 'wikit login' to setup account/);
     const after = await wikit(["account", "get-access-token"]);
     assert.equal(after.code, 1);
     assert.match(after.stderr, /Please run 'wikit login' to setup account\./);

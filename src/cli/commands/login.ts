@@ -11,10 +11,10 @@ import { accountView, userOf } from "./account.ts";
 
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-type Login = NonNullable<CliProfile["login"]>;
+export type Login = NonNullable<CliProfile["login"]>;
 
 /** An access token for `scope`, exchanged for the login's federated token; AADSTS errors as az shows them. */
-async function exchange(client: WikitClient, login: Login, scope: string) {
+export async function exchange(client: WikitClient, login: Login, scope: string) {
   const response = await client.requestToken(login.tenant, {
     grant_type: "client_credentials",
     client_id: login.clientId,

@@ -14,6 +14,7 @@ import { CliError } from "../cli-error.ts";
 import { flattenResource, printResult } from "../output.ts";
 import { checkPrincipalId, checkScope, listIdentities, resolveAssignee } from "../principal-lookup.ts";
 import { ARM_API_VERSION, expectSuccess, WikitClient } from "../wikit-client.ts";
+import { registerSecretDataPlaneCommands } from "./keyvault-secrets.ts";
 
 // The az-shaped commands: resource groups, managed identities and their federated credentials,
 // vaults and secrets, role assignments and the cluster. Each parses, calls the management API and
@@ -334,6 +335,7 @@ export function registerResourceCommands(program: Command): void {
       );
     });
   const secret = keyvault.command("secret").description("secrets in a vault");
+  registerSecretDataPlaneCommands(secret);
   withCommon(secret.command("set").description("store a new version of a secret"))
     .requiredOption("--vault-name <name>", "vault name")
     .requiredOption("-n, --name <name>", "secret name")
