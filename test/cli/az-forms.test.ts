@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { cliEntry, newDataDir, repoRoot } from "../compat/local-stack.ts";
@@ -549,6 +550,33 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
       /Action: 'Microsoft\.KeyVault\/vaults\/secrets\/delete'/,
       "a Secrets User reads, and cannot delete",
     );
+
+    // az's --file/--encoding: the file's bytes in the value as the encoding says, the encoding in a tag.
+    const file = join(dataDir, "cert.bin");
+    await writeFile(file, Buffer.from([0, 1, 2, 250, 255]));
+    await ok([
+      "keyvault",
+      "secret",
+      "set",
+      "--vault-name",
+      "kv-forms-1",
+      "-n",
+      "blob",
+      "--file",
+      file,
+      "--encoding",
+      "base64",
+      "-o",
+      "none",
+    ]);
+    const blob = JSON.parse(
+      (await wikit(["keyvault", "secret", "show", "--vault-name", "kv-forms-1", "-n", "blob"])).stdout,
+    ) as {
+      value: string;
+      tags: Record<string, string>;
+    };
+    assert.equal(blob.value, "AAEC+v8=");
+    assert.deepEqual(blob.tags, { "file-encoding": "base64" });
 
     await ok(["logout"]);
     const signedOut = await showGreeting();

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { DEFAULT_AUDIENCE } from "../../cluster/webhook/constants.ts";
 import {
@@ -23,6 +24,26 @@ import { registerSecretDataPlaneCommands } from "./keyvault-secrets.ts";
 interface Common {
   dataDir?: string;
   subscription?: string;
+}
+
+/** How `keyvault secret set --file` writes a file's bytes into the value, as az does. */
+const FILE_ENCODINGS = ["utf-8", "utf-16le", "utf-16be", "ascii", "base64", "hex"] as const;
+type FileEncoding = (typeof FILE_ENCODINGS)[number];
+
+function encodeFile(bytes: Buffer, encoding: FileEncoding): string {
+  if (encoding.startsWith("utf-16") && bytes.length % 2 !== 0) {
+    throw new CliError(`the file is not ${encoding}: it has an odd number of bytes`);
+  }
+  if (encoding === "utf-16be") return Buffer.from(bytes).swap16().toString("utf16le");
+  return bytes.toString(encoding === "utf-16le" ? "utf16le" : encoding === "utf-8" ? "utf8" : encoding);
+}
+
+async function readFileBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new CliError(`cannot read --file ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** The options naming one federated credential. */
@@ -339,18 +360,47 @@ export function registerResourceCommands(program: Command): void {
   withCommon(secret.command("set").description("store a new version of a secret"))
     .requiredOption("--vault-name <name>", "vault name")
     .requiredOption("-n, --name <name>", "secret name")
-    .requiredOption("--value <value>", "secret value")
+    .option("--value <value>", "secret value")
+    .option("-f, --file <path>", "read the value from a file instead")
+    .addOption(
+      new Option("-e, --encoding <encoding>", "how the file is stored in the value (tagged as file-encoding)")
+        .choices(FILE_ENCODINGS)
+        .default("utf-8"),
+    )
     .option("--content-type <type>", "content type, e.g. text/plain")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  wikit keyvault secret set --vault-name KV -n tls-cert --file cert.pfx --encoding base64\n",
+    )
     .action(
-      async (options: Common & { vaultName: string; name: string; value: string; contentType?: string }) => {
+      async (
+        options: Common & {
+          vaultName: string;
+          name: string;
+          value?: string;
+          file?: string;
+          encoding: FileEncoding;
+          contentType?: string;
+        },
+      ) => {
+        if ((options.value === undefined) === (options.file === undefined)) {
+          throw new CliError("give --value or --file: the secret's value, or a file holding it");
+        }
+        // As az: a file's bytes, written in the value as --encoding says, and the encoding kept in a tag.
+        const value =
+          options.file === undefined
+            ? (options.value ?? "")
+            : encodeFile(await readFileBytes(options.file), options.encoding);
+        const tags = options.file === undefined ? {} : { "file-encoding": options.encoding };
         const { client, subscription } = await connect(options);
         const vault = await locateVault(client, subscription, options.vaultName);
-        const properties = {
-          value: options.value,
-          ...(options.contentType ? { contentType: options.contentType } : {}),
-        };
-        const created = (await client.arm("PUT", `${vault}/secrets/${options.name}`, { properties })) as {
+        const properties = { value, ...(options.contentType ? { contentType: options.contentType } : {}) };
+        const created = (await client.arm("PUT", `${vault}/secrets/${options.name}`, {
+          properties,
+          tags,
+        })) as {
           name: string;
+          tags?: Record<string, string>;
           properties: {
             secretUriWithVersion: string;
             contentType?: string;
@@ -366,8 +416,8 @@ export function registerResourceCommands(program: Command): void {
           contentType: created.properties.contentType ?? null,
           id: created.properties.secretUriWithVersion,
           name: created.name,
-          tags: {},
-          value: options.value,
+          tags: created.tags ?? tags,
+          value,
         });
       },
     );
