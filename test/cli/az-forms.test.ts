@@ -489,8 +489,9 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
       "-o",
       "none",
     ]);
-    const showGreeting = (extra: string[] = []) =>
-      wikit(["keyvault", "secret", "show", "--vault-name", "kv-forms-1", "-n", "greeting", ...extra]);
+    const showSecret = (name: string, extra: string[] = []) =>
+      wikit(["keyvault", "secret", "show", "--vault-name", "kv-forms-1", "-n", name, ...extra]);
+    const showGreeting = (extra: string[] = []) => showSecret("greeting", extra);
     const unauthorised = await showGreeting();
     assert.equal(unauthorised.code, 1);
     assert.match(
@@ -569,9 +570,7 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
       "-o",
       "none",
     ]);
-    const blob = JSON.parse(
-      (await wikit(["keyvault", "secret", "show", "--vault-name", "kv-forms-1", "-n", "blob"])).stdout,
-    ) as {
+    const blob = JSON.parse((await showSecret("blob")).stdout) as {
       value: string;
       tags: Record<string, string>;
     };
