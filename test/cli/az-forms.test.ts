@@ -428,14 +428,12 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
       "role",
       "assignment",
       "create",
+      "--assignee",
+      "mi-login",
       "--role",
       "Reader",
-      "--assignee",
-      clientId,
       "--scope",
       `/subscriptions/${subscription}`,
-      "-o",
-      "none",
     ]);
     const signedIn = await loginInPod();
     assert.equal(signedIn.code, 0, signedIn.stderr);
@@ -476,19 +474,9 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     assert.equal(await ok(["account", "show", "--query", "user.type", "-o", "tsv"]), "servicePrincipal\n");
 
     // The vault's data plane as the signed-in principal: its RBAC decides, as Key Vault's does.
-    await ok([
-      "keyvault",
-      "secret",
-      "set",
-      "--vault-name",
-      "kv-forms-1",
-      "-n",
-      "greeting",
-      "--value",
-      "hi there",
-      "-o",
-      "none",
-    ]);
+    const setSecret = (name: string, source: string[]) =>
+      ok(["keyvault", "secret", "set", "--vault-name", "kv-forms-1", "-n", name, ...source, "-o", "none"]);
+    await setSecret("greeting", ["--value", "hi there"]);
     const showSecret = (name: string, extra: string[] = []) =>
       wikit(["keyvault", "secret", "show", "--vault-name", "kv-forms-1", "-n", name, ...extra]);
     const showGreeting = (extra: string[] = []) => showSecret("greeting", extra);
@@ -555,21 +543,7 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     // az's --file/--encoding: the file's bytes in the value as the encoding says, the encoding in a tag.
     const file = join(dataDir, "cert.bin");
     await writeFile(file, Buffer.from([0, 1, 2, 250, 255]));
-    await ok([
-      "keyvault",
-      "secret",
-      "set",
-      "--vault-name",
-      "kv-forms-1",
-      "-n",
-      "blob",
-      "--file",
-      file,
-      "--encoding",
-      "base64",
-      "-o",
-      "none",
-    ]);
+    await setSecret("blob", ["--file", file, "--encoding", "base64"]);
     const blob = JSON.parse((await showSecret("blob")).stdout) as {
       value: string;
       tags: Record<string, string>;
