@@ -44,9 +44,11 @@ export interface ManagementAuthDeps {
 
 const callers = new WeakMap<FastifyRequest, Caller>();
 
-/** The caller the management API authenticated for this request. */
+/** The caller the management API authenticated for this request; never a default, so never the admin by mistake. */
 export function callerOf(request: FastifyRequest): Caller {
-  return callers.get(request) ?? { kind: "admin" };
+  const caller = callers.get(request);
+  if (caller === undefined) throw new Error("the management API's authentication did not run for this request");
+  return caller;
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
