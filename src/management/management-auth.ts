@@ -47,7 +47,8 @@ const callers = new WeakMap<FastifyRequest, Caller>();
 /** The caller the management API authenticated for this request; never a default, so never the admin by mistake. */
 export function callerOf(request: FastifyRequest): Caller {
   const caller = callers.get(request);
-  if (caller === undefined) throw new Error("the management API's authentication did not run for this request");
+  if (caller === undefined)
+    throw new Error("the management API's authentication did not run for this request");
   return caller;
 }
 
