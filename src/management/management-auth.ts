@@ -45,7 +45,7 @@ export interface ManagementAuthDeps {
 const callers = new WeakMap<FastifyRequest, Caller>();
 
 /** The caller the management API authenticated for this request; never a default, so never the admin by mistake. */
-export function callerOf(request: FastifyRequest): Caller {
+function callerOf(request: FastifyRequest): Caller {
   const caller = callers.get(request);
   if (caller === undefined)
     throw new Error("the management API's authentication did not run for this request");
@@ -59,8 +59,24 @@ function armError(reply: FastifyReply, status: 401 | 403, code: string, message:
   return reply.code(status).send({ error: { code, message } });
 }
 
+/**
+ * The management API's access control: `authenticate`, its onRequest hook, and `subscriptionVisible`, what
+ * `GET /subscriptions` shows the authenticated caller.
+ */
+export function managementAccess(deps: ManagementAuthDeps) {
+  return {
+    authenticate: managementAuthentication(deps),
+    async subscriptionVisible(request: FastifyRequest, subscriptionId: string): Promise<boolean> {
+      const caller = callerOf(request);
+      return (
+        caller.kind === "admin" || visibleTo(await deps.roleAssignmentsOf(caller.principalId), subscriptionId)
+      );
+    },
+  };
+}
+
 /** The onRequest hook of the management API: authenticate, then authorise the request's ARM action. */
-export function managementAuthentication(deps: ManagementAuthDeps) {
+function managementAuthentication(deps: ManagementAuthDeps) {
   const admin = digest(deps.adminToken);
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
@@ -118,10 +134,7 @@ export function roleAllows(role: ControlPlaneRole, action: string): boolean {
 }
 
 /** Whether a principal sees a subscription: it holds a role at, above or beneath it (ARM's subscription list). */
-export function subscriptionVisible(
-  assignments: readonly ControlPlaneAssignment[],
-  subscriptionId: string,
-): boolean {
+function visibleTo(assignments: readonly ControlPlaneAssignment[], subscriptionId: string): boolean {
   const subscription = `/subscriptions/${subscriptionId}`;
   return assignments.some(
     (assignment) =>

@@ -13,7 +13,7 @@ import { createTokenService } from "../identity/http/token-service.ts";
 import { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
 import { registerArmRoutes } from "../management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
-import { callerOf, managementAuthentication, subscriptionVisible } from "../management/management-auth.ts";
+import { managementAccess } from "../management/management-auth.ts";
 import { registerSignInRoutes } from "../management/sign-in-routes.ts";
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import {
@@ -192,26 +192,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     roleDefinitionOf: builtInRoleById,
   });
   await app.register(async (management) => {
-    management.addHook(
-      "onRequest",
-      managementAuthentication({
-        adminToken,
-        accessTokenKey,
-        roleAssignmentsOf,
-        roleDefinitionOf: builtInRoleById,
-      }),
-    );
-    registerArmRoutes(management, {
-      directory,
-      present,
-      subscriptionVisible: async (request, subscriptionId) => {
-        const caller = callerOf(request);
-        return (
-          caller.kind === "admin" ||
-          subscriptionVisible(await roleAssignmentsOf(caller.principalId), subscriptionId)
-        );
-      },
+    const access = managementAccess({
+      adminToken,
+      accessTokenKey,
+      roleAssignmentsOf,
+      roleDefinitionOf: builtInRoleById,
     });
+    management.addHook("onRequest", access.authenticate);
+    registerArmRoutes(management, { directory, present, subscriptionVisible: access.subscriptionVisible });
     registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
     registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster);
     registerSignInRoutes(management, signIns);

@@ -10,11 +10,7 @@ import { SignInLog } from "../../src/identity/sign-ins/sign-in-log.ts";
 import { issueAccessToken } from "../../src/identity/tokens/access-token.ts";
 import { registerArmRoutes } from "../../src/management/arm-routes.ts";
 import { registerArmSecretRoutes } from "../../src/management/arm-secret-routes.ts";
-import {
-  callerOf,
-  managementAuthentication,
-  subscriptionVisible,
-} from "../../src/management/management-auth.ts";
+import { managementAccess } from "../../src/management/management-auth.ts";
 import { registerSignInRoutes } from "../../src/management/sign-in-routes.ts";
 import { RESOURCE_TYPES } from "../../src/names/arm-resource-ids.ts";
 import { eraseVaultSecrets } from "../../src/resources/vault/deleted-secrets.ts";
@@ -43,43 +39,18 @@ export async function startManagement() {
   const roleAssignmentsOf = (principalId: string) => directory.roleAssignments.listFor(principalId);
   const app = Fastify({ routerOptions: { caseSensitive: false } });
   await app.register(async (management) => {
-    management.addHook(
-      "onRequest",
-      managementAuthentication({
-        adminToken: ADMIN_TOKEN,
-        accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
-        roleAssignmentsOf,
-        roleDefinitionOf: builtInRoleById,
-      }),
-    );
-    registerArmRoutes(management, {
-      directory,
-      present,
-      subscriptionVisible: async (request, subscriptionId) => {
-        const caller = callerOf(request);
-        return (
-          caller.kind === "admin" ||
-          subscriptionVisible(await roleAssignmentsOf(caller.principalId), subscriptionId)
-        );
-      },
+    const access = managementAccess({
+      adminToken: ADMIN_TOKEN,
+      accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
+      roleAssignmentsOf,
+      roleDefinitionOf: builtInRoleById,
     });
+    management.addHook("onRequest", access.authenticate);
+    registerArmRoutes(management, { directory, present, subscriptionVisible: access.subscriptionVisible });
     registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
     registerSignInRoutes(management, signIns);
   });
   await app.ready();
-
-  /** A request with the admin credential; `url` gets `api-version` unless it already has a query. */
-  const call = (
-    method: "GET" | "PUT" | "DELETE" | "POST",
-    url: string,
-    body?: unknown,
-  ): Promise<LightMyRequestResponse> =>
-    app.inject({
-      method,
-      url: url.includes("?") ? url : `${url}?${API}`,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      ...(body === undefined ? {} : { payload: body as InjectOptions["payload"] }),
-    });
 
   const sub = subscription.subscriptionId;
 
@@ -97,7 +68,7 @@ export async function startManagement() {
       })
     ).token;
 
-  /** A request as `principal`, with its access token. */
+  /** A request with `token` (an access token, or the admin credential); `url` gets `api-version` unless it has a query. */
   const callAs = (
     token: string,
     method: "GET" | "PUT" | "DELETE" | "POST",
@@ -110,6 +81,10 @@ export async function startManagement() {
       headers: { authorization: `Bearer ${token}` },
       ...(body === undefined ? {} : { payload: body as InjectOptions["payload"] }),
     });
+
+  /** A request with the admin credential. */
+  const call = (method: "GET" | "PUT" | "DELETE" | "POST", url: string, body?: unknown) =>
+    callAs(ADMIN_TOKEN, method, url, body);
 
   return {
     accessToken,
