@@ -1,5 +1,6 @@
-// Which identity an ID or name the user typed means, so that the commonest mix-up — an identity's client ID where
-// its principal (object) ID belongs, or the reverse — is named instead of failing later without a word.
+// Which principal an ID or name the user typed means — a managed identity, or an app registration's service principal
+// — so that the commonest mix-up, a client (app) ID where a principal (object) ID belongs or the reverse, is named
+// instead of failing later without a word.
 
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import { GUID } from "../names/guid.ts";
@@ -8,27 +9,39 @@ import type { WikitClient } from "./wikit-client.ts";
 
 export interface IdentitySummary {
   name: string;
-  resourceGroup: string;
+  /** Set for a managed identity; absent for a service principal. */
+  resourceGroup?: string;
+  /** The client ID, or a service principal's app ID. */
   clientId: string;
   principalId: string;
 }
 
+/** The managed identities of a subscription and the service principals of its tenant. */
 export async function listIdentities(client: WikitClient, subscription: string): Promise<IdentitySummary[]> {
   const { value } = (await client.arm(
     "GET",
     `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.userAssignedIdentity}`,
   )) as { value: { id: string; name: string; properties: { clientId: string; principalId: string } }[] };
-  return value.map((identity) => ({
+  const identities = value.map((identity) => ({
     name: identity.name,
     resourceGroup: /\/resourceGroups\/([^/]+)/i.exec(identity.id)?.[1] ?? "",
     clientId: identity.properties.clientId,
     principalId: identity.properties.principalId,
   }));
+  const tenant = await client.tenantOf(subscription);
+  const servicePrincipals = (
+    (await client.graph(tenant, "GET", "/servicePrincipals")) as {
+      value: { id: string; appId: string; displayName: string }[];
+    }
+  ).value.map((sp) => ({ name: sp.displayName, clientId: sp.appId, principalId: sp.id }));
+  return [...identities, ...servicePrincipals];
 }
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-const described = (identity: IdentitySummary) =>
-  `identity '${identity.name}' (group '${identity.resourceGroup}')`;
+const described = (principal: IdentitySummary) =>
+  principal.resourceGroup === undefined
+    ? `the service principal of app '${principal.name}'`
+    : `identity '${principal.name}' (group '${principal.resourceGroup}')`;
 
 /** A principal (object) ID as `--assignee-object-id` takes it: a GUID, and not an identity's client ID. */
 export function checkPrincipalId(option: string, id: string, identities: readonly IdentitySummary[]): string {
@@ -55,7 +68,7 @@ export function checkClientId(option: string, id: string, identities: readonly I
   return id;
 }
 
-/** `--assignee` as az takes it: a principal (object) ID, an identity's client ID, or an identity's name. */
+/** `--assignee` as az takes it: a principal (object) ID, a client or app ID, or an identity's or app's name. */
 export function resolveAssignee(assignee: string, identities: readonly IdentitySummary[]): string {
   if (GUID.test(assignee)) {
     return identities.find((identity) => same(identity.clientId, assignee))?.principalId ?? assignee;
@@ -64,11 +77,11 @@ export function resolveAssignee(assignee: string, identities: readonly IdentityS
   if (named.length === 1 && named[0]) return named[0].principalId;
   if (named.length > 1) {
     throw new CliError(
-      `${named.length} identities are named '${assignee}' (groups ${named.map((identity) => `'${identity.resourceGroup}'`).join(", ")}); give --assignee-object-id with the one's principal ID.`,
+      `${named.length} principals are named '${assignee}' (${named.map(described).join(", ")}); give --assignee-object-id with the one's principal ID.`,
     );
   }
   throw new CliError(
-    `No identity is named '${assignee}'; --assignee takes a principal (object) ID, a client ID or an identity's name.`,
+    `No identity or service principal is named '${assignee}'; --assignee takes a principal (object) ID, a client ID or an identity's name.`,
   );
 }
 

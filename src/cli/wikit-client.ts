@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { GUID } from "../names/guid.ts";
+import { GRAPH_TENANT_HEADER } from "../names/local-stack-names.ts";
 import {
   isProcessAlive,
   readAdminToken,
@@ -183,6 +184,28 @@ export class WikitClient {
       );
     }
     return found.subscriptionId;
+  }
+
+  /** The tenant a subscription (by default the current one) belongs to. */
+  async tenantOf(subscriptionId?: string): Promise<string> {
+    const wanted = await this.subscriptionId(subscriptionId);
+    const found = (await this.subscriptions()).find((subscription) => subscription.subscriptionId === wanted);
+    if (!found) throw new CliError(`The subscription '${wanted}' doesn't exist in wikit.`);
+    return found.tenantId;
+  }
+
+  /**
+   * A call to the Graph-shaped directory (`/v1.0/…`) in `tenant`, as admin; failures become a CliError carrying
+   * Graph's message. A 204 resolves to undefined.
+   */
+  async graph(tenant: string, method: string, path: string, body?: unknown): Promise<unknown> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const response = await this.#send(method, `/v1.0${path}`, payload, {
+      authorization: `Bearer ${this.#adminToken}`,
+      [GRAPH_TENANT_HEADER]: tenant,
+      ...(payload === undefined ? {} : { "content-type": "application/json" }),
+    });
+    return expectSuccess(response);
   }
 
   /** A Kubernetes API call on the local cluster. */

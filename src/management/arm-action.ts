@@ -17,15 +17,15 @@ const VERBS: Readonly<Record<string, string>> = {
 
 /**
  * The requirement of `method path` (no query string). Lists read on the scope that holds them; the tenant-wide role
- * definitions are readable by anyone signed in; what is not ARM (the sign-in log, the local cluster's Kubernetes
+ * definitions and the tenant list are readable by anyone signed in; what is not ARM (the sign-in log, the local cluster's Kubernetes
  * API) is the admin's alone.
  */
 export function armRequirement(method: string, path: string): ArmRequirement {
   const verb = VERBS[method.toUpperCase()];
   const segments = path.split("/").filter((segment) => segment !== "");
   if (verb === undefined || segments[0]?.toLowerCase() !== "subscriptions") {
-    const tenantRoles = /^\/providers\/Microsoft\.Authorization\/roleDefinitions\/?$/i.test(path);
-    return tenantRoles && verb === "read" ? { kind: "anyCaller" } : { kind: "admin" };
+    const tenantWide = /^\/(?:providers\/Microsoft\.Authorization\/roleDefinitions|tenants)\/?$/i.test(path);
+    return tenantWide && verb === "read" ? { kind: "anyCaller" } : { kind: "admin" };
   }
   // `/subscriptions` itself: each caller sees the subscriptions it holds a role in.
   if (segments.length === 1) return verb === "read" ? { kind: "anyCaller" } : { kind: "admin" };

@@ -60,8 +60,8 @@ function armError(reply: FastifyReply, status: 401 | 403, code: string, message:
 }
 
 /**
- * The management API's access control: `authenticate`, its onRequest hook, and `subscriptionVisible`, what
- * `GET /subscriptions` shows the authenticated caller.
+ * The management API's access control: `authenticate`, its onRequest hook, and what `GET /subscriptions` and
+ * `GET /tenants` show the authenticated caller.
  */
 export function managementAccess(deps: ManagementAuthDeps) {
   return {
@@ -72,12 +72,17 @@ export function managementAccess(deps: ManagementAuthDeps) {
         caller.kind === "admin" || visibleTo(await deps.roleAssignmentsOf(caller.principalId), subscriptionId)
       );
     },
+    /** What `GET /tenants` shows the caller: every tenant to the admin, its own to a principal. */
+    async tenantVisible(request: FastifyRequest, tenantId: string): Promise<boolean> {
+      const caller = callerOf(request);
+      return caller.kind === "admin" || caller.tenantId === tenantId;
+    },
   };
 }
 
 /** The onRequest hook of the management API: authenticate, then authorise the request's ARM action. */
 function managementAuthentication(deps: ManagementAuthDeps) {
-  const admin = digest(deps.adminToken);
+  const isAdmin = adminCredential(deps.adminToken);
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (!header) {
@@ -89,8 +94,8 @@ function managementAuthentication(deps: ManagementAuthDeps) {
         REALM,
       );
     }
-    const presented = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "";
-    if (timingSafeEqual(digest(presented), admin)) {
+    const presented = bearerToken(header);
+    if (isAdmin(presented)) {
       callers.set(request, { kind: "admin" });
       return;
     }
@@ -127,6 +132,17 @@ function managementAuthentication(deps: ManagementAuthDeps) {
   };
 }
 
+/** Checks a presented bearer value against the admin credential, in constant time. */
+export function adminCredential(adminToken: string): (presented: string) => boolean {
+  const admin = digest(adminToken);
+  return (presented) => timingSafeEqual(digest(presented), admin);
+}
+
+/** The token of an `Authorization: Bearer …` header; empty when the header has another form. */
+export function bearerToken(header: string): string {
+  return /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "";
+}
+
 /** A role allows a control-plane action its actions match, unless one of its not-actions also matches. */
 export function roleAllows(role: ControlPlaneRole, action: string): boolean {
   const matches = (pattern: string) => actionMatches(pattern, action);
@@ -142,11 +158,24 @@ function visibleTo(assignments: readonly ControlPlaneAssignment[], subscriptionI
   );
 }
 
-type Verification =
-  | { ok: true; caller: Extract<Caller, { kind: "principal" }> }
-  | { ok: false; code: string; message: string };
+/** Why a bearer token was refused; each API words it in its own vocabulary. */
+export type TokenRefusal =
+  | { reason: "expired"; expiredAt: string; now: string }
+  | { reason: "invalid" }
+  | { reason: "audience"; audience: string }
+  | { reason: "noCaller" };
 
-async function verifyArmToken(token: string, deps: ManagementAuthDeps): Promise<Verification> {
+export type PrincipalCaller = Extract<Caller, { kind: "principal" }>;
+
+/**
+ * Verifies an access token from wikit's token service for one of `audiences` (compared exactly): the caller it
+ * names, or why it is refused.
+ */
+export async function verifyAccessToken(
+  token: string,
+  deps: Pick<ManagementAuthDeps, "accessTokenKey" | "now">,
+  audiences: readonly string[],
+): Promise<{ caller: PrincipalCaller } | TokenRefusal> {
   const now = (deps.now ?? (() => new Date()))();
   let payload: JWTPayload;
   try {
@@ -159,30 +188,13 @@ async function verifyArmToken(token: string, deps: ManagementAuthDeps): Promise<
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
       const expiredAt = new Date(Number(error.payload.exp) * 1000).toISOString();
-      return {
-        ok: false,
-        code: "ExpiredAuthenticationToken",
-        message: `The access token expiry UTC time '${expiredAt}' is earlier than current UTC time '${now.toISOString()}'.`,
-      };
+      return { reason: "expired", expiredAt, now: now.toISOString() };
     }
-    if (error instanceof errors.JOSEError) {
-      return {
-        ok: false,
-        code: "InvalidAuthenticationToken",
-        message:
-          "The access token is invalid: it is not this server's admin credential, nor a token wikit's token service signed.",
-      };
-    }
+    if (error instanceof errors.JOSEError) return { reason: "invalid" };
     throw error;
   }
   const audience = typeof payload.aud === "string" ? payload.aud : "";
-  if (!ARM_AUDIENCES.includes(audience)) {
-    return {
-      ok: false,
-      code: "InvalidAuthenticationTokenAudience",
-      message: `The access token has been obtained for wrong audience or resource '${audience}'. It should exactly match with one of the allowed audiences ${ARM_AUDIENCES.map((value) => `'${value}'`).join(",")}.`,
-    };
-  }
+  if (!audiences.includes(audience)) return { reason: "audience", audience };
   const { oid, tid, appid, azp } = payload as Record<string, unknown>;
   const issuers = [`https://sts.windows.net/${tid}/`, `https://login.microsoftonline.com/${tid}/v2.0`];
   if (
@@ -191,12 +203,43 @@ async function verifyArmToken(token: string, deps: ManagementAuthDeps): Promise<
     typeof tid !== "string" ||
     !issuers.includes(String(payload.iss))
   ) {
-    return {
-      ok: false,
-      code: "InvalidAuthenticationToken",
-      message: "The access token is invalid: it names no caller and tenant.",
-    };
+    return { reason: "noCaller" };
   }
   const clientId = typeof appid === "string" ? appid : typeof azp === "string" ? azp : oid;
-  return { ok: true, caller: { kind: "principal", principalId: oid, tenantId: tid, clientId } };
+  return { caller: { kind: "principal", principalId: oid, tenantId: tid, clientId } };
+}
+
+type Verification = { ok: true; caller: PrincipalCaller } | { ok: false; code: string; message: string };
+
+/** An ARM access token, or ARM's code and text for why not. */
+async function verifyArmToken(token: string, deps: ManagementAuthDeps): Promise<Verification> {
+  const verified = await verifyAccessToken(token, deps, ARM_AUDIENCES);
+  if ("caller" in verified) return { ok: true, caller: verified.caller };
+  switch (verified.reason) {
+    case "expired":
+      return {
+        ok: false,
+        code: "ExpiredAuthenticationToken",
+        message: `The access token expiry UTC time '${verified.expiredAt}' is earlier than current UTC time '${verified.now}'.`,
+      };
+    case "audience":
+      return {
+        ok: false,
+        code: "InvalidAuthenticationTokenAudience",
+        message: `The access token has been obtained for wrong audience or resource '${verified.audience}'. It should exactly match with one of the allowed audiences ${ARM_AUDIENCES.map((value) => `'${value}'`).join(",")}.`,
+      };
+    case "noCaller":
+      return {
+        ok: false,
+        code: "InvalidAuthenticationToken",
+        message: "The access token is invalid: it names no caller and tenant.",
+      };
+    default:
+      return {
+        ok: false,
+        code: "InvalidAuthenticationToken",
+        message:
+          "The access token is invalid: it is not this server's admin credential, nor a token wikit's token service signed.",
+      };
+  }
 }

@@ -11,9 +11,17 @@ export const RESOURCE_TYPES = {
   managedCluster: "Microsoft.ContainerService/managedClusters",
   roleAssignment: "Microsoft.Authorization/roleAssignments",
   roleDefinition: "Microsoft.Authorization/roleDefinitions",
+  // Entra's directory objects, kept beneath their tenant (Graph addresses them by object ID alone).
+  application: "Microsoft.Graph/applications",
+  applicationFederatedCredential: "Microsoft.Graph/applications/federatedIdentityCredentials",
+  servicePrincipal: "Microsoft.Graph/servicePrincipals",
 } as const;
 
 export const tenantId = (tenant: string) => `/tenants/${tenant}`;
+export const applicationId = (tenant: string, objectId: string) =>
+  `${tenantId(tenant)}/applications/${objectId}`;
+export const servicePrincipalId = (tenant: string, objectId: string) =>
+  `${tenantId(tenant)}/servicePrincipals/${objectId}`;
 export const subscriptionId = (subscription: string) => `/subscriptions/${subscription}`;
 export const resourceGroupId = (subscription: string, group: string) =>
   `${subscriptionId(subscription)}/resourceGroups/${group}`;

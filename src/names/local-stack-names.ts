@@ -13,4 +13,8 @@ export const MANAGEMENT_PATHS = {
   signIns: "/wikit/signIns",
   /** Each federated credential's sign-ins: `?identityId=<ARM ID>`. */
   signInActivity: "/wikit/signInActivity",
+  /** POST a new tenant (with one subscription): `{"displayName", "defaultDomain"?}`. */
+  tenants: "/wikit/tenants",
 } as const;
+/** The header with which the admin credential names the tenant of a Graph-shaped request (its ID or domain). */
+export const GRAPH_TENANT_HEADER = "wikit-tenant";

@@ -11,10 +11,7 @@ import { createDirectory } from "../identity/directory/directory.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../identity/http/token-service.ts";
 import { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
-import { registerArmRoutes } from "../management/arm-routes.ts";
-import { registerArmSecretRoutes } from "../management/arm-secret-routes.ts";
-import { managementAccess } from "../management/management-auth.ts";
-import { registerSignInRoutes } from "../management/sign-in-routes.ts";
+import { GRAPH_RESOURCES, registerManagementPlane } from "../management/management-plane.ts";
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import {
   DEFAULT_PORT,
@@ -156,7 +153,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await app.register(
     createTokenService({
       tenants: directory.tenants,
-      identities: directory.identities,
+      principals: directory.principals,
       signingKeys: stsKeys,
       issuerKeys: new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true }),
       explainErrors: options.explainErrors ?? true,
@@ -165,6 +162,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         vaultResource(),
         ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
         ...MICROSOFT_RESOURCES,
+        ...GRAPH_RESOURCES,
+        // What a tool asks for when it uses wikit's own URL as Microsoft Graph's (az's microsoftGraphResourceId).
+        baseUrl(),
       ],
       // Instance discovery names wikit's own authority, and Microsoft's when a client reaches wikit under
       // those names (`wikit run`'s authority proxy, or DNS overrides in model B).
@@ -191,18 +191,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     listRoleAssignments: roleAssignmentsOf,
     roleDefinitionOf: builtInRoleById,
   });
-  await app.register(async (management) => {
-    const access = managementAccess({
-      adminToken,
-      accessTokenKey,
-      roleAssignmentsOf,
-      roleDefinitionOf: builtInRoleById,
-    });
-    management.addHook("onRequest", access.authenticate);
-    registerArmRoutes(management, { directory, present, subscriptionVisible: access.subscriptionVisible });
-    registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
-    registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster);
-    registerSignInRoutes(management, signIns);
+  await registerManagementPlane(app, {
+    store,
+    directory,
+    signIns,
+    adminToken,
+    accessTokenKey,
+    present,
+    vaultUri,
+    graphAliases: () => [baseUrl()],
+    defaultTenant: () => tenant.tenantId,
+    adminRoutes: (management) => registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster),
   });
 
   await app.listen({ host: options.listenAddress ?? "127.0.0.1", port: endpoints.port });

@@ -26,10 +26,12 @@ CREATE TABLE IF NOT EXISTS resources (
   body TEXT NOT NULL             -- the ARM document as JSON, IDs in the case they were created with
 );
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources (type);
--- Identities are looked up by client ID on every token exchange, and role assignments by principal ID on every
+-- Identities (by client ID) or applications and service principals (by app ID) are looked up on every token
+-- exchange, and role assignments by principal ID on every
 -- vault request: indexed so that the cost does not grow with the directory.
 CREATE INDEX IF NOT EXISTS resources_by_client_id ON resources (type, json_extract(body, '$.properties.clientId'));
 CREATE INDEX IF NOT EXISTS resources_by_principal_id ON resources (type, json_extract(body, '$.properties.principalId'));
+CREATE INDEX IF NOT EXISTS resources_by_app_id ON resources (type, json_extract(body, '$.properties.appId'));
 CREATE TABLE IF NOT EXISTS kube_objects (
   kind TEXT NOT NULL,
   namespace TEXT NOT NULL,       -- '' for cluster-scoped objects

@@ -75,12 +75,31 @@ describe("--assignee", () => {
     assert.equal(resolveAssignee("API", IDENTITIES), API.principalId);
   });
 
-  test("a name two identities share, or none has, is refused with what to do", () => {
+  test("a name two principals share, or none has, is refused with what to do", () => {
     assert.throws(
       () => resolveAssignee("api", [API, TWIN]),
-      refusal(/2 identities are named 'api' \(groups 'rg1', 'rg2'\)/),
+      refusal(
+        /2 principals are named 'api' \(identity 'api' \(group 'rg1'\), identity 'api' \(group 'rg2'\)\)/,
+      ),
     );
-    assert.throws(() => resolveAssignee("nobody", IDENTITIES), refusal(/No identity is named 'nobody'/));
+    assert.throws(
+      () => resolveAssignee("nobody", IDENTITIES),
+      refusal(/No identity or service principal is named 'nobody'/),
+    );
+  });
+
+  test("a service principal is found by its app ID and its app's name, and named as such in mix-ups", () => {
+    const sp = {
+      name: "wi-demo",
+      clientId: "5f0c1e2d-0000-4000-8000-00000000000a",
+      principalId: "5f0c1e2d-0000-4000-8000-00000000000b",
+    };
+    assert.equal(resolveAssignee(sp.clientId, [...IDENTITIES, sp]), sp.principalId);
+    assert.equal(resolveAssignee("wi-demo", [...IDENTITIES, sp]), sp.principalId);
+    assert.throws(
+      () => checkPrincipalId("--assignee-object-id", sp.clientId, [sp]),
+      refusal(/is the client ID of the service principal of app 'wi-demo'/),
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 // The Azure CLI itself (Debian's azure-cli) against a real `wikit up`, inside a `wikit run` pod: `az cloud register`
 // with wikit's endpoints, `az login --service-principal --federated-token` (the exchange, then ARM's subscription
 // list on the token it got), `az account get-access-token`, a Reader's `az group list` and refused `az group
-// create`, and `az rest` reading a Key Vault secret.
+// create`, `az rest` reading a Key Vault secret, and `az ad app|sp` and an app's federated credential through wikit's
+// Graph-shaped directory (refused to a Reader, allowed to a Contributor).
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -65,25 +66,24 @@ describe("the Azure CLI against wikit up", {
     const server = JSON.parse(await readFile(join(dataDir, "server.json"), "utf8")) as { port: number };
     env.REQUESTS_CA_BUNDLE = join(dataDir, "ca.crt");
     const authority = `https://localhost:${server.port}`;
+    // Every endpoint in one cloud config: Microsoft Graph's resource has no option of its own. Graph is wikit's
+    // own URL, so az sends `az ad` requests there and asks for tokens for it.
+    const cloudConfig = {
+      endpoints: {
+        activeDirectory: authority,
+        resourceManager: `${authority}/`,
+        activeDirectoryResourceId: "https://management.core.windows.net/",
+        activeDirectoryGraphResourceId: "https://graph.windows.net/",
+        microsoftGraphResourceId: `${authority}/`,
+      },
+      suffixes: { keyvaultDns: ".vault.localhost" },
+    };
     await execFileAsync(
       AZ,
-      [
-        "cloud",
-        "register",
-        "-n",
-        "wikit",
-        "--endpoint-active-directory",
-        authority,
-        "--endpoint-resource-manager",
-        `${authority}/`,
-        "--endpoint-active-directory-resource-id",
-        "https://management.core.windows.net/",
-        "--endpoint-active-directory-graph-resource-id",
-        "https://graph.windows.net/",
-        "--suffix-keyvault-dns",
-        ".vault.localhost",
-      ],
-      { env },
+      ["cloud", "register", "-n", "wikit", "--cloud-config", JSON.stringify(cloudConfig)],
+      {
+        env,
+      },
     );
     await execFileAsync(AZ, ["cloud", "set", "-n", "wikit"], { env });
 
@@ -232,5 +232,88 @@ describe("the Azure CLI against wikit up", {
       `${login} -o none && az rest --method get --url "${vaultUri}secrets/greeting?api-version=7.4" --resource "${vaultResource}" --query value -o tsv`,
     );
     assert.equal(secret.stdout, "hello from wikit\n", secret.stderr);
+  });
+
+  test("az ad: a Reader lists apps and may not create one; a Contributor creates an app, its service principal and a federated credential", async () => {
+    const list = await inPod(`${login} -o none && az ad app list --query "length(@)" -o tsv`);
+    assert.equal(list.stdout, "0\n", list.stderr);
+    const refused = await inPod(`${login} -o none && az ad app create --display-name made-by-az`);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Insufficient privileges to complete the operation/);
+
+    await wikit([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Contributor",
+      "--assignee",
+      clientId,
+      "--scope",
+      `/subscriptions/${subscription}`,
+      "-o",
+      "none",
+    ]);
+    const parameters = JSON.stringify({
+      name: "from-az",
+      issuer: "https://issuer.example.test/",
+      subject: "system:serviceaccount:ns:sa",
+      audiences: ["api://AzureADTokenExchange"],
+    });
+    const made = await inPod(
+      [
+        `${login} -o none`,
+        "appId=$(az ad app create --display-name made-by-az --query appId -o tsv)",
+        'az ad sp create --id "$appId" --query appOwnerOrganizationId -o tsv',
+        `az ad app federated-credential create --id "$appId" --parameters '${parameters}' --query subject -o tsv`,
+        'az ad app show --id "$appId" --query displayName -o tsv',
+      ].join(" && "),
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const tenant = await wikit(["account", "show", "--query", "tenantId", "-o", "tsv"]);
+    assert.equal(made.stdout, `${tenant}\nsystem:serviceaccount:ns:sa\nmade-by-az\n`);
+    const credentials = await wikit([
+      "ad",
+      "app",
+      "federated-credential",
+      "list",
+      "--id",
+      "made-by-az",
+      "--query",
+      "[].name",
+      "-o",
+      "tsv",
+    ]).catch((error: Error) => error.message);
+    assert.match(
+      credentials,
+      /Application with identifier URI 'made-by-az' doesn't exist/,
+      "az resolves --id by app ID, object ID or URI, not by name",
+    );
+    const appId = await wikit([
+      "ad",
+      "app",
+      "list",
+      "--display-name",
+      "made-by-az",
+      "--query",
+      "[0].appId",
+      "-o",
+      "tsv",
+    ]);
+    assert.equal(
+      await wikit([
+        "ad",
+        "app",
+        "federated-credential",
+        "list",
+        "--id",
+        appId,
+        "--query",
+        "[].name",
+        "-o",
+        "tsv",
+      ]),
+      "from-az",
+    );
   });
 });

@@ -1,17 +1,13 @@
-// The management API as `wikit up` mounts it — ARM routes, ARM secret routes, the sign-in log, admin authentication —
-// over an in-memory store, driven with `inject()`.
+// The management plane as `wikit up` mounts it — ARM routes, secrets, tenants, the sign-in log, the Graph-shaped
+// directory, and their authentication — over an in-memory store, driven with `inject()`.
 
 import assert from "node:assert/strict";
 import Fastify, { type InjectOptions, type LightMyRequestResponse } from "fastify";
 import { createLocalJWKSet } from "jose";
-import { builtInRoleById } from "../../src/identity/directory/built-in-roles.ts";
 import { createDirectory } from "../../src/identity/directory/directory.ts";
 import { SignInLog } from "../../src/identity/sign-ins/sign-in-log.ts";
 import { issueAccessToken } from "../../src/identity/tokens/access-token.ts";
-import { registerArmRoutes } from "../../src/management/arm-routes.ts";
-import { registerArmSecretRoutes } from "../../src/management/arm-secret-routes.ts";
-import { managementAccess } from "../../src/management/management-auth.ts";
-import { registerSignInRoutes } from "../../src/management/sign-in-routes.ts";
+import { registerManagementPlane } from "../../src/management/management-plane.ts";
 import { RESOURCE_TYPES } from "../../src/names/arm-resource-ids.ts";
 import { eraseVaultSecrets } from "../../src/resources/vault/deleted-secrets.ts";
 import { SigningKeyRing } from "../../src/signing-keys/key-ring.ts";
@@ -20,6 +16,9 @@ import type { ArmResource } from "../../src/store/store.ts";
 
 export const ADMIN_TOKEN = "wikit-admin-0123456789abcdef0123456789abcdef";
 export const API = "api-version=2023-01-31";
+
+/** The server's own URL, which Graph tokens may also name (as az's Graph resource when it points at wikit). */
+export const GRAPH_ALIAS = "https://wikit.example.test:8443";
 
 export const vaultUri = (name: string) => `https://${name.toLowerCase()}.vault.example.test:8443/`;
 
@@ -36,19 +35,17 @@ export async function startManagement() {
 
   const signIns = new SignInLog(store);
   const stsKeys = await SigningKeyRing.open(store, "sts");
-  const roleAssignmentsOf = (principalId: string) => directory.roleAssignments.listFor(principalId);
   const app = Fastify({ routerOptions: { caseSensitive: false } });
-  await app.register(async (management) => {
-    const access = managementAccess({
-      adminToken: ADMIN_TOKEN,
-      accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
-      roleAssignmentsOf,
-      roleDefinitionOf: builtInRoleById,
-    });
-    management.addHook("onRequest", access.authenticate);
-    registerArmRoutes(management, { directory, present, subscriptionVisible: access.subscriptionVisible });
-    registerArmSecretRoutes(management, { vaults: directory.vaults, store, vaultUri });
-    registerSignInRoutes(management, signIns);
+  await registerManagementPlane(app, {
+    store,
+    directory,
+    signIns,
+    adminToken: ADMIN_TOKEN,
+    accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
+    present,
+    vaultUri,
+    graphAliases: () => [GRAPH_ALIAS],
+    defaultTenant: () => tenant.tenantId,
   });
   await app.ready();
 
@@ -71,19 +68,20 @@ export async function startManagement() {
   /** A request with `token` (an access token, or the admin credential); `url` gets `api-version` unless it has a query. */
   const callAs = (
     token: string,
-    method: "GET" | "PUT" | "DELETE" | "POST",
+    method: "GET" | "PUT" | "DELETE" | "POST" | "PATCH",
     url: string,
     body?: unknown,
   ): Promise<LightMyRequestResponse> =>
     app.inject({
       method,
-      url: url.includes("?") ? url : `${url}?${API}`,
+      // Graph's routes take no api-version.
+      url: url.includes("?") || url.startsWith("/v1.0/") ? url : `${url}?${API}`,
       headers: { authorization: `Bearer ${token}` },
       ...(body === undefined ? {} : { payload: body as InjectOptions["payload"] }),
     });
 
   /** A request with the admin credential. */
-  const call = (method: "GET" | "PUT" | "DELETE" | "POST", url: string, body?: unknown) =>
+  const call = (method: "GET" | "PUT" | "DELETE" | "POST" | "PATCH", url: string, body?: unknown) =>
     callAs(ADMIN_TOKEN, method, url, body);
 
   return {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type CliProfile, readCliProfile, resolveDataDir, writeCliProfile } from "../../server/data-dir.ts";
+import { withDataDir } from "../data-dir-option.ts";
 import { printResult } from "../output.ts";
 import { type SubscriptionBody, WikitClient } from "../wikit-client.ts";
 
@@ -30,15 +31,9 @@ export function accountView(subscription: SubscriptionBody, current: string, use
   };
 }
 
-const dataDirOption = (command: Command) =>
-  command.option(
-    "--data-dir <dir>",
-    "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)",
-  );
-
 export function registerAccountCommands(program: Command): Command {
   const account = program.command("account").description("subscriptions, and the one commands work in");
-  dataDirOption(account.command("list").description("list the subscriptions"))
+  withDataDir(account.command("list").description("list the subscriptions"))
     .addHelpText("after", '\nExamples:\n  wikit account list --query "[].{name:name, id:id}" -o table\n')
     .action(async (options: { dataDir?: string }) => {
       const client = await WikitClient.connect(resolveDataDir(options.dataDir));
@@ -48,7 +43,7 @@ export function registerAccountCommands(program: Command): Command {
         (await client.subscriptions()).map((subscription) => accountView(subscription, current, user)),
       );
     });
-  dataDirOption(account.command("show").description("show the current subscription, or the one named"))
+  withDataDir(account.command("show").description("show the current subscription, or the one named"))
     .option("-s, --subscription <name-or-id>", "a subscription's name or ID (default: the current one)")
     .addHelpText("after", "\nExamples:\n  subscriptionId=$(wikit account show --query id -o tsv)\n")
     .action(async (options: { dataDir?: string; subscription?: string }) => {
@@ -59,7 +54,7 @@ export function registerAccountCommands(program: Command): Command {
       const user = userOf(await readCliProfile(client.dataDir));
       if (subscription) printResult(accountView(subscription, current, user));
     });
-  dataDirOption(account.command("set").description("make a subscription the current one"))
+  withDataDir(account.command("set").description("make a subscription the current one"))
     .requiredOption("-s, --subscription <name-or-id>", "the subscription's name or ID")
     .action(async (options: { dataDir?: string; subscription: string }) => {
       const dataDir = resolveDataDir(options.dataDir);

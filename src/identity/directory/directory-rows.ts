@@ -28,16 +28,31 @@ export interface FederatedCredential {
   properties: FederatedCredentialProperties;
 }
 
-/** An identity that can sign in with federated credentials, as the token service needs it. */
+/**
+ * Who signs in with federated credentials — a user-assigned identity, or an app registration through its service
+ * principal in the tenant asked — as the token service needs it.
+ */
 export interface FederatedPrincipal {
+  /** The client ID, or the application's app ID. */
   clientId: string;
+  /** Object ID of the service principal (`oid`, and what role assignments name). */
   principalId: string;
   tenantId: string;
   displayName: string;
-  /** ARM ID of the user-assigned identity (the `xms_mirid` claim). */
-  resourceId: string;
+  /** Store ID of what holds the credentials: the identity's ARM ID or the application's row. */
+  credentialOwnerId: string;
+  /** ARM ID of a user-assigned identity (the `xms_mirid` claim); none for app registrations. */
+  managedIdentityResourceId?: string;
   credentials: MatchableCredential[];
 }
+
+/** Why a client ID cannot sign in to a tenant, when it cannot. */
+export type PrincipalRefusal = "unknownClient" | "noServicePrincipal" | "disabled";
+
+/** The outcome of looking up the principal a token request names. */
+export type PrincipalSearch =
+  | { principal: FederatedPrincipal }
+  | { refusal: PrincipalRefusal; displayName?: string };
 
 export interface RoleAssignment {
   id: string;
@@ -104,13 +119,30 @@ function expressionField(id: string, value: unknown): ClaimsMatchingExpression |
 }
 
 /** A user-assigned identity with its federated credentials, as the token service matches them. */
-export function toFederatedPrincipal(identity: ArmResource, credentials: ArmResource[]): FederatedPrincipal {
+export function toManagedIdentityPrincipal(
+  identity: ArmResource,
+  credentials: ArmResource[],
+): FederatedPrincipal {
+  return toFederatedPrincipal(
+    {
+      clientId: stringField(identity, "clientId"),
+      principalId: stringField(identity, "principalId"),
+      tenantId: stringField(identity, "tenantId"),
+      displayName: identity.name,
+      credentialOwnerId: identity.id,
+      managedIdentityResourceId: identity.id,
+    },
+    credentials,
+  );
+}
+
+/** A principal with the federated credentials stored beneath its owner, as the token service matches them. */
+export function toFederatedPrincipal(
+  principal: Omit<FederatedPrincipal, "credentials">,
+  credentials: ArmResource[],
+): FederatedPrincipal {
   return {
-    clientId: stringField(identity, "clientId"),
-    principalId: stringField(identity, "principalId"),
-    tenantId: stringField(identity, "tenantId"),
-    displayName: identity.name,
-    resourceId: identity.id,
+    ...principal,
     credentials: credentials.map(toFederatedCredential).map(
       ({ name, properties }): MatchableCredential => ({
         name,

@@ -1,6 +1,8 @@
 import type { Store } from "../../store/store.ts";
+import { AppRegistrations } from "./app-registrations.ts";
 import { Identities } from "./identities.ts";
 import { ManagedClusters } from "./managed-clusters.ts";
+import { Principals } from "./principals.ts";
 import { type EraseVaultContents, ResourceGroups } from "./resource-groups.ts";
 import { RoleAssignments } from "./role-assignments.ts";
 import { Tenants } from "./tenants.ts";
@@ -19,6 +21,9 @@ export interface Directory {
   tenants: Tenants;
   groups: ResourceGroups;
   identities: Identities;
+  apps: AppRegistrations;
+  /** Identities and service principals together, as sign-in and role assignments see them. */
+  principals: Principals;
   vaults: Vaults;
   clusters: ManagedClusters;
   roleAssignments: RoleAssignments;
@@ -28,12 +33,16 @@ export function createDirectory(store: Store, options: DirectoryOptions): Direct
   const tenants = new Tenants(store);
   const groups = new ResourceGroups(store, tenants, options.eraseVaultContents);
   const identities = new Identities(store, tenants, groups);
+  const apps = new AppRegistrations(store, tenants);
+  const principals = new Principals(identities, apps);
   return {
     tenants,
     groups,
     identities,
+    apps,
+    principals,
     vaults: new Vaults(store, tenants, groups, options.eraseVaultContents),
     clusters: new ManagedClusters(store, groups),
-    roleAssignments: new RoleAssignments(store, tenants, groups, identities),
+    roleAssignments: new RoleAssignments(store, tenants, groups, principals),
   };
 }

@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { federatedCredentialId, providerResourceId, RESOURCE_TYPES } from "../../names/arm-resource-ids.ts";
 import type { ArmResource, Store } from "../../store/store.ts";
-import { type FederatedPrincipal, toFederatedCredential, toFederatedPrincipal } from "./directory-rows.ts";
+import {
+  type FederatedPrincipal,
+  toFederatedCredential,
+  toManagedIdentityPrincipal,
+} from "./directory-rows.ts";
 import { checkCredentialFitsIdentity, checkFederatedCredential } from "./federated-credential-rules.ts";
 import { checkFederatedCredentialName, checkIdentityName } from "./naming-rules.ts";
 import type { ResourceGroups } from "./resource-groups.ts";
@@ -69,7 +73,7 @@ export class Identities {
       property: { name: "clientId", value: clientId.toLowerCase() },
     });
     if (!identity || identity.properties.tenantId !== tenantId) return undefined;
-    return toFederatedPrincipal(identity, await this.listFederatedCredentials(identity.id));
+    return toManagedIdentityPrincipal(identity, await this.listFederatedCredentials(identity.id));
   }
 
   /** Whether a principal with this object ID exists, in `tenantId` when given. */

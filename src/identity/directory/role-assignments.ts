@@ -3,7 +3,7 @@ import type { ArmResource, Store } from "../../store/store.ts";
 import { roleDefinitionIdFor } from "./built-in-roles.ts";
 import { badRequest, notFound } from "./directory-error.ts";
 import { type RoleAssignment, toRoleAssignment } from "./directory-rows.ts";
-import type { Identities } from "./identities.ts";
+import type { Principals } from "./principals.ts";
 import type { ResourceGroups } from "./resource-groups.ts";
 import { propertiesOf, type ResourceInput } from "./resource-input.ts";
 import { getResourceOfType } from "./resource-lookup.ts";
@@ -21,13 +21,13 @@ export class RoleAssignments {
   readonly #store: Store;
   readonly #tenants: Tenants;
   readonly #groups: ResourceGroups;
-  readonly #identities: Identities;
+  readonly #principals: Principals;
 
-  constructor(store: Store, tenants: Tenants, groups: ResourceGroups, identities: Identities) {
+  constructor(store: Store, tenants: Tenants, groups: ResourceGroups, principals: Principals) {
     this.#store = store;
     this.#tenants = tenants;
     this.#groups = groups;
-    this.#identities = identities;
+    this.#principals = principals;
   }
 
   async put(scope: string, name: string, input: ResourceInput): Promise<ArmResource> {
@@ -35,7 +35,7 @@ export class RoleAssignments {
     const { subscription } = await this.#checkScopeExists(scope);
     const request = parseRoleAssignmentRequest(propertiesOf(input));
     const { tenantId } = await this.#tenants.getSubscription(subscription);
-    if (!(await this.#identities.principalExists(request.principalId, tenantId))) {
+    if (!(await this.#principals.principalExists(request.principalId, tenantId))) {
       throw badRequest(
         "PrincipalNotFound",
         `Principal ${request.principalId} does not exist in the directory ${tenantId}.`,

@@ -121,6 +121,17 @@ export const AADSTS_CATALOGUE = {
     status: 400,
     message: `Application with identifier '{clientId}' was not found in the directory '{tenant}'. ${NOT_INSTALLED_HINT} You may have sent your authentication request to the wrong tenant.`,
   },
+  7000229: {
+    error: "invalid_client",
+    status: 401,
+    message:
+      "The client application {clientId} is missing service principal in the tenant {tenant}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119",
+  },
+  7000112: {
+    error: "unauthorized_client",
+    status: 400,
+    message: "Application '{clientId}'({displayName}) is disabled.",
+  },
   // The metadata endpoints report 90002 with `error: "invalid_tenant"`; override `error` in the body there.
   90002: {
     error: "invalid_request",

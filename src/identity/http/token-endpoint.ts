@@ -5,7 +5,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
-import type { FederatedPrincipal, Tenant } from "../directory/directory-rows.ts";
+import type { FederatedPrincipal, PrincipalSearch, Tenant } from "../directory/directory-rows.ts";
 import { AadstsError } from "../exchange/aadsts-errors.ts";
 import type { PendingSignIn } from "../sign-ins/sign-in-log.ts";
 import { issueAccessToken } from "../tokens/access-token.ts";
@@ -18,8 +18,8 @@ const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const FORM_CONTENT_TYPE = "application/x-www-form-urlencoded";
 
 export interface FederatedPrincipalLookup {
-  /** The identity a token request names by `client_id`, in the tenant its URL names. */
-  findFederatedPrincipal(tenantId: string, clientId: string): Promise<FederatedPrincipal | undefined>;
+  /** The principal a token request names by `client_id`, as it signs in to the tenant its URL names. */
+  findFederatedPrincipal(tenantId: string, clientId: string): Promise<PrincipalSearch>;
 }
 
 /**
@@ -38,7 +38,7 @@ export interface SignInRecorder {
 
 export interface TokenEndpointDeps {
   tenants: TenantLookup<Tenant>;
-  identities: FederatedPrincipalLookup;
+  principals: FederatedPrincipalLookup;
   signingKeys: SigningKeyRing;
   validateAssertion: AssertionValidator;
   /** Resource identifiers tokens are issued for (compared case-insensitively, trailing `/` ignored). */
@@ -94,9 +94,13 @@ async function issueToken(
   if (!form.client_id) throw new AadstsError(900144, { name: "client_id" });
   const resource = requestedResource(form, version);
   attempt.resource = resource;
-  const principal = await deps.identities.findFederatedPrincipal(tenant.tenantId, form.client_id);
-  if (!principal) throw new AadstsError(700016, { clientId: form.client_id, tenant: tenantPath });
-  attempt.identityId = principal.resourceId;
+  const principal = principalOrRefusal(
+    await deps.principals.findFederatedPrincipal(tenant.tenantId, form.client_id),
+    form.client_id,
+    tenantPath,
+    tenant.tenantId,
+  );
+  attempt.identityId = principal.credentialOwnerId;
   const assertion = form.client_assertion;
   if (!assertion) {
     if (form.client_secret) throw new AadstsError(7000215, { clientId: form.client_id });
@@ -116,7 +120,7 @@ async function issueToken(
       tenantId: tenant.tenantId,
       clientId: principal.clientId,
       principalId: principal.principalId,
-      managedIdentityResourceId: principal.resourceId,
+      managedIdentityResourceId: principal.managedIdentityResourceId,
     },
     resource,
     deps.signingKeys.active,
@@ -127,6 +131,24 @@ async function issueToken(
   );
   reply.headers(NO_STORE).type("application/json; charset=utf-8");
   return tokenResponse(version, issued, resource);
+}
+
+/** The principal found, or the AADSTS error Entra gives for why the client cannot sign in to this tenant. */
+function principalOrRefusal(
+  search: PrincipalSearch,
+  clientId: string,
+  tenantPath: string,
+  tenantId: string,
+): FederatedPrincipal {
+  if ("principal" in search) return search.principal;
+  switch (search.refusal) {
+    case "noServicePrincipal":
+      throw new AadstsError(7000229, { clientId, tenant: tenantId });
+    case "disabled":
+      throw new AadstsError(7000112, { clientId, displayName: search.displayName ?? clientId });
+    default:
+      throw new AadstsError(700016, { clientId, tenant: tenantPath });
+  }
 }
 
 /** v2.0 names the resource in `scope` (`{resource}/.default`) and refuses `resource`; v1 takes `resource`. */

@@ -24,8 +24,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface TokenServiceDeps {
   tenants: TenantLookup<Tenant>;
-  /** The identities that sign in with federated credentials. */
-  identities: FederatedPrincipalLookup;
+  /** The identities and app registrations that sign in with federated credentials. */
+  principals: FederatedPrincipalLookup;
   /** The service's own keys: access tokens are signed with the active one, every one is published. */
   signingKeys: SigningKeyRing;
   /** Signing keys of the issuers that federated credentials trust, fetched as an OIDC client does. */

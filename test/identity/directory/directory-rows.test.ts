@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-  toFederatedPrincipal,
+  toManagedIdentityPrincipal,
   toRoleAssignment,
   toTenant,
 } from "../../../src/identity/directory/directory-rows.ts";
@@ -21,20 +21,23 @@ const credential = (properties: Record<string, unknown>) => ({
 
 describe("directory rows", () => {
   test("a federated principal carries exactly what matching needs: no description", () => {
-    const principal = toFederatedPrincipal(identity, [
+    const principal = toManagedIdentityPrincipal(identity, [
       credential({ issuer: "https://i/", subject: "s", audiences: ["a"], description: "d" }),
     ]);
     assert.deepEqual(principal.credentials, [
       { name: "f", issuer: "https://i/", subject: "s", audiences: ["a"] },
     ]);
-    assert.equal(principal.resourceId, identity.id);
+    assert.equal(principal.credentialOwnerId, identity.id);
+    assert.equal(principal.managedIdentityResourceId, identity.id);
   });
 
   test("a damaged row fails loudly instead of yielding undefined fields", () => {
     assert.throws(() => toTenant({ ...identity, properties: { tenantId: "t" } }), /displayName/);
     assert.throws(
       () =>
-        toFederatedPrincipal(identity, [credential({ issuer: "https://i/", subject: "s", audiences: [1] })]),
+        toManagedIdentityPrincipal(identity, [
+          credential({ issuer: "https://i/", subject: "s", audiences: [1] }),
+        ]),
       /audiences/,
     );
     assert.throws(() => toRoleAssignment({ ...identity, properties: { scope: 1 } }), /scope/);

@@ -284,7 +284,8 @@ describe("directory: findFederatedPrincipal", () => {
       principalId,
       tenantId: tenant,
       displayName: "workload",
-      resourceId: identity.id,
+      credentialOwnerId: identity.id,
+      managedIdentityResourceId: identity.id,
       credentials: [
         { name: "fic1", issuer: ISSUER, subject: "system:serviceaccount:a:b", audiences: [AUDIENCE] },
       ],

@@ -12,8 +12,6 @@ import {
   serviceAccountTokenClaims,
   signServiceAccountToken,
 } from "../../../src/cluster/tokens/service-account-token.ts";
-import { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
-import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
 import { SigningKeyRing } from "../../../src/signing-keys/key-ring.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 import {
@@ -23,26 +21,12 @@ import {
   IDENTITY_NAME,
   postForm,
   RESOURCE_GROUP,
+  ringKeySource,
   type StsApp,
   startStsApp,
   v1Form,
   v2Form,
 } from "./sts-app.ts";
-
-/** An issuer key source that knows one issuer: the cluster whose keys the ring holds. */
-function ringKeySource(issuer: string, ring: SigningKeyRing): IssuerKeySource & { fetches: string[] } {
-  const fetches: string[] = [];
-  return {
-    fetches,
-    async getKey(requested, header) {
-      fetches.push(requested);
-      const key =
-        requested === issuer ? ring.verificationKeys.find(({ kid }) => kid === header.kid) : undefined;
-      if (!key) throw new AadstsError(7000272, { kid: String(header.kid), issuer: requested });
-      return key.publicKey;
-    },
-  };
-}
 
 describe("federated exchange with the real assertion validator", () => {
   const clusterStore = new SqliteStore(":memory:");

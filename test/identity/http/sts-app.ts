@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
 import { createDirectory, type Directory } from "../../../src/identity/directory/directory.ts";
 import type { FederatedPrincipal, Tenant } from "../../../src/identity/directory/directory-rows.ts";
-import type { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
+import { AadstsError } from "../../../src/identity/exchange/aadsts-errors.ts";
 import type { IssuerKeySource } from "../../../src/identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../../../src/identity/http/token-service.ts";
 import { SignInLog } from "../../../src/identity/sign-ins/sign-in-log.ts";
@@ -133,7 +133,7 @@ export async function startStsApp(options: StsAppOptions = {}): Promise<StsApp> 
   await app.register(
     createTokenService({
       tenants: directory.tenants,
-      identities: directory.identities,
+      principals: directory.principals,
       signingKeys: keys,
       issuerKeys: options.issuerKeys ?? NO_ISSUER_KEYS,
       validateAssertion: options.issuerKeys ? undefined : recordingValidator,
@@ -207,4 +207,19 @@ export function postForm(
 
 export function getJson(app: FastifyInstance, url: string, host = HOST): Promise<LightMyRequestResponse> {
   return app.inject({ method: "GET", url, headers: { host } });
+}
+
+/** An issuer key source that knows one issuer: the cluster whose keys the ring holds. */
+export function ringKeySource(issuer: string, ring: SigningKeyRing): IssuerKeySource & { fetches: string[] } {
+  const fetches: string[] = [];
+  return {
+    fetches,
+    async getKey(requested, header) {
+      fetches.push(requested);
+      const key =
+        requested === issuer ? ring.verificationKeys.find(({ kid }) => kid === header.kid) : undefined;
+      if (!key) throw new AadstsError(7000272, { kid: String(header.kid), issuer: requested });
+      return key.publicKey;
+    },
+  };
 }
