@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { WIKIT_VERSION } from "../names/wikit-release.ts";
 import { CliError } from "./cli-error.ts";
 import { registerAccountCommands } from "./commands/account.ts";
+import { registerApplyCommands } from "./commands/apply.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDirectoryObjectCommands } from "./commands/directory-objects.ts";
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerResourceCommands(program);
   registerDirectoryObjectCommands(program);
   registerTenantCommands(program);
+  registerApplyCommands(program);
   registerLoginCommands(program, registerAccountCommands(program));
   registerClusterSideCommands(program);
   registerTokenCommands(program);

@@ -6,6 +6,7 @@ import { DEFAULT_AUDIENCE } from "../cluster/webhook/constants.ts";
 /** The members of a sign-in record (as the management API returns it) that the CLI reads. */
 export interface SignInView {
   createdDateTime: string;
+  tenant: string;
   clientId?: string;
   identityId?: string;
   issuer?: string;
@@ -76,20 +77,34 @@ export function runHint(record: SignInView): string {
     return `${prefix}: the command sent a client secret, not its service-account token. Fix: unset AZURE_CLIENT_SECRET (and AZURE_CLIENT_CERTIFICATE_PATH) for it, so that the SDK uses AZURE_FEDERATED_TOKEN_FILE`;
   }
   if (record.errorCode === 700016) {
-    return `${prefix}: no identity has client ID '${record.clientId ?? ""}'. Fix: find it with \`wikit identity list\`, then wikit serviceaccount create --namespace <ns> --name <name> --client-id <client-id>`;
+    return `${prefix}: nothing in tenant '${record.tenant}' signs in with client ID '${record.clientId ?? ""}' (no identity there, nor an app with a service principal there). Fix: find it with \`wikit identity list\` or \`wikit ad app list\`, then wikit serviceaccount create --namespace <ns> --name <name> --client-id <client-id> [--tenant-id <its tenant>]`;
+  }
+  if (record.errorCode === 7000229) {
+    return `${prefix}: the app has no service principal in its tenant. Fix: wikit ad sp create --id ${record.clientId ?? "<app-id>"}`;
   }
   const reason = firstSentence(record.failureReason ?? "");
   return record.cause ? `${prefix}: ${reason} Cause: ${record.cause}` : `${prefix}: ${reason}`;
 }
 
 function credentialFix(record: SignInView): string | undefined {
-  const identity = /\/resourceGroups\/([^/]+)\/providers\/[^/]+\/userAssignedIdentities\/([^/]+)$/i.exec(
-    record.identityId ?? "",
-  );
-  if (!identity || record.issuer === undefined || record.subject === undefined) return undefined;
+  if (record.issuer === undefined || record.subject === undefined) return undefined;
   const account = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(record.subject);
   const name = account ? `${account[1]}-${account[2]}` : "wikit-run";
   const audience = record.audiences?.[0];
+  const application = /^\/tenants\/[^/]+\/applications\/([^/]+)$/i.exec(record.identityId ?? "");
+  if (application) {
+    const parameters = JSON.stringify({
+      name,
+      issuer: record.issuer,
+      subject: record.subject,
+      audiences: [audience ?? DEFAULT_AUDIENCE],
+    });
+    return `wikit ad app federated-credential create --id ${application[1]} --parameters ${quoted(parameters)}`;
+  }
+  const identity = /\/resourceGroups\/([^/]+)\/providers\/[^/]+\/userAssignedIdentities\/([^/]+)$/i.exec(
+    record.identityId ?? "",
+  );
+  if (!identity) return undefined;
   return [
     "wikit identity federated-credential create",
     `-g ${quoted(identity[1] ?? "")} --identity-name ${quoted(identity[2] ?? "")} -n ${quoted(name)}`,

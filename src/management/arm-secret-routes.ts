@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { badRequest, conflict, DirectoryError } from "../identity/directory/directory-error.ts";
 import type { Vaults } from "../identity/directory/vaults.ts";
@@ -10,7 +10,9 @@ import { bodySchema, validatedBody } from "./arm-body-validation.ts";
 import { armHandler } from "./arm-handler.ts";
 
 // ARM's control-plane secret resource (`…/vaults/{vault}/secrets/{name}`), which writes a new version
-// the way ARM deployments and `wikit keyvault secret set` do. Like ARM, it never returns the value.
+// the way ARM deployments and `wikit keyvault secret set` do, and lists a vault's secrets. Like ARM, it never returns
+// a value. Beside ARM's routes, `POST …/secrets/{name}/compareValue` (the admin's alone: it is not ARM) says whether
+// a given value is the current one, so that `wikit apply` writes a version only when the value changed.
 
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
@@ -89,6 +91,29 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
       await deps.store.putSecretVersion(secret);
       reply.code(existed ? 200 : 201);
       return resourceOf(vault.id, vault.name, secret);
+    }),
+  );
+
+  app.get(
+    path.slice(0, path.lastIndexOf("/")),
+    armHandler(async (params) => {
+      const vault = await vaultOf(params);
+      const secrets = await deps.store.listLatestSecrets(vault.id);
+      return { value: secrets.map((secret) => resourceOf(vault.id, vault.name, secret)) };
+    }),
+  );
+
+  app.post(
+    `${path}/compareValue`,
+    armHandler(async (params, request) => {
+      const vault = await vaultOf(params);
+      const { value } = (isPlainObject(request.body) ? request.body : {}) as { value?: unknown };
+      if (typeof value !== "string") throw badRequest("BadRequest", 'The body must be {"value": "<value>"}.');
+      const secret = await deps.store.getSecretVersion(vault.id, params.name ?? "");
+      const [current, given] = [Buffer.from(secret?.value ?? ""), Buffer.from(value)];
+      const matches =
+        secret !== undefined && current.length === given.length && timingSafeEqual(current, given);
+      return { exists: secret !== undefined, matches };
     }),
   );
 

@@ -11,6 +11,7 @@ const ISSUER = "https://localhost:8443/oidc/5c41add9-338b-4e08-9ef2-1f99dd02f9db
 function view(overrides: Partial<SignInView>): SignInView {
   return {
     createdDateTime: "2026-12-04T10:00:00.000Z",
+    tenant: "7a1e5c00-0000-4000-8000-00000000000f",
     clientId: "c0ffee00-0000-4000-8000-000000000001",
     identityId: IDENTITY,
     issuer: ISSUER,
@@ -100,8 +101,36 @@ describe("wikit run's hint", () => {
   test("an unknown client ID says which and how to find the right one", () => {
     assert.match(
       runHint(view({ errorCode: 700016, identityId: undefined })),
-      /AADSTS700016: no identity has client ID 'c0ffee00-0000-4000-8000-000000000001'\. Fix: find it with `wikit identity list`/,
+      /AADSTS700016: nothing in tenant '7a1e5c00-0000-4000-8000-00000000000f' signs in with client ID 'c0ffee00-0000-4000-8000-000000000001' \(no identity there, nor an app with a service principal there\)\. Fix: find it with `wikit identity list`/,
     );
+  });
+
+  test("an app registration without a service principal at home is told to make one", () => {
+    assert.match(
+      runHint(view({ errorCode: 7000229, identityId: undefined })),
+      /AADSTS7000229: the app has no service principal in its tenant\. Fix: wikit ad sp create --id c0ffee00-0000-4000-8000-000000000001$/,
+    );
+  });
+
+  test("an app registration's failed match is fixed with a credential on the app, as --parameters JSON", () => {
+    const hint = runHint(
+      view({
+        errorCode: 700213,
+        identityId:
+          "/tenants/7a1e5c00-0000-4000-8000-00000000000f/applications/0a0b0c0d-0000-4000-8000-000000000002",
+      }),
+    );
+    assert.match(
+      hint,
+      /Fix: wikit ad app federated-credential create --id 0a0b0c0d-0000-4000-8000-000000000002 --parameters '/,
+    );
+    const parameters = JSON.parse(/--parameters '(.*)'$/.exec(hint)?.[1] ?? "{}");
+    assert.deepEqual(parameters, {
+      name: "team-a-api",
+      issuer: ISSUER,
+      subject: "system:serviceaccount:team-a:api",
+      audiences: ["api://AzureADTokenExchange"],
+    });
   });
 
   test("a client secret sent instead of the token says which variable to unset", () => {
