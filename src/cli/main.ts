@@ -4,6 +4,7 @@ import { CliError } from "./cli-error.ts";
 import { registerAccountCommands } from "./commands/account.ts";
 import { registerApplyCommands } from "./commands/apply.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
+import { registerClusterCommands } from "./commands/clusters.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDirectoryObjectCommands } from "./commands/directory-objects.ts";
 import { registerLoginCommands } from "./commands/login.ts";
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   });
   registerUpDown(program);
   registerResourceCommands(program);
+  registerClusterCommands(program);
   registerDirectoryObjectCommands(program);
   registerTenantCommands(program);
   registerApplyCommands(program);

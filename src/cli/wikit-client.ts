@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { GUID } from "../names/guid.ts";
-import { GRAPH_TENANT_HEADER } from "../names/local-stack-names.ts";
+import { GRAPH_TENANT_HEADER, KUBE_API_PREFIX, KUBE_API_ROOT } from "../names/local-stack-names.ts";
 import {
   isProcessAlive,
   readAdminToken,
@@ -21,6 +21,35 @@ export interface SubscriptionBody {
   tenantId: string;
   displayName: string;
   state: string;
+}
+
+/** A managed cluster as the management API returns it (the members the CLI reads). */
+interface ManagedClusterBody {
+  id: string;
+  name: string;
+  properties: { oidcIssuerProfile?: { issuerUrl?: string }; localCluster?: { key?: string } };
+}
+
+/** A cluster a command works on: where its Kubernetes API is, its issuer, and its subscription's tenant. */
+export interface ClusterTarget {
+  name: string;
+  resourceGroup: string;
+  subscriptionId: string;
+  tenantId: string;
+  issuerUrl: string;
+  /** The path of its Kubernetes API on the server, e.g. `/clusters/local`. */
+  kubePath: string;
+}
+
+function clusterTarget(cluster: ManagedClusterBody, subscription: SubscriptionBody): ClusterTarget {
+  return {
+    name: cluster.name,
+    resourceGroup: /\/resourceGroups\/([^/]+)/i.exec(cluster.id)?.[1] ?? "",
+    subscriptionId: subscription.subscriptionId,
+    tenantId: subscription.tenantId,
+    issuerUrl: cluster.properties.oidcIssuerProfile?.issuerUrl ?? "",
+    kubePath: `${KUBE_API_ROOT}/${cluster.properties.localCluster?.key ?? ""}`,
+  };
 }
 
 export interface ApiResponse {
@@ -208,9 +237,52 @@ export class WikitClient {
     return expectSuccess(response);
   }
 
-  /** A Kubernetes API call on the local cluster. */
-  async kube(method: string, path: string, body?: unknown): Promise<ApiResponse> {
-    return this.request(method, `/clusters/local${path}`, body);
+  /**
+   * The cluster a command works on: the one named (in any subscription), else the current one (`wikit aks
+   * get-credentials`), else the only one, else wikit up's own.
+   */
+  async cluster(name?: string): Promise<ClusterTarget> {
+    const profile = await readCliProfile(this.dataDir);
+    const all: ClusterTarget[] = [];
+    for (const subscription of await this.subscriptions()) {
+      const { value } = (await this.arm(
+        "GET",
+        `/subscriptions/${subscription.subscriptionId}/providers/Microsoft.ContainerService/managedClusters`,
+      )) as { value: ManagedClusterBody[] };
+      all.push(...value.map((cluster) => clusterTarget(cluster, subscription)));
+    }
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    if (name !== undefined) {
+      const named = all.filter((cluster) => same(cluster.name, name));
+      if (named.length === 1 && named[0]) return named[0];
+      if (named.length === 0) {
+        throw new CliError(
+          `No cluster is named '${name}'. See \`wikit aks list\`, or make it with \`wikit aks create -g RG -n ${name}\`.`,
+        );
+      }
+      throw new CliError(
+        `${named.length} clusters are named '${name}' (groups ${named.map((cluster) => `'${cluster.resourceGroup}'`).join(", ")}); make one current with \`wikit aks get-credentials -g RG -n ${name}\` and leave out --cluster.`,
+      );
+    }
+    const current = profile.cluster;
+    if (current) {
+      const found = all.find(
+        (cluster) =>
+          same(cluster.subscriptionId, current.subscription) &&
+          same(cluster.resourceGroup, current.resourceGroup) &&
+          same(cluster.name, current.name),
+      );
+      if (found) return found;
+    }
+    if (all.length === 1 && all[0]) return all[0];
+    const local = all.find((cluster) => cluster.kubePath === KUBE_API_PREFIX);
+    if (!local) throw new CliError("wikit up's own cluster is missing; restart wikit up.");
+    return local;
+  }
+
+  /** A Kubernetes API call on a cluster (`cluster.kubePath`; wikit up's own by default). */
+  async kube(method: string, path: string, body?: unknown, kubePath = KUBE_API_PREFIX): Promise<ApiResponse> {
+    return this.request(method, `${kubePath}${path}`, body);
   }
 }
 

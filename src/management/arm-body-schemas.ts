@@ -62,6 +62,40 @@ export const VAULT_BODY = resourceBody({ location: LOCATION, tags: TAGS, propert
 export const FEDERATED_CREDENTIAL_BODY = resourceBody({ properties: PROPERTIES });
 export const ROLE_ASSIGNMENT_BODY = resourceBody({ properties: PROPERTIES });
 
+const ALWAYS_ON: ArmBodyError = {
+  code: "BadRequest",
+  message:
+    "wikit's clusters always have the OIDC issuer and workload identity: 'oidcIssuerProfile.enabled' and 'securityProfile.workloadIdentity.enabled' may only be true.",
+};
+const enabledOnly = { type: "boolean", enum: [true], armError: ALWAYS_ON };
+
+/** AKS's managed cluster, as far as wikit's clusters have it: the rest of what AKS takes is kept as given. */
+export const MANAGED_CLUSTER_BODY = resourceBody({
+  location: LOCATION,
+  tags: TAGS,
+  properties: {
+    ...PROPERTIES,
+    properties: {
+      kubernetesVersion: {
+        type: "string",
+        armError: invalidContent("'properties.kubernetesVersion' must be a string."),
+      },
+      oidcIssuerProfile: {
+        type: "object",
+        armError: ALWAYS_ON,
+        properties: { enabled: enabledOnly },
+      },
+      securityProfile: {
+        type: "object",
+        armError: invalidContent("'properties.securityProfile' must be an object."),
+        properties: {
+          workloadIdentity: { type: "object", armError: ALWAYS_ON, properties: { enabled: enabledOnly } },
+        },
+      },
+    },
+  },
+});
+
 const SECRET_NEEDS_VALUE: ArmBodyError = {
   code: "BadRequest",
   message: "The secret needs 'properties.value', a string.",

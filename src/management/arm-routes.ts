@@ -14,6 +14,7 @@ import {
   type ArmResourceBody,
   FEDERATED_CREDENTIAL_BODY,
   IDENTITY_BODY,
+  MANAGED_CLUSTER_BODY,
   RESOURCE_GROUP_BODY,
   ROLE_ASSIGNMENT_BODY,
   VAULT_BODY,
@@ -28,8 +29,35 @@ export interface ArmRouteDeps {
   directory: Directory;
   /** Decorates a stored resource with values that depend on where the server listens (vault URIs, issuer). */
   present(resource: ArmResource): ArmResource;
+  /** Makes and erases the local clusters behind managed clusters; none when the server runs no clusters. */
+  clusterProvisioning?: ClusterProvisioning;
   /** Whether the request's caller sees a subscription in `GET /subscriptions`; by default every one. */
   subscriptionVisible?(request: FastifyRequest, subscriptionId: string): Promise<boolean>;
+}
+
+/** Where a managed cluster keeps what identifies its local cluster (see ClusterProvisioning). */
+export const LOCAL_CLUSTER_PROPERTY = "localCluster";
+
+export interface ClusterProvisioning {
+  /** Makes the local cluster behind a new managed cluster; returns properties to store with it. */
+  provision(): Promise<Record<string, unknown>>;
+  /** Erases the local cluster behind a managed cluster; refuses (a DirectoryError) one that must stay. */
+  deprovision(cluster: ArmResource): Promise<void>;
+}
+
+/** AKS's rule: 1-63 letters, digits, '-' and '_', starting and ending with a letter or digit. */
+function checkClusterName(name: string): void {
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/.test(name)) {
+    throw badRequest(
+      "InvalidParameter",
+      `The value of parameter name '${name}' is invalid: managed cluster names are 1-63 letters, digits, '-' and '_', starting and ending with a letter or digit.`,
+    );
+  }
+}
+
+function notFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof DirectoryError && error.status === 404) return undefined;
+  throw error;
 }
 
 type Params = ArmParams;
@@ -256,11 +284,53 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
       list(await groups.listResources(subscription, group, RESOURCE_TYPES.managedCluster)),
     ),
   );
+  const clusterPath = `${GROUP}/${CLUSTERS}/:name`;
   app.get(
-    `${GROUP}/${CLUSTERS}/:name`,
+    clusterPath,
     armHandler(async ({ subscription = "", group = "", name = "" }) =>
       present(await clusters.get(subscription, group, name)),
     ),
+  );
+  app.put<Route>(
+    clusterPath,
+    bodySchema(MANAGED_CLUSTER_BODY),
+    armHandler<Route["Body"]>(async ({ subscription = "", group = "", name = "" }, request, reply) => {
+      const input = inputOf(validatedBody(request));
+      const provisioning = deps.clusterProvisioning;
+      if (!provisioning) throw badRequest("OperationNotAllowed", "This server runs no clusters of its own.");
+      checkClusterName(name);
+      // The group first: a cluster is provisioned only once it can be recorded.
+      await groups.get(subscription, group);
+      const current = await clusters.get(subscription, group, name).catch(notFoundAsUndefined);
+      const requested = { ...(isPlainObject(input.properties) ? input.properties : {}) };
+      // What the server made for the cluster is its own; a body cannot name another.
+      delete requested[LOCAL_CLUSTER_PROPERTY];
+      const properties = current
+        ? requested
+        : {
+            provisioningState: "Succeeded",
+            kubernetesVersion: "1.33.0",
+            ...requested,
+            ...(await provisioning.provision()),
+          };
+      const tags = input.tags === undefined || input.tags === null ? undefined : input.tags;
+      const cluster = await clusters.put(subscription, group, name, properties, tags);
+      return putStatus(reply, current !== undefined, present(cluster));
+    }),
+  );
+  app.delete(
+    clusterPath,
+    armHandler(async ({ subscription = "", group = "", name = "" }, _request, reply) => {
+      await groups.get(subscription, group);
+      const current = await clusters.get(subscription, group, name).catch(notFoundAsUndefined);
+      if (!current) {
+        reply.code(204);
+        return undefined;
+      }
+      await deps.clusterProvisioning?.deprovision(current);
+      await clusters.delete(subscription, group, name);
+      return {};
+    }),
   );
 
   // Role assignments and definitions live under any scope: `{scope}/providers/Microsoft.Authorization/…`.

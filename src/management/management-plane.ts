@@ -7,7 +7,7 @@ import { builtInRoleById } from "../identity/directory/built-in-roles.ts";
 import type { Directory } from "../identity/directory/directory.ts";
 import type { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
 import type { ArmResource, Store } from "../store/store.ts";
-import { registerArmRoutes } from "./arm-routes.ts";
+import { type ClusterProvisioning, registerArmRoutes } from "./arm-routes.ts";
 import { registerArmSecretRoutes } from "./arm-secret-routes.ts";
 import { graphAccess } from "./graph-access.ts";
 import { registerGraphRoutes } from "./graph-routes.ts";
@@ -30,8 +30,10 @@ export interface ManagementPlaneDeps {
   /** Resource identifiers Graph tokens may name beside Microsoft Graph's: the server's own URL, as a tool's Graph. */
   graphAliases(): readonly string[];
   defaultTenant(): string;
-  /** Routes the admin alone may call, mounted behind ARM's authentication (e.g. the local cluster's API). */
+  /** Routes the admin alone may call, mounted behind ARM's authentication (e.g. the local clusters' API). */
   adminRoutes?(app: FastifyInstance): void;
+  /** Makes and erases local clusters for `aks create` and `aks delete`; none when the server runs none. */
+  clusterProvisioning?: ClusterProvisioning;
 }
 
 export async function registerManagementPlane(
@@ -52,6 +54,7 @@ export async function registerManagementPlane(
       directory,
       present: deps.present,
       subscriptionVisible: access.subscriptionVisible,
+      clusterProvisioning: deps.clusterProvisioning,
     });
     registerArmSecretRoutes(arm, { vaults: directory.vaults, store: deps.store, vaultUri: deps.vaultUri });
     registerTenantRoutes(arm, { tenants: directory.tenants, tenantVisible: access.tenantVisible });

@@ -4,9 +4,12 @@ export const DEFAULT_PORT = 8443;
 export const DEFAULT_VAULT_DOMAIN = "vault.localhost";
 /** The host name every endpoint but the vaults answers on. */
 export const LOCAL_HOST = "localhost";
-export const LOCAL_CLUSTER = { resourceGroup: "wikit", name: "local" } as const;
-/** Where the local cluster's Kubernetes API is served. */
-export const KUBE_API_PREFIX = "/clusters/local";
+/** wikit up's own cluster: its managed cluster's group and name, and its key in the store and the API's paths. */
+export const LOCAL_CLUSTER = { resourceGroup: "wikit", name: "local", key: "local" } as const;
+/** Where the local clusters' Kubernetes APIs are served: `{KUBE_API_ROOT}/{cluster key}/api/v1/…`. */
+export const KUBE_API_ROOT = "/clusters";
+/** Where wikit up's own cluster's Kubernetes API is served. */
+export const KUBE_API_PREFIX = `${KUBE_API_ROOT}/${LOCAL_CLUSTER.key}`;
 /** The management API's own endpoints, beside its ARM-shaped ones. */
 export const MANAGEMENT_PATHS = {
   /** The sign-in log: `?failed=true&clientId=…&since=<ISO time>&top=N`. */

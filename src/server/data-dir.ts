@@ -32,6 +32,8 @@ export const dataDirFiles = {
  */
 export interface CliProfile {
   subscription?: string;
+  /** The cluster `serviceaccount` and `run` use without --cluster (`wikit aks get-credentials`). */
+  cluster?: { subscription: string; resourceGroup: string; name: string };
   login?: { clientId: string; tenant: string; federatedToken: string };
 }
 

@@ -5,18 +5,20 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
 import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
 import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
-import { LocalCluster } from "../cluster/local-cluster/local-cluster.ts";
+import { type LocalClusterIds, LocalClusters } from "../cluster/local-cluster/local-clusters.ts";
 import { builtInRoleById } from "../identity/directory/built-in-roles.ts";
 import { createDirectory } from "../identity/directory/directory.ts";
+import { conflict } from "../identity/directory/directory-error.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../identity/http/token-service.ts";
 import { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
+import { LOCAL_CLUSTER_PROPERTY } from "../management/arm-routes.ts";
 import { GRAPH_RESOURCES, registerManagementPlane } from "../management/management-plane.ts";
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import {
   DEFAULT_PORT,
   DEFAULT_VAULT_DOMAIN,
-  KUBE_API_PREFIX,
+  KUBE_API_ROOT,
   LOCAL_CLUSTER,
   LOCAL_HOST,
 } from "../names/local-stack-names.ts";
@@ -77,7 +79,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId),
   });
   const { tenant, subscription } = await directory.tenants.ensureDefaults();
-  const clusterKeys = await SigningKeyRing.open(store, "cluster:local");
   const stsKeys = await SigningKeyRing.open(store, "sts");
   const tls = await loadLocalTls(dataDir, [
     LOCAL_HOST,
@@ -100,12 +101,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Endpoints depend on the port, known only once listening (`--port 0` picks a free one).
   const endpoints = { port: options.port ?? savedPort ?? DEFAULT_PORT };
   const baseUrl = () => `https://${LOCAL_HOST}:${endpoints.port}`;
-  const issuerPath = `/oidc/${clusterUuid}/`;
-  const issuerUrl = () => `${baseUrl()}${issuerPath}`;
+  const issuerUrl = (issuerId: string) => `${baseUrl()}/oidc/${issuerId}/`;
   const vaultResource = () => `https://${vaultDomain}:${endpoints.port}`;
   const vaultUri = (name: string) => `https://${name.toLowerCase()}.${vaultDomain}:${endpoints.port}/`;
 
-  const cluster = new LocalCluster(store, clusterKeys, issuerUrl);
+  // wikit up's own cluster (key `local`), and those `aks create` made since.
+  const clusters = new LocalClusters(store, issuerUrl);
+  const localClusterIds: LocalClusterIds = { key: LOCAL_CLUSTER.key, issuerId: clusterUuid };
+  await clusters.open(localClusterIds);
+  for (const managed of await directory.clusters.listAll()) {
+    const ids = localClusterIdsOf(managed);
+    if (ids) await clusters.open(ids);
+  }
 
   const app = Fastify({
     https: { key: tls.serving.keyPem, cert: tls.serving.certPem },
@@ -135,6 +142,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (type === RESOURCE_TYPES.vault.toLowerCase()) {
       return { ...resource, properties: { ...resource.properties, vaultUri: vaultUri(resource.name) } };
     }
+    const ids =
+      type === RESOURCE_TYPES.managedCluster.toLowerCase() ? localClusterIdsOf(resource) : undefined;
+    if (ids) {
+      const { oidcIssuerProfile, ...properties } = resource.properties;
+      return {
+        ...resource,
+        properties: {
+          ...properties,
+          oidcIssuerProfile: {
+            ...(oidcIssuerProfile as object),
+            enabled: true,
+            issuerUrl: issuerUrl(ids.issuerId),
+          },
+          fqdn: `${LOCAL_HOST}:${endpoints.port}`,
+        },
+      };
+    }
     return resource;
   };
 
@@ -149,7 +173,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const roleAssignmentsOf = (principalId: string) => directory.roleAssignments.listFor(principalId);
 
   app.get("/healthz", async () => ({ status: "ok" }));
-  registerIssuerRoutes(app, issuerPath, issuerUrl, clusterKeys);
+  registerIssuerRoutes(app, "/oidc/:issuerId", ({ issuerId = "" }) => {
+    const cluster = clusters.byIssuerId(issuerId);
+    return cluster && { issuer: cluster.issuer, keys: cluster.signingKeys };
+  });
   await app.register(
     createTokenService({
       tenants: directory.tenants,
@@ -201,7 +228,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     vaultUri,
     graphAliases: () => [baseUrl()],
     defaultTenant: () => tenant.tenantId,
-    adminRoutes: (management) => registerKubeApiRoutes(management, KUBE_API_PREFIX, cluster),
+    adminRoutes: (management) =>
+      registerKubeApiRoutes(management, `${KUBE_API_ROOT}/:cluster`, ({ cluster = "" }) =>
+        clusters.byKey(cluster),
+      ),
+    clusterProvisioning: {
+      async provision() {
+        const ids = { key: randomUUID(), issuerId: randomUUID() };
+        await clusters.open(ids);
+        return { [LOCAL_CLUSTER_PROPERTY]: ids };
+      },
+      async deprovision(managed) {
+        const ids = localClusterIdsOf(managed);
+        if (ids?.key === LOCAL_CLUSTER.key) {
+          throw conflict(
+            "OperationNotAllowed",
+            `The managed cluster '${managed.name}' is wikit up's own cluster, where wikit run runs by default: it cannot be deleted.`,
+          );
+        }
+        if (ids) await clusters.remove(ids);
+      },
+    },
   });
 
   await app.listen({ host: options.listenAddress ?? "127.0.0.1", port: endpoints.port });
@@ -213,11 +260,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await directory.clusters.put(subscription.subscriptionId, LOCAL_CLUSTER.resourceGroup, LOCAL_CLUSTER.name, {
     provisioningState: "Succeeded",
     kubernetesVersion: "1.33.0",
-    oidcIssuerProfile: { enabled: true, issuerUrl: issuerUrl() },
+    oidcIssuerProfile: { enabled: true },
     securityProfile: { workloadIdentity: { enabled: true } },
-    fqdn: `${LOCAL_HOST}:${endpoints.port}`,
+    [LOCAL_CLUSTER_PROPERTY]: localClusterIds,
   });
-  await cluster.putNamespace("default");
 
   const info: ServerInfo = {
     pid: process.pid,
@@ -226,7 +272,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     caFile: tls.caFile,
     tenantId: tenant.tenantId,
     subscriptionId: subscription.subscriptionId,
-    issuerUrl: issuerUrl(),
+    issuerUrl: issuerUrl(clusterUuid),
     vaultDomain,
     startedAt: new Date().toISOString(),
   };
@@ -243,6 +289,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return closing;
   };
   return { app, info, close };
+}
+
+/** The local cluster a managed cluster stands for, from the member `aks create` (or wikit up) stored. */
+function localClusterIdsOf(resource: ArmResource): LocalClusterIds | undefined {
+  const ids = resource.properties[LOCAL_CLUSTER_PROPERTY] as Partial<LocalClusterIds> | undefined;
+  return typeof ids?.key === "string" && typeof ids.issuerId === "string"
+    ? { key: ids.key, issuerId: ids.issuerId }
+    : undefined;
 }
 
 /** Whether a vault host name resolves to this machine; false means clients will not find the vaults. */

@@ -14,7 +14,23 @@ import type {
   StoredSigningKey,
 } from "./store.ts";
 
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
+
+/** Each step takes a store of schema `from` to the next: applied in order, each in one transaction. */
+const MIGRATIONS: readonly { from: string; sql: string }[] = [
+  {
+    // Version 2: several local clusters, each with its own Kubernetes objects; version 1's belong to `local`.
+    from: "1",
+    sql: `
+      CREATE TABLE kube_objects_v2 (
+        cluster TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (cluster, kind, namespace, name));
+      INSERT INTO kube_objects_v2 (cluster, kind, namespace, name, body)
+        SELECT 'local', kind, namespace, name, body FROM kube_objects;
+      DROP TABLE kube_objects;
+      ALTER TABLE kube_objects_v2 RENAME TO kube_objects;`,
+  },
+];
 /** Property names safe to write into SQL as they are: letters and digits. */
 const PLAIN_PROPERTY_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
@@ -33,11 +49,12 @@ CREATE INDEX IF NOT EXISTS resources_by_client_id ON resources (type, json_extra
 CREATE INDEX IF NOT EXISTS resources_by_principal_id ON resources (type, json_extract(body, '$.properties.principalId'));
 CREATE INDEX IF NOT EXISTS resources_by_app_id ON resources (type, json_extract(body, '$.properties.appId'));
 CREATE TABLE IF NOT EXISTS kube_objects (
+  cluster TEXT NOT NULL,         -- which local cluster: 'local', or a created cluster's key
   kind TEXT NOT NULL,
   namespace TEXT NOT NULL,       -- '' for cluster-scoped objects
   name TEXT NOT NULL,
   body TEXT NOT NULL,
-  PRIMARY KEY (kind, namespace, name)
+  PRIMARY KEY (cluster, kind, namespace, name)
 );
 CREATE TABLE IF NOT EXISTS secret_versions (
   vault_key TEXT NOT NULL,
@@ -84,6 +101,7 @@ export class SqliteStore implements Store {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    this.#migrate();
     this.#db.exec(SCHEMA);
     const version = this.#get<{ value: string }>("SELECT value FROM settings WHERE key = 'schema'");
     if (!version) this.#run("INSERT INTO settings (key, value) VALUES ('schema', ?)", SCHEMA_VERSION);
@@ -93,6 +111,30 @@ export class SqliteStore implements Store {
       );
     }
     this.#seq = this.#get<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM secret_versions")?.seq ?? 0;
+  }
+
+  /** Brings an existing store of an older schema to this one; a new store starts at the current schema. */
+  #migrate(): void {
+    const hasSettings = this.#db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings'")
+      .get();
+    if (!hasSettings) return;
+    for (const step of MIGRATIONS) {
+      const row = this.#db.prepare("SELECT value FROM settings WHERE key = 'schema'").get() as
+        | { value: string }
+        | undefined;
+      if (row?.value !== step.from) continue;
+      const next = String(Number(step.from) + 1);
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        this.#db.exec(step.sql);
+        this.#db.prepare("UPDATE settings SET value = ? WHERE key = 'schema'").run(next);
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    }
   }
 
   #prepare(sql: string): StatementSync {
@@ -188,9 +230,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  async getKubeObject(kind: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+  async getKubeObject(
+    cluster: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<KubeObject | undefined> {
     const row = this.#get<{ body: string }>(
-      "SELECT body FROM kube_objects WHERE kind = ? AND namespace = ? AND name = ?",
+      "SELECT body FROM kube_objects WHERE cluster = ? AND kind = ? AND namespace = ? AND name = ?",
+      cluster,
       kind,
       namespace,
       name,
@@ -198,11 +246,12 @@ export class SqliteStore implements Store {
     return row ? (JSON.parse(row.body) as KubeObject) : undefined;
   }
 
-  async putKubeObject(object: KubeObject): Promise<KubeObject> {
+  async putKubeObject(cluster: string, object: KubeObject): Promise<KubeObject> {
     const resourceVersion = String(this.#nextResourceVersion());
     const stored = { ...object, metadata: { ...object.metadata, resourceVersion } };
     this.#run(
-      "INSERT INTO kube_objects (kind, namespace, name, body) VALUES (?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET body = excluded.body",
+      "INSERT INTO kube_objects (cluster, kind, namespace, name, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (cluster, kind, namespace, name) DO UPDATE SET body = excluded.body",
+      cluster,
       object.kind,
       object.metadata.namespace ?? "",
       object.metadata.name,
@@ -222,10 +271,11 @@ export class SqliteStore implements Store {
     return current + 1;
   }
 
-  async deleteKubeObject(kind: string, namespace: string, name: string): Promise<boolean> {
+  async deleteKubeObject(cluster: string, kind: string, namespace: string, name: string): Promise<boolean> {
     return (
       this.#run(
-        "DELETE FROM kube_objects WHERE kind = ? AND namespace = ? AND name = ?",
+        "DELETE FROM kube_objects WHERE cluster = ? AND kind = ? AND namespace = ? AND name = ?",
+        cluster,
         kind,
         namespace,
         name,
@@ -233,15 +283,17 @@ export class SqliteStore implements Store {
     );
   }
 
-  async listKubeObjects(kind: string, namespace?: string): Promise<KubeObject[]> {
+  async listKubeObjects(cluster: string, kind: string, namespace?: string): Promise<KubeObject[]> {
     const rows =
       namespace === undefined
         ? this.#all<{ body: string }>(
-            "SELECT body FROM kube_objects WHERE kind = ? ORDER BY namespace, name",
+            "SELECT body FROM kube_objects WHERE cluster = ? AND kind = ? ORDER BY namespace, name",
+            cluster,
             kind,
           )
         : this.#all<{ body: string }>(
-            "SELECT body FROM kube_objects WHERE kind = ? AND namespace = ? ORDER BY name",
+            "SELECT body FROM kube_objects WHERE cluster = ? AND kind = ? AND namespace = ? ORDER BY name",
+            cluster,
             kind,
             namespace,
           );

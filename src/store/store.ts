@@ -13,7 +13,7 @@ export interface ArmResource {
   [member: string]: unknown;
 }
 
-/** A Kubernetes object of the local cluster (namespaces, service accounts). */
+/** A Kubernetes object of a local cluster (namespaces, service accounts). */
 export interface KubeObject {
   apiVersion: string;
   kind: string;
@@ -134,10 +134,16 @@ export interface Store {
   deleteResource(id: string): Promise<boolean>;
   listResources(query: ResourceQuery): Promise<ArmResource[]>;
 
-  getKubeObject(kind: string, namespace: string, name: string): Promise<KubeObject | undefined>;
-  putKubeObject(object: KubeObject): Promise<KubeObject>;
-  deleteKubeObject(kind: string, namespace: string, name: string): Promise<boolean>;
-  listKubeObjects(kind: string, namespace?: string): Promise<KubeObject[]>;
+  // Kubernetes objects belong to one local cluster, named by its key (`local` for wikit up's own).
+  getKubeObject(
+    cluster: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<KubeObject | undefined>;
+  putKubeObject(cluster: string, object: KubeObject): Promise<KubeObject>;
+  deleteKubeObject(cluster: string, kind: string, namespace: string, name: string): Promise<boolean>;
+  listKubeObjects(cluster: string, kind: string, namespace?: string): Promise<KubeObject[]>;
 
   putSecretVersion(secret: SecretVersion): Promise<void>;
   /** The named version, or the latest one when `version` is undefined. */

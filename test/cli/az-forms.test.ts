@@ -1,6 +1,6 @@
 // The walkthroughs' az command lines, with `az` replaced by `wikit`, against a real `wikit up`: their
 // `--query … -o tsv` forms print the bare value a shell assigns, and -o table, yaml and none print what az does.
-// (The commands wikit does not have yet — aks create and several clusters, ad — are not here.)
+// (W2's tenants and app registrations run end to end in test/compat/cross-tenant.test.ts.)
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -125,10 +125,24 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     assert.equal(updated, "true\ntrue\n", "a list of booleans: one per line, as az prints it");
     const other = await wikit(["aks", "show", "-n", "myAKSCluster", "-g", "rg-forms"]);
     assert.equal(other.code, 1);
-    assert.match(
-      other.stderr,
-      /wikit runs one local cluster, 'local' in group 'wikit': see `wikit aks list`/,
+    assert.match(other.stderr, /See `wikit aks list`; wikit up's own cluster is 'local' in group 'wikit'/);
+  });
+
+  test("W2: az aks create --name … --enable-oidc-issuer --enable-workload-identity makes a cluster with its own issuer", async () => {
+    const line = (text: string) => ok(text.split(" "));
+    await line(
+      "aks create --name aks-wi-demo --resource-group rg-forms --enable-oidc-issuer --enable-workload-identity -o none",
     );
+    const issuer = await line(
+      "aks show -n aks-wi-demo -g rg-forms --query oidcIssuerProfile.issuerUrl -o tsv",
+    );
+    assert.match(issuer, /^https:\/\/localhost:\d+\/oidc\/[0-9a-f-]{36}\/\n$/);
+    assert.notEqual(issuer, await line("cluster show --query oidcIssuerProfile.issuerUrl -o tsv"));
+    assert.equal(await line("aks list -g rg-forms --query [].name -o tsv"), "aks-wi-demo\n");
+    const refused = await wikit("aks delete -n local -g wikit --yes".split(" "));
+    assert.match(refused.stderr, /OperationNotAllowed.*cannot be deleted/);
+    await line("aks delete -n aks-wi-demo -g rg-forms --yes");
+    assert.equal(await line("aks list -g rg-forms --query [].name -o tsv"), "");
   });
 
   test("W1/W3: federated-credential create with --audience, then list -o table", async () => {

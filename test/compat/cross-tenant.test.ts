@@ -1,4 +1,4 @@
-// Walkthrough W2 against a real `wikit up`: the cluster in tenant A (wikit's default), the identity and the vault in
+// Walkthrough W2 against a real `wikit up`: the cluster in tenant A (wikit's default, `aks create`), the identity and the vault in
 // tenant B (`wikit tenant create`), set up with the walkthrough's az lines as wikit commands, and an unmodified app
 // inside `wikit run` reading B's secret because its pod names tenant B. Then the same with a multi-tenant app
 // registration of tenant A used in tenant B through its service principal there, and the errors Entra gives when the
@@ -74,8 +74,17 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
   before(() => {
     wk(`up --port 0 --detach`);
     tenantA = wk(`account show --query tenantId -o tsv`);
-    // 1. Tenant A: the cluster and its issuer.
-    oidcIssuerUrl = wk(`aks show -n local -g wikit --query oidcIssuerProfile.issuerUrl -o tsv`);
+    // 1. Tenant A: the cluster and its issuer; it becomes the current cluster of serviceaccount and run.
+    wk(`group create -n rg-wi-demo -o none`);
+    wk(
+      `aks create --name aks-wi-demo --resource-group rg-wi-demo --enable-oidc-issuer --enable-workload-identity -o none`,
+    );
+    oidcIssuerUrl = wk(`aks show -n aks-wi-demo -g rg-wi-demo --query oidcIssuerProfile.issuerUrl -o tsv`);
+    assert.notEqual(
+      oidcIssuerUrl,
+      wk(`aks show -n local -g wikit --query oidcIssuerProfile.issuerUrl -o tsv`),
+    );
+    wk(`aks get-credentials -n aks-wi-demo -g rg-wi-demo`);
     // 2. Tenant B: the identity, Reader on the subscription, the federated credential naming A's issuer.
     tenantB = wk(`tenant create -n fabrikam --query tenantId -o tsv`);
     wk(`account set -s fabrikam`);
@@ -109,7 +118,9 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
     ]);
     // 3. Tenant A: the service account, annotated with B's identity.
     wk(`account set -s wikit`);
-    wk(`serviceaccount create --namespace default --name wi-demo-account --client-id ${clientId} -o none`);
+    wk(
+      `serviceaccount create --namespace default --name wi-demo-account --client-id ${clientId} --cluster aks-wi-demo -o none`,
+    );
   });
   after(() => {
     wikit(dataDir, ["down"]);

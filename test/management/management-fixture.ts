@@ -22,6 +22,12 @@ export const GRAPH_ALIAS = "https://wikit.example.test:8443";
 
 export const vaultUri = (name: string) => `https://${name.toLowerCase()}.vault.example.test:8443/`;
 
+/** What the fixture's cluster provisioning was asked to do: the composition root's part, recorded. */
+export interface ProvisioningLog {
+  provisioned: string[];
+  deprovisioned: string[];
+}
+
 export async function startManagement() {
   const store = new SqliteStore(":memory:");
   const directory = createDirectory(store, {
@@ -34,6 +40,7 @@ export async function startManagement() {
       : resource;
 
   const signIns = new SignInLog(store);
+  const provisioning: ProvisioningLog = { provisioned: [], deprovisioned: [] };
   const stsKeys = await SigningKeyRing.open(store, "sts");
   const app = Fastify({ routerOptions: { caseSensitive: false } });
   await registerManagementPlane(app, {
@@ -46,6 +53,16 @@ export async function startManagement() {
     vaultUri,
     graphAliases: () => [GRAPH_ALIAS],
     defaultTenant: () => tenant.tenantId,
+    clusterProvisioning: {
+      async provision() {
+        const key = `cluster-${provisioning.provisioned.length + 1}`;
+        provisioning.provisioned.push(key);
+        return { localCluster: { key, issuerId: key } };
+      },
+      async deprovision(cluster) {
+        provisioning.deprovisioned.push(String((cluster.properties.localCluster as { key: string }).key));
+      },
+    },
   });
   await app.ready();
 
@@ -91,6 +108,7 @@ export async function startManagement() {
     store,
     directory,
     signIns,
+    provisioning,
     call,
     tenant: tenant.tenantId,
     sub,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, describe, test } from "node:test";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { ArmResource, KubeObject, SecretVersion, StoredSigningKey } from "../../src/store/store.ts";
@@ -171,9 +172,9 @@ describe("sqlite store: ARM resources", () => {
 describe("sqlite store: Kubernetes objects", () => {
   test("every write gets a larger resourceVersion than the one before", async () => {
     const store = new SqliteStore(":memory:");
-    const first = await store.putKubeObject(serviceAccount("default", "a"));
-    const second = await store.putKubeObject(serviceAccount("default", "b"));
-    const replaced = await store.putKubeObject(serviceAccount("default", "a"));
+    const first = await store.putKubeObject("local", serviceAccount("default", "a"));
+    const second = await store.putKubeObject("local", serviceAccount("default", "b"));
+    const replaced = await store.putKubeObject("local", serviceAccount("default", "a"));
 
     const versions = [first, second, replaced].map((o) => Number(o.metadata.resourceVersion));
     assert.ok(versions.every(Number.isInteger), String(versions));
@@ -183,32 +184,78 @@ describe("sqlite store: Kubernetes objects", () => {
     );
     assert.equal(new Set(versions).size, 3, String(versions));
     assert.equal(
-      (await store.getKubeObject("ServiceAccount", "default", "a"))?.metadata.resourceVersion,
+      (await store.getKubeObject("local", "ServiceAccount", "default", "a"))?.metadata.resourceVersion,
       replaced.metadata.resourceVersion,
     );
   });
 
   test("objects are keyed by kind, namespace and name; cluster-scoped objects list without a namespace", async () => {
     const store = new SqliteStore(":memory:");
-    await store.putKubeObject(serviceAccount("ns1", "sa"));
-    await store.putKubeObject(serviceAccount("ns2", "sa"));
-    await store.putKubeObject({
+    await store.putKubeObject("local", serviceAccount("ns1", "sa"));
+    await store.putKubeObject("local", serviceAccount("ns2", "sa"));
+    await store.putKubeObject("local", {
       apiVersion: "v1",
       kind: "Namespace",
       metadata: { name: "ns1", uid: "u", creationTimestamp: "2025-01-01T00:00:00Z" },
     });
 
-    assert.equal((await store.listKubeObjects("ServiceAccount")).length, 2);
+    assert.equal((await store.listKubeObjects("local", "ServiceAccount")).length, 2);
     assert.deepEqual(
-      (await store.listKubeObjects("ServiceAccount", "ns2")).map((o) => o.metadata.namespace),
+      (await store.listKubeObjects("local", "ServiceAccount", "ns2")).map((o) => o.metadata.namespace),
       ["ns2"],
     );
-    assert.equal((await store.getKubeObject("Namespace", "", "ns1"))?.kind, "Namespace");
-    assert.equal(await store.getKubeObject("ServiceAccount", "ns3", "sa"), undefined);
+    assert.equal((await store.getKubeObject("local", "Namespace", "", "ns1"))?.kind, "Namespace");
+    assert.equal(await store.getKubeObject("local", "ServiceAccount", "ns3", "sa"), undefined);
 
-    assert.equal(await store.deleteKubeObject("ServiceAccount", "ns1", "sa"), true);
-    assert.equal(await store.deleteKubeObject("ServiceAccount", "ns1", "sa"), false);
-    assert.equal((await store.listKubeObjects("ServiceAccount")).length, 1);
+    assert.equal(await store.deleteKubeObject("local", "ServiceAccount", "ns1", "sa"), true);
+    assert.equal(await store.deleteKubeObject("local", "ServiceAccount", "ns1", "sa"), false);
+    assert.equal((await store.listKubeObjects("local", "ServiceAccount")).length, 1);
+  });
+});
+
+describe("sqlite store: Kubernetes objects of several clusters", () => {
+  test("each cluster has its own objects under the same names", async () => {
+    const store = new SqliteStore(":memory:");
+    await store.putKubeObject("local", serviceAccount("default", "sa"));
+    await store.putKubeObject("c2", {
+      ...serviceAccount("default", "sa"),
+      metadata: { ...serviceAccount("default", "sa").metadata, uid: "other" },
+    });
+    assert.equal(
+      (await store.getKubeObject("local", "ServiceAccount", "default", "sa"))?.metadata.uid,
+      "uid-sa",
+    );
+    assert.equal((await store.getKubeObject("c2", "ServiceAccount", "default", "sa"))?.metadata.uid, "other");
+    assert.equal(await store.deleteKubeObject("c2", "ServiceAccount", "default", "sa"), true);
+    assert.equal((await store.listKubeObjects("local", "ServiceAccount")).length, 1);
+    assert.equal((await store.listKubeObjects("c2", "ServiceAccount")).length, 0);
+  });
+
+  test("a schema-1 store is migrated: its Kubernetes objects become the local cluster's, nothing else changes", async () => {
+    const path = tempDatabase();
+    mkdirSync(dirname(path), { recursive: true });
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO settings VALUES ('schema', '1'), ('default.tenant', 't-1');
+      CREATE TABLE kube_objects (kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (kind, namespace, name));`);
+    old
+      .prepare("INSERT INTO kube_objects VALUES ('ServiceAccount', 'default', 'sa', ?)")
+      .run(JSON.stringify(serviceAccount("default", "sa")));
+    old.close();
+    const migrated = new SqliteStore(path);
+    try {
+      assert.equal(await migrated.getSetting("schema"), "2");
+      assert.equal(await migrated.getSetting("default.tenant"), "t-1");
+      assert.equal(
+        (await migrated.getKubeObject("local", "ServiceAccount", "default", "sa"))?.metadata.uid,
+        "uid-sa",
+      );
+    } finally {
+      await migrated.close();
+    }
+    const reopened = new SqliteStore(path);
+    await reopened.close();
   });
 });
 
@@ -315,7 +362,9 @@ describe("sqlite store: durability", () => {
     await first.putResource(resource(vault, VAULT_TYPE, { tenantId: "t-1" }));
     await first.putSecretVersion(secret(vault, "s", "v1", "one"));
     await first.putSecretVersion(secret(vault, "s", "v2", "two"));
-    const rv = Number((await first.putKubeObject(serviceAccount("default", "sa"))).metadata.resourceVersion);
+    const rv = Number(
+      (await first.putKubeObject("local", serviceAccount("default", "sa"))).metadata.resourceVersion,
+    );
     await first.putSigningKey(signingKey("cluster", "k1"));
     await first.close();
 
@@ -323,7 +372,10 @@ describe("sqlite store: durability", () => {
     try {
       assert.equal(await reopened.getSetting("default.tenant"), "t-1");
       assert.equal((await reopened.getResource(vault))?.properties.tenantId, "t-1");
-      assert.equal((await reopened.getKubeObject("ServiceAccount", "default", "sa"))?.metadata.uid, "uid-sa");
+      assert.equal(
+        (await reopened.getKubeObject("local", "ServiceAccount", "default", "sa"))?.metadata.uid,
+        "uid-sa",
+      );
       assert.deepEqual(
         (await reopened.listSigningKeys("cluster")).map((k) => k.kid),
         ["k1"],
@@ -333,7 +385,7 @@ describe("sqlite store: durability", () => {
       // Counters continue where they stopped: a new version is the latest, resourceVersions keep growing.
       await reopened.putSecretVersion(secret(vault, "s", "aaa", "three"));
       assert.equal((await reopened.getSecretVersion(vault, "s"))?.value, "three");
-      const next = await reopened.putKubeObject(serviceAccount("default", "sa2"));
+      const next = await reopened.putKubeObject("local", serviceAccount("default", "sa2"));
       assert.ok(Number(next.metadata.resourceVersion) > rv);
     } finally {
       await reopened.close();
@@ -360,6 +412,6 @@ describe("sqlite store: durability", () => {
     const store = new SqliteStore(path);
     await store.putSetting("schema", "999");
     await store.close();
-    assert.throws(() => new SqliteStore(path), /storage schema 999.*understands 1/);
+    assert.throws(() => new SqliteStore(path), /storage schema 999.*understands 2/);
   });
 });

@@ -6,11 +6,17 @@ import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { note, printResult } from "../output.ts";
 import { checkClientId, listIdentities } from "../principal-lookup.ts";
-import { expectSuccess, WikitClient } from "../wikit-client.ts";
+import { type ClusterTarget, expectSuccess, WikitClient } from "../wikit-client.ts";
 import { watchFailedSignIns } from "./sign-in.ts";
 
-// Commands on the local cluster's side: service accounts (azwi's `sa create phase service-account`)
-// and `wikit run`, which runs a local command as a labelled pod.
+// Commands on the local clusters' side: service accounts (azwi's `sa create phase service-account`)
+// and `wikit run`, which runs a local command as a labelled pod. Each takes `--cluster NAME`; without it, the
+// current cluster (`wikit aks get-credentials`), the only one, or wikit up's own.
+
+const CLUSTER_OPTION = [
+  "--cluster <name>",
+  "the cluster (default: the current one, see `wikit aks get-credentials`, else wikit up's own)",
+] as const;
 
 function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
   const separator = value.indexOf("=");
@@ -23,10 +29,21 @@ function serviceAccountPath(namespace: string, name: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`;
 }
 
-async function ensureNamespace(client: WikitClient, namespace: string): Promise<void> {
-  const found = await client.kube("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
+async function ensureNamespace(
+  client: WikitClient,
+  cluster: ClusterTarget,
+  namespace: string,
+): Promise<void> {
+  const found = await client.kube(
+    "GET",
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+    undefined,
+    cluster.kubePath,
+  );
   if (found.status === 404) {
-    expectSuccess(await client.kube("POST", "/api/v1/namespaces", { metadata: { name: namespace } }));
+    expectSuccess(
+      await client.kube("POST", "/api/v1/namespaces", { metadata: { name: namespace } }, cluster.kubePath),
+    );
     note(`namespace/${namespace} created`);
   } else {
     expectSuccess(found);
@@ -49,6 +66,7 @@ export function registerClusterSideCommands(program: Command): void {
       "--tenant-id <tenant>",
       "tenant of the identity, for cross-tenant use (default: the webhook's tenant)",
     )
+    .option(...CLUSTER_OPTION)
     .action(
       async (options: {
         dataDir?: string;
@@ -56,14 +74,16 @@ export function registerClusterSideCommands(program: Command): void {
         name: string;
         clientId: string;
         tenantId?: string;
+        cluster?: string;
       }) => {
         const client = await WikitClient.connect(resolveDataDir(options.dataDir));
+        const cluster = await client.cluster(options.cluster);
         checkClientId(
           "--client-id",
           options.clientId,
           await listIdentities(client, await client.subscriptionId()),
         );
-        await ensureNamespace(client, options.namespace);
+        await ensureNamespace(client, cluster, options.namespace);
         const annotations: Record<string, string> = { [CLIENT_ID_ANNOTATION]: options.clientId };
         if (options.tenantId !== undefined) annotations[TENANT_ID_ANNOTATION] = options.tenantId;
         const path = serviceAccountPath(options.namespace, options.name);
@@ -72,7 +92,9 @@ export function registerClusterSideCommands(program: Command): void {
           kind: "ServiceAccount",
           metadata: { name: options.name, namespace: options.namespace, annotations },
         };
-        printResult(expectSuccess(await client.kube("PUT", path, body)), { keepKeyOrder: true });
+        printResult(expectSuccess(await client.kube("PUT", path, body, cluster.kubePath)), {
+          keepKeyOrder: true,
+        });
       },
     );
   serviceAccount
@@ -81,10 +103,14 @@ export function registerClusterSideCommands(program: Command): void {
     .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .requiredOption("--namespace <ns>", "namespace")
     .requiredOption("-n, --name <name>", "service account name")
-    .action(async (options: { dataDir?: string; namespace: string; name: string }) => {
+    .option(...CLUSTER_OPTION)
+    .action(async (options: { dataDir?: string; namespace: string; name: string; cluster?: string }) => {
       const client = await WikitClient.connect(resolveDataDir(options.dataDir));
+      const cluster = await client.cluster(options.cluster);
       const path = serviceAccountPath(options.namespace, options.name);
-      printResult(expectSuccess(await client.kube("GET", path)), { keepKeyOrder: true });
+      printResult(expectSuccess(await client.kube("GET", path, undefined, cluster.kubePath)), {
+        keepKeyOrder: true,
+      });
     });
 
   program
@@ -101,6 +127,7 @@ export function registerClusterSideCommands(program: Command): void {
       collectEnv,
       {},
     )
+    .option(...CLUSTER_OPTION)
     .option(
       "--no-authority-proxy",
       "do not give the command wikit's names through a loopback HTTPS_PROXY (they must then resolve through DNS)",
@@ -117,10 +144,12 @@ export function registerClusterSideCommands(program: Command): void {
           serviceAccount: string;
           env: Record<string, string>;
           authorityProxy: boolean;
+          cluster?: string;
         },
       ) => {
         const dataDir = resolveDataDir(options.dataDir);
         const client = await WikitClient.connect(dataDir);
+        const cluster = await client.cluster(options.cluster);
         // A failed exchange of the command gets one line here, instead of being left to the SDK's error text.
         const subject = `system:serviceaccount:${options.namespace}:${options.serviceAccount}`;
         // The client ID the command signs in as: the service account's annotation, unless --env sets another.
@@ -144,7 +173,12 @@ export function registerClusterSideCommands(program: Command): void {
             },
             {
               getServiceAccount: async (ns, name) => {
-                const response = await client.kube("GET", serviceAccountPath(ns, name));
+                const response = await client.kube(
+                  "GET",
+                  serviceAccountPath(ns, name),
+                  undefined,
+                  cluster.kubePath,
+                );
                 if (response.status === 404) return undefined;
                 const serviceAccount = expectSuccess(response) as ServiceAccountLike;
                 clientId ??= serviceAccount.metadata?.annotations?.[CLIENT_ID_ANNOTATION];
@@ -152,13 +186,19 @@ export function registerClusterSideCommands(program: Command): void {
               },
               requestToken: async (ns, name, spec) => {
                 const response = expectSuccess(
-                  await client.kube("POST", `${serviceAccountPath(ns, name)}/token`, { spec }),
+                  await client.kube(
+                    "POST",
+                    `${serviceAccountPath(ns, name)}/token`,
+                    { spec },
+                    cluster.kubePath,
+                  ),
                 ) as {
                   status: { token: string };
                 };
                 return response.status.token;
               },
-              mutation: { tenantId: client.info.tenantId, authorityHost: `${client.info.url}/` },
+              // The webhook of the cluster's tenant, as AKS's defaults AZURE_TENANT_ID to the cluster's.
+              mutation: { tenantId: cluster.tenantId, authorityHost: `${client.info.url}/` },
               caFile: client.info.caFile,
               authorityProxyTarget: options.authorityProxy
                 ? { host: "127.0.0.1", port: client.info.port }

@@ -21,7 +21,7 @@ import { registerSecretDataPlaneCommands } from "./keyvault-secrets.ts";
 // vaults and secrets, role assignments and the cluster. Each parses, calls the management API and
 // prints what az would print.
 
-interface Common {
+export interface Common {
   dataDir?: string;
   subscription?: string;
 }
@@ -49,12 +49,12 @@ async function readFileBytes(path: string): Promise<Buffer> {
 /** The options naming one federated credential. */
 type CredentialTarget = Common & { resourceGroup: string; identityName: string; name: string };
 
-async function connect(options: Common) {
+export async function connect(options: Common) {
   const client = await WikitClient.connect(resolveDataDir(options.dataDir));
   return { client, subscription: await client.subscriptionId(options.subscription) };
 }
 
-function withCommon(command: Command): Command {
+export function withCommon(command: Command): Command {
   return command
     .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
     .option(
@@ -520,8 +520,6 @@ export function registerResourceCommands(program: Command): void {
       )) as { value: Record<string, unknown>[] };
       printResult(value.map(flattenResource));
     });
-
-  registerClusterCommands(program);
 }
 
 /** The resources of one type in a resource group, or in the whole subscription when no group is given. */
@@ -537,7 +535,7 @@ async function listInScope(
 }
 
 /** `PARENT list [-g RG]`: the resources of one type, printed as `view` shapes each. */
-function listCommand(
+export function listCommand(
   parent: Command,
   description: string,
   type: string,
@@ -548,60 +546,6 @@ function listCommand(
     .action(async (options: Common & { resourceGroup?: string }) => {
       const { client, subscription } = await connect(options);
       printResult((await listInScope(client, subscription, type, options.resourceGroup)).map(view));
-    });
-}
-
-/** A managed cluster's resource ID, and a clear word when there is no such cluster. */
-async function showCluster(client: WikitClient, subscription: string, group: string, name: string) {
-  const id = providerResourceId(subscription, group, RESOURCE_TYPES.managedCluster, name);
-  try {
-    return flattenResource((await client.arm("GET", id)) as Record<string, unknown>);
-  } catch (error) {
-    if (error instanceof CliError && /^\((ResourceNotFound|ResourceGroupNotFound)\)/.test(error.message)) {
-      throw new CliError(
-        `${error.message} wikit runs one local cluster, '${LOCAL_CLUSTER.name}' in group '${LOCAL_CLUSTER.resourceGroup}': see \`wikit aks list\`.`,
-      );
-    }
-    throw error;
-  }
-}
-
-/** `wikit aks …` (and `wikit cluster show`, its first name): the local cluster in az aks's shape. */
-function registerClusterCommands(program: Command): void {
-  const aks = program.command("aks").description("managed clusters: the local cluster, in az aks's shape");
-  withCommon(aks.command("show").description("show a cluster, including oidcIssuerProfile.issuerUrl"))
-    .requiredOption("-g, --resource-group <rg>", "resource group")
-    .requiredOption("-n, --name <name>", "cluster name")
-    .addHelpText(
-      "after",
-      '\nExamples:\n  export AKS_OIDC_ISSUER="$(wikit aks show -n local -g wikit --query "oidcIssuerProfile.issuerUrl" -o tsv)"\n',
-    )
-    .action(async (options: Common & { resourceGroup: string; name: string }) => {
-      const { client, subscription } = await connect(options);
-      printResult(await showCluster(client, subscription, options.resourceGroup, options.name));
-    });
-  listCommand(aks, "list the clusters", RESOURCE_TYPES.managedCluster, flattenResource);
-  withCommon(
-    aks
-      .command("update")
-      .description("update a cluster; the local cluster's OIDC issuer and workload identity are always on"),
-  )
-    .requiredOption("-g, --resource-group <rg>", "resource group")
-    .requiredOption("-n, --name <name>", "cluster name")
-    .option("--enable-oidc-issuer", "serve the cluster's OIDC issuer (always on)")
-    .option("--enable-workload-identity", "inject workload identity into labelled pods (always on)")
-    .action(async (options: Common & { resourceGroup: string; name: string }) => {
-      const { client, subscription } = await connect(options);
-      printResult(await showCluster(client, subscription, options.resourceGroup, options.name));
-    });
-
-  const cluster = program.command("cluster").description("the local cluster (az aks show's shape)");
-  withCommon(cluster.command("show").description("show the cluster, including oidcIssuerProfile.issuerUrl"))
-    .option("-g, --resource-group <rg>", "resource group", LOCAL_CLUSTER.resourceGroup)
-    .option("-n, --name <name>", "cluster name", LOCAL_CLUSTER.name)
-    .action(async (options: Common & { resourceGroup: string; name: string }) => {
-      const { client, subscription } = await connect(options);
-      printResult(await showCluster(client, subscription, options.resourceGroup, options.name));
     });
 }
 

@@ -3,8 +3,9 @@ import { createBodyValidation } from "../../json/body-schema.ts";
 import { isPlainObject } from "../../json/json-value.ts";
 import { KubeError, type LocalCluster, type TokenRequestSpec } from "./local-cluster.ts";
 
-// The local cluster's Kubernetes API, the subset wikit needs: namespaces, service accounts and the
-// TokenRequest subresource, under `{prefix}/api/v1/…` with Kubernetes' object and Status shapes.
+// The local clusters' Kubernetes API, the subset wikit needs: namespaces, service accounts and the
+// TokenRequest subresource, under `{prefix}/api/v1/…` with Kubernetes' object and Status shapes; `prefix` may hold
+// parameters (`/clusters/:cluster`) from which `clusterOf` finds the cluster.
 
 type Params = Record<string, string>;
 
@@ -91,17 +92,35 @@ function metadataOf(body: Record<string, unknown>, pathName?: string) {
 
 const list = (kind: string, items: unknown[]) => ({ apiVersion: "v1", kind, metadata: {}, items });
 
-export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, cluster: LocalCluster): void {
+export function registerKubeApiRoutes(
+  app: FastifyInstance,
+  prefix: string,
+  clusterOf: (params: Params) => LocalCluster | undefined,
+): void {
   const api = `${prefix}/api/v1`;
+  /** A route of one cluster: the one the path names, or the apiserver's 404 when there is none. */
+  const handle = (
+    handler: (
+      cluster: LocalCluster,
+      params: Params,
+      request: FastifyRequest,
+      reply: FastifyReply,
+    ) => Promise<unknown>,
+  ) =>
+    kubeHandler(async (params, request, reply) => {
+      const cluster = clusterOf(params);
+      if (!cluster) throw new KubeError(404, "NotFound", "the server could not find the requested resource");
+      return handler(cluster, params, request, reply);
+    });
 
   app.get(
     `${api}/namespaces`,
-    kubeHandler(async () => list("NamespaceList", await cluster.listNamespaces())),
+    handle(async (cluster) => list("NamespaceList", await cluster.listNamespaces())),
   );
   app.post(
     `${api}/namespaces`,
     kubeBodies.bodySchema(KUBE_OBJECT_BODY),
-    kubeHandler(async (_params, request, reply) => {
+    handle(async (cluster, _params, request, reply) => {
       const { name, labels } = metadataOf(objectBody(request));
       const { object, created } = await cluster.putNamespace(name, labels);
       if (!created)
@@ -115,20 +134,20 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   );
   app.get(
     `${api}/namespaces/:namespace`,
-    kubeHandler(async ({ namespace = "" }) => cluster.getNamespace(namespace)),
+    handle(async (cluster, { namespace = "" }) => cluster.getNamespace(namespace)),
   );
   app.delete(
     `${api}/namespaces/:namespace`,
-    kubeHandler(async ({ namespace = "" }) => cluster.deleteNamespace(namespace)),
+    handle(async (cluster, { namespace = "" }) => cluster.deleteNamespace(namespace)),
   );
 
   app.get(
     `${api}/serviceaccounts`,
-    kubeHandler(async () => list("ServiceAccountList", await cluster.listServiceAccounts())),
+    handle(async (cluster) => list("ServiceAccountList", await cluster.listServiceAccounts())),
   );
   app.get(
     `${api}/namespaces/:namespace/serviceaccounts`,
-    kubeHandler(async ({ namespace = "" }) => {
+    handle(async (cluster, { namespace = "" }) => {
       await cluster.getNamespace(namespace);
       return list("ServiceAccountList", await cluster.listServiceAccounts(namespace));
     }),
@@ -136,7 +155,7 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   app.post(
     `${api}/namespaces/:namespace/serviceaccounts`,
     kubeBodies.bodySchema(KUBE_OBJECT_BODY),
-    kubeHandler(async ({ namespace = "" }, request, reply) => {
+    handle(async (cluster, { namespace = "" }, request, reply) => {
       const { name, labels, annotations } = metadataOf(objectBody(request));
       await cluster.getNamespace(namespace);
       const exists = await cluster.getServiceAccount(namespace, name).then(
@@ -156,12 +175,12 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   const accountPath = `${api}/namespaces/:namespace/serviceaccounts/:name`;
   app.get(
     accountPath,
-    kubeHandler(async ({ namespace = "", name = "" }) => cluster.getServiceAccount(namespace, name)),
+    handle(async (cluster, { namespace = "", name = "" }) => cluster.getServiceAccount(namespace, name)),
   );
   app.put(
     accountPath,
     kubeBodies.bodySchema(KUBE_OBJECT_BODY),
-    kubeHandler(async ({ namespace = "", name = "" }, request, reply) => {
+    handle(async (cluster, { namespace = "", name = "" }, request, reply) => {
       const metadata = metadataOf(objectBody(request), name);
       const { object, created } = await cluster.putServiceAccount(namespace, name, metadata);
       if (created) reply.code(201);
@@ -170,12 +189,12 @@ export function registerKubeApiRoutes(app: FastifyInstance, prefix: string, clus
   );
   app.delete(
     accountPath,
-    kubeHandler(async ({ namespace = "", name = "" }) => cluster.deleteServiceAccount(namespace, name)),
+    handle(async (cluster, { namespace = "", name = "" }) => cluster.deleteServiceAccount(namespace, name)),
   );
   app.post(
     `${accountPath}/token`,
     kubeBodies.bodySchema(KUBE_OBJECT_BODY),
-    kubeHandler(async ({ namespace = "", name = "" }, request, reply) => {
+    handle(async (cluster, { namespace = "", name = "" }, request, reply) => {
       const spec = (objectBody(request).spec ?? {}) as TokenRequestSpec;
       const { token, expirationTimestamp, spec: granted } = await cluster.requestToken(namespace, name, spec);
       reply.code(201);

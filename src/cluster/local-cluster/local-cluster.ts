@@ -77,14 +77,22 @@ export interface TokenRequestSpec {
  * processes stand in for pods, so a Pod binding is accepted as the caller names it.
  */
 export class LocalCluster {
+  /** What the store files this cluster's objects under: `local`, or a created cluster's key. */
+  readonly key: string;
   readonly #store: Store;
   readonly #keys: SigningKeyRing;
   readonly #issuer: () => string;
 
-  constructor(store: Store, keys: SigningKeyRing, issuer: () => string) {
+  constructor(store: Store, key: string, keys: SigningKeyRing, issuer: () => string) {
+    this.key = key;
     this.#store = store;
     this.#keys = keys;
     this.#issuer = issuer;
+  }
+
+  /** The cluster's signing keys (its issuer's JWKS). */
+  get signingKeys(): SigningKeyRing {
+    return this.#keys;
   }
 
   get issuer(): string {
@@ -96,9 +104,9 @@ export class LocalCluster {
     labels: Record<string, string> = {},
   ): Promise<{ object: KubeObject; created: boolean }> {
     checkName("Namespace", name, DNS_LABEL, 63);
-    const existing = await this.#store.getKubeObject("Namespace", "", name);
+    const existing = await this.#store.getKubeObject(this.key, "Namespace", "", name);
     if (existing) return { object: existing, created: false };
-    const object = await this.#store.putKubeObject({
+    const object = await this.#store.putKubeObject(this.key, {
       apiVersion: "v1",
       kind: "Namespace",
       metadata: { name, uid: randomUUID(), creationTimestamp: new Date().toISOString(), labels },
@@ -109,22 +117,22 @@ export class LocalCluster {
   }
 
   async getNamespace(name: string): Promise<KubeObject> {
-    const found = await this.#store.getKubeObject("Namespace", "", name);
+    const found = await this.#store.getKubeObject(this.key, "Namespace", "", name);
     if (!found)
       throw new KubeError(404, "NotFound", `namespaces "${name}" not found`, { name, kind: "namespaces" });
     return found;
   }
 
   async listNamespaces(): Promise<KubeObject[]> {
-    return this.#store.listKubeObjects("Namespace", "");
+    return this.#store.listKubeObjects(this.key, "Namespace", "");
   }
 
   async deleteNamespace(name: string): Promise<KubeObject> {
     const found = await this.getNamespace(name);
     for (const account of await this.listServiceAccounts(name)) {
-      await this.#store.deleteKubeObject("ServiceAccount", name, account.metadata.name);
+      await this.#store.deleteKubeObject(this.key, "ServiceAccount", name, account.metadata.name);
     }
-    await this.#store.deleteKubeObject("Namespace", "", name);
+    await this.#store.deleteKubeObject(this.key, "Namespace", "", name);
     return found;
   }
 
@@ -136,8 +144,8 @@ export class LocalCluster {
   ): Promise<{ object: KubeObject; created: boolean }> {
     await this.getNamespace(namespace);
     checkName("ServiceAccount", name, DNS_SUBDOMAIN, 253);
-    const existing = await this.#store.getKubeObject("ServiceAccount", namespace, name);
-    const object = await this.#store.putKubeObject({
+    const existing = await this.#store.getKubeObject(this.key, "ServiceAccount", namespace, name);
+    const object = await this.#store.putKubeObject(this.key, {
       apiVersion: "v1",
       kind: "ServiceAccount",
       metadata: {
@@ -155,7 +163,7 @@ export class LocalCluster {
   }
 
   async getServiceAccount(namespace: string, name: string): Promise<KubeObject> {
-    const found = await this.#store.getKubeObject("ServiceAccount", namespace, name);
+    const found = await this.#store.getKubeObject(this.key, "ServiceAccount", namespace, name);
     if (!found) {
       throw new KubeError(404, "NotFound", `serviceaccounts "${name}" not found`, {
         name,
@@ -166,12 +174,12 @@ export class LocalCluster {
   }
 
   async listServiceAccounts(namespace?: string): Promise<KubeObject[]> {
-    return this.#store.listKubeObjects("ServiceAccount", namespace);
+    return this.#store.listKubeObjects(this.key, "ServiceAccount", namespace);
   }
 
   async deleteServiceAccount(namespace: string, name: string): Promise<KubeObject> {
     const found = await this.getServiceAccount(namespace, name);
-    await this.#store.deleteKubeObject("ServiceAccount", namespace, name);
+    await this.#store.deleteKubeObject(this.key, "ServiceAccount", namespace, name);
     return found;
   }
 

@@ -14,12 +14,13 @@ export class ManagedClusters {
     this.#groups = groups;
   }
 
-  /** Creates the cluster or merges `properties` into it, keeping its location and tags. */
+  /** Creates the cluster or merges `properties` into it, keeping its location (and its tags unless given). */
   async put(
     subscription: string,
     group: string,
     name: string,
     properties: Record<string, unknown>,
+    tags?: Record<string, string>,
   ): Promise<ArmResource> {
     const resourceGroup = await this.#groups.get(subscription, group);
     const id = providerResourceId(subscription, group, RESOURCE_TYPES.managedCluster, name);
@@ -29,11 +30,24 @@ export class ManagedClusters {
       name: existing?.name ?? name,
       type: RESOURCE_TYPES.managedCluster,
       location: existing?.location ?? resourceGroup.location ?? DEFAULT_LOCATION,
-      tags: existing?.tags ?? {},
+      tags: tags ?? existing?.tags ?? {},
       properties: { ...existing?.properties, ...properties },
     };
     await this.#store.putResource(cluster);
     return cluster;
+  }
+
+  /** Deletes the cluster resource; false when there was none. */
+  async delete(subscription: string, group: string, name: string): Promise<boolean> {
+    await this.#groups.get(subscription, group);
+    return this.#store.deleteResource(
+      providerResourceId(subscription, group, RESOURCE_TYPES.managedCluster, name),
+    );
+  }
+
+  /** Every managed cluster, in every subscription: what a server opens at start. */
+  async listAll(): Promise<ArmResource[]> {
+    return this.#store.listResources({ type: RESOURCE_TYPES.managedCluster });
   }
 
   async get(subscription: string, group: string, name: string): Promise<ArmResource> {

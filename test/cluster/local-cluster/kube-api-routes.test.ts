@@ -14,9 +14,11 @@ const API = `${PREFIX}/api/v1`;
 async function startKubeApi() {
   const store = new SqliteStore(":memory:");
   const keys = await SigningKeyRing.open(store, "cluster:test");
-  const cluster = new LocalCluster(store, keys, () => ISSUER);
+  const cluster = new LocalCluster(store, "local", keys, () => ISSUER);
   const app = Fastify({ routerOptions: { caseSensitive: false } });
-  registerKubeApiRoutes(app, PREFIX, cluster);
+  registerKubeApiRoutes(app, "/clusters/:cluster", ({ cluster: key }) =>
+    key === "local" ? cluster : undefined,
+  );
   await app.ready();
   const call = (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: unknown) =>
     app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
@@ -67,6 +69,14 @@ const tokenRequest = (spec: Record<string, unknown>) => ({
 });
 
 describe("local cluster API: namespaces", () => {
+  test("a cluster the path does not name answers the apiserver's 404 Status", async () => {
+    const { call } = await startKubeApi();
+    const response = await call("GET", "/clusters/elsewhere/api/v1/namespaces");
+    assert.equal(response.statusCode, 404);
+    assert.equal(response.json().kind, "Status");
+    assert.equal(response.json().reason, "NotFound");
+  });
+
   test("POST creates a namespace (201); a second POST of the name is a 409 AlreadyExists", async () => {
     const { call } = await startKubeApi();
     const created = await call("POST", `${API}/namespaces`, {

@@ -8,7 +8,7 @@ import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 async function makeCluster(issuer: () => string = () => "https://localhost:8443/oidc/x/") {
   const store = new SqliteStore(":memory:");
   const keys = await SigningKeyRing.open(store, "cluster:test");
-  return { store, keys, cluster: new LocalCluster(store, keys, issuer) };
+  return { store, keys, cluster: new LocalCluster(store, "local", keys, issuer) };
 }
 
 describe("local cluster core", () => {
