@@ -271,6 +271,27 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
     }),
   );
 
+  // Soft-deleted vaults: listed per subscription, shown and purged by location and name.
+  app.get(
+    `/subscriptions/:subscription/providers/Microsoft.KeyVault/deletedVaults`,
+    armHandler(async ({ subscription = "" }) => ({ value: await vaults.listDeleted(subscription) })),
+  );
+  const deletedVaultPath =
+    "/subscriptions/:subscription/providers/Microsoft.KeyVault/locations/:location/deletedVaults/:name";
+  app.get(
+    deletedVaultPath,
+    armHandler(async ({ subscription = "", location = "", name = "" }) =>
+      vaults.getDeleted(subscription, location, name),
+    ),
+  );
+  app.post(
+    `${deletedVaultPath}/purge`,
+    armHandler(async ({ subscription = "", location = "", name = "" }) => {
+      await vaults.purge(subscription, location, name);
+      return {};
+    }),
+  );
+
   // Managed clusters (the local cluster is one)
   app.get(
     `/subscriptions/:subscription/${CLUSTERS}`,

@@ -8,6 +8,7 @@ export const RESOURCE_TYPES = {
   userAssignedIdentity: "Microsoft.ManagedIdentity/userAssignedIdentities",
   federatedCredential: "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
   vault: "Microsoft.KeyVault/vaults",
+  deletedVault: "Microsoft.KeyVault/deletedVaults",
   managedCluster: "Microsoft.ContainerService/managedClusters",
   roleAssignment: "Microsoft.Authorization/roleAssignments",
   roleDefinition: "Microsoft.Authorization/roleDefinitions",
@@ -27,6 +28,8 @@ export const resourceGroupId = (subscription: string, group: string) =>
   `${subscriptionId(subscription)}/resourceGroups/${group}`;
 export const providerResourceId = (subscription: string, group: string, type: string, name: string) =>
   `${resourceGroupId(subscription, group)}/providers/${type}/${name}`;
+export const deletedVaultId = (subscription: string, location: string, name: string) =>
+  `${subscriptionId(subscription)}/providers/Microsoft.KeyVault/locations/${location}/deletedVaults/${name}`;
 export const federatedCredentialId = (identityId: string, name: string) =>
   `${identityId}/federatedIdentityCredentials/${name}`;
 export const roleAssignmentId = (scope: string, name: string) =>

@@ -318,6 +318,36 @@ describe("ARM routes: vaults", () => {
     assert.equal((await call("DELETE", vaultPath)).statusCode, 200);
     assert.equal((await call("DELETE", vaultPath)).statusCode, 204);
   });
+
+  test("a deleted vault is listed and shown as deleted, recovered by PUT createMode recover, then purged by POST", async () => {
+    const { call, vaultPath, subPath } = await startWithResources();
+    await call("DELETE", vaultPath);
+    const listed = await call("GET", `${subPath}/providers/Microsoft.KeyVault/deletedVaults`);
+    assert.equal(listed.statusCode, 200, listed.body);
+    const [deleted] = listed.json().value as {
+      id: string;
+      name: string;
+      type: string;
+      properties: Record<string, unknown>;
+    }[];
+    assert.equal(deleted?.type, "Microsoft.KeyVault/deletedVaults");
+    assert.equal(
+      deleted?.id,
+      `${subPath}/providers/Microsoft.KeyVault/locations/local/deletedVaults/${deleted?.name}`,
+    );
+    assert.equal(
+      (await call("GET", deleted?.id ?? "")).json().properties.vaultId.toLowerCase(),
+      vaultPath.toLowerCase(),
+    );
+    assertArmError(await call("PUT", vaultPath, {}), 409, "ConflictError");
+    assert.equal((await call("PUT", vaultPath, { properties: { createMode: "recover" } })).statusCode, 201);
+    assert.equal((await call("GET", vaultPath)).statusCode, 200);
+
+    await call("DELETE", vaultPath);
+    assert.equal((await call("POST", `${deleted?.id}/purge`)).statusCode, 200);
+    assertArmError(await call("GET", deleted?.id ?? ""), 404, "ResourceNotFound");
+    assert.equal((await call("PUT", vaultPath, {})).statusCode, 201);
+  });
 });
 
 describe("ARM routes: role assignments", () => {

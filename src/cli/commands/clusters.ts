@@ -5,7 +5,8 @@ import { readCliProfile, writeCliProfile } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { flattenResource, note, printResult } from "../output.ts";
 import type { WikitClient } from "../wikit-client.ts";
-import { type Common, connect, listCommand, withCommon } from "./resources.ts";
+import { type Common, connect, withCommon } from "./command-common.ts";
+import { listCommand } from "./resources.ts";
 
 // `wikit aks …` (and `wikit cluster show`, its first name): local clusters in az aks's shape. wikit up runs its own
 // ('local' in group 'wikit'); `aks create` adds more, each with its own OIDC issuer, signing keys and Kubernetes

@@ -14,17 +14,14 @@ import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { flattenResource, printResult } from "../output.ts";
 import { checkPrincipalId, checkScope, listIdentities, resolveAssignee } from "../principal-lookup.ts";
-import { ARM_API_VERSION, expectSuccess, WikitClient } from "../wikit-client.ts";
+import { ARM_API_VERSION, expectSuccess, type WikitClient } from "../wikit-client.ts";
+import { type Common, connect, locateVault, withCommon } from "./command-common.ts";
+import { registerDeletedVaultCommands } from "./deleted-vaults.ts";
 import { registerSecretDataPlaneCommands } from "./keyvault-secrets.ts";
 
 // The az-shaped commands: resource groups, managed identities and their federated credentials,
 // vaults and secrets, role assignments and the cluster. Each parses, calls the management API and
 // prints what az would print.
-
-export interface Common {
-  dataDir?: string;
-  subscription?: string;
-}
 
 /** How `keyvault secret set --file` writes a file's bytes into the value, as az does. */
 const FILE_ENCODINGS = ["utf-8", "utf-16le", "utf-16be", "ascii", "base64", "hex"] as const;
@@ -48,20 +45,6 @@ async function readFileBytes(path: string): Promise<Buffer> {
 
 /** The options naming one federated credential. */
 type CredentialTarget = Common & { resourceGroup: string; identityName: string; name: string };
-
-export async function connect(options: Common) {
-  const client = await WikitClient.connect(resolveDataDir(options.dataDir));
-  return { client, subscription: await client.subscriptionId(options.subscription) };
-}
-
-export function withCommon(command: Command): Command {
-  return command
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
-    .option(
-      "--subscription <name-or-id>",
-      "subscription name or ID (default: the current one, see `wikit account set`)",
-    );
-}
 
 /** Turns a missing resource group into advice: the usual first step users skip. */
 async function armWithGroupHint(
@@ -355,6 +338,7 @@ export function registerResourceCommands(program: Command): void {
         await client.arm("GET", await locateVault(client, subscription, options.name, options.resourceGroup)),
       );
     });
+  registerDeletedVaultCommands(keyvault);
   const secret = keyvault.command("secret").description("secrets in a vault");
   registerSecretDataPlaneCommands(secret);
   withCommon(secret.command("set").description("store a new version of a secret"))
@@ -547,24 +531,4 @@ export function listCommand(
       const { client, subscription } = await connect(options);
       printResult((await listInScope(client, subscription, type, options.resourceGroup)).map(view));
     });
-}
-
-/** A vault's resource ID: from the group when given, else by searching the subscription for the name. */
-async function locateVault(
-  client: WikitClient,
-  subscription: string,
-  name: string,
-  group?: string,
-): Promise<string> {
-  if (group) return providerResourceId(subscription, group, RESOURCE_TYPES.vault, name);
-  const { value } = (await client.arm(
-    "GET",
-    `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.vault}`,
-  )) as { value: { id: string; name: string }[] };
-  const vault = value.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
-  if (!vault)
-    throw new CliError(
-      `The vault '${name}' was not found in subscription ${subscription}. Create it with: wikit keyvault create -g <group> -n ${name}`,
-    );
-  return vault.id;
 }

@@ -12,6 +12,16 @@ export function checkVaultNameFree(name: string, id: string, namesake: { id: str
   }
 }
 
+/** A soft-deleted vault keeps its name until it is recovered or purged. */
+export function checkNotSoftDeleted(name: string, deleted: { id: string } | undefined): void {
+  if (deleted) {
+    throw conflict(
+      "ConflictError",
+      `A vault with the same name '${name}' already exists in deleted state. You need to either recover or purge the existing key vault (wikit keyvault recover|purge --name ${name}).`,
+    );
+  }
+}
+
 /** wikit vaults authorise with Azure RBAC only; a request for access policies is refused, not ignored. */
 export function checkRbacAuthorization(properties: Record<string, unknown>): void {
   if (properties.enableRbacAuthorization === false) {

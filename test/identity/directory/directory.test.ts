@@ -354,9 +354,9 @@ describe("directory: vaults", () => {
     await assertRejects(directory.vaults.put(sub, "Apps", "k", {}), 400, "VaultNameNotValid");
   });
 
-  test("deleting a vault erases its secrets, live and soft-deleted, so a namesake starts empty", async () => {
+  test("deleting a vault soft-deletes it with its secrets: its name stays taken until recover or purge", async () => {
     const { directory, store, sub } = await setup();
-    const vault = await directory.vaults.put(sub, "Apps", "kv1", {});
+    const vault = await directory.vaults.put(sub, "Apps", "kv1", { tags: { team: "a" } });
     const version = { version: "v1", value: "x", tags: {}, enabled: true, created: 1, updated: 1 };
     await store.putSecretVersion({ ...version, vaultId: vault.id, name: "live" });
     await store.putSecretVersion({
@@ -367,11 +367,39 @@ describe("directory: vaults", () => {
     });
 
     assert.equal(await directory.vaults.delete(sub, "Apps", "kv1"), true);
+    assert.equal(await directory.vaults.delete(sub, "Apps", "kv1"), false);
+    assert.equal(await directory.vaults.findByName("kv1"), undefined);
+    const [deleted] = await directory.vaults.listDeleted(sub);
+    assert.equal(deleted?.name, "kv1");
+    assert.equal(deleted?.properties.vaultId, vault.id);
+    assert.match(String(deleted?.properties.scheduledPurgeDate), /^\d{4}-/);
+    await assertRejects(directory.vaults.put(sub, "Apps", "kv1", {}), 409, "ConflictError", /deleted state/);
+    await assertRejects(directory.vaults.put(sub, "Other", "kv1", {}), 404, "ResourceGroupNotFound");
+
+    // Recover: the same vault, tags and secrets.
+    const recovered = await directory.vaults.put(sub, "Apps", "kv1", {
+      properties: { createMode: "recover" },
+    });
+    assert.equal(recovered.id, vault.id);
+    assert.deepEqual(recovered.tags, { team: "a" });
+    assert.deepEqual(
+      (await store.listLatestSecrets(vault.id)).map((secret) => secret.name),
+      ["live"],
+    );
+    assert.deepEqual(await directory.vaults.listDeleted(sub), []);
+    await assertRejects(
+      directory.vaults.put(sub, "Apps", "kv1", { properties: { createMode: "recover" } }),
+      404,
+      "DeletedVaultNotFound",
+    );
+
+    // Purge: gone for good, and a namesake starts empty.
+    await directory.vaults.delete(sub, "Apps", "kv1");
+    await directory.vaults.purge(sub, "local", "kv1");
+    await assertRejects(directory.vaults.getDeleted(sub, "local", "kv1"), 404, "ResourceNotFound");
     const again = await directory.vaults.put(sub, "Apps", "kv1", {});
     assert.deepEqual(await store.listLatestSecrets(again.id), []);
     assert.deepEqual(await store.listLatestSecrets(deletedSecretsBinId(again.id)), []);
-    assert.equal(await directory.vaults.delete(sub, "Apps", "kv1"), true);
-    assert.equal(await directory.vaults.delete(sub, "Apps", "kv1"), false);
   });
 });
 
