@@ -43,6 +43,12 @@ export async function startManagement() {
   const provisioning: ProvisioningLog = { provisioned: [], deprovisioned: [] };
   const stsKeys = await SigningKeyRing.open(store, "sts");
   const app = Fastify({ routerOptions: { caseSensitive: false } });
+  /** Every route the management plane mounts, as Fastify sees them: what "every route" tests walk. */
+  const routes: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat())
+      if (method !== "HEAD") routes.push({ method, url: route.url });
+  });
   await registerManagementPlane(app, {
     store,
     directory,
@@ -109,6 +115,7 @@ export async function startManagement() {
     directory,
     signIns,
     provisioning,
+    routes,
     call,
     tenant: tenant.tenantId,
     sub,
