@@ -13,12 +13,15 @@ import {
   bearerToken,
   type ControlPlaneAssignment,
   type ControlPlaneRole,
+  isAdminPrincipal,
   roleAllows,
   verifyAccessToken,
 } from "./management-auth.ts";
 
 export interface GraphAccessDeps {
   adminToken: string;
+  /** The admin principal's client ID: its Graph tokens may do anything in their tenant. */
+  adminClientId?: string;
   accessTokenKey: Parameters<typeof verifyAccessToken>[1]["accessTokenKey"];
   /** Audiences a Graph token may carry: Microsoft Graph's, and wikit's own URL when a tool uses it as Graph's. */
   graphAudiences(): readonly string[];
@@ -115,6 +118,7 @@ export function graphAccess(deps: GraphAccessDeps) {
       }
       const { caller } = verified;
       tenants.set(request, caller.tenantId);
+      if (isAdminPrincipal(deps, caller)) return;
       const collection = request.url.split("?")[0]?.split("/")[2] ?? "";
       const action = `Microsoft.Graph/${collection}/${VERBS[request.method] ?? "write"}`;
       const subscriptions = (await deps.subscriptionsOf(caller.tenantId)).map((id) => `/subscriptions/${id}`);

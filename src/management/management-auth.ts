@@ -35,6 +35,8 @@ export interface ControlPlaneRole {
 
 export interface ManagementAuthDeps {
   adminToken: string;
+  /** The admin principal's client ID: an access token of it counts as the admin credential. */
+  adminClientId?: string;
   /** The token service's public keys: ARM access tokens are its own. */
   accessTokenKey: JWTVerifyGetKey;
   roleAssignmentsOf(principalId: string): Promise<readonly ControlPlaneAssignment[]>;
@@ -103,6 +105,10 @@ function managementAuthentication(deps: ManagementAuthDeps) {
     if (!verified.ok)
       return armError(reply, 401, verified.code, verified.message, `${REALM}, error="invalid_token"`);
     const caller = verified.caller;
+    if (isAdminPrincipal(deps, caller)) {
+      callers.set(request, { kind: "admin" });
+      return;
+    }
     callers.set(request, caller);
 
     const requirement = armRequirement(request.method, request.url.split("?")[0] ?? "");
@@ -130,6 +136,13 @@ function managementAuthentication(deps: ManagementAuthDeps) {
       );
     }
   };
+}
+
+/** Whether a verified caller is the admin principal `wikit up` made (its home tenant's or any other's token). */
+export function isAdminPrincipal(deps: { adminClientId?: string }, caller: PrincipalCaller): boolean {
+  return (
+    deps.adminClientId !== undefined && caller.clientId.toLowerCase() === deps.adminClientId.toLowerCase()
+  );
 }
 
 /** Checks a presented bearer value against the admin credential, in constant time. */

@@ -30,6 +30,10 @@ export interface ManagementPlaneDeps {
   /** Resource identifiers Graph tokens may name beside Microsoft Graph's: the server's own URL, as a tool's Graph. */
   graphAliases(): readonly string[];
   defaultTenant(): string;
+  /** The admin principal's client ID: its access tokens count as the admin credential. */
+  adminClientId?: string;
+  /** Called once a tenant is made, e.g. to give the admin principal its service principal and role there. */
+  onTenantCreated?(made: { tenantId: string; subscriptionId: string }): Promise<void>;
   /** Routes the admin alone may call, mounted behind ARM's authentication (e.g. the local clusters' API). */
   adminRoutes?(app: FastifyInstance): void;
   /** Makes and erases local clusters for `aks create` and `aks delete`; none when the server runs none. */
@@ -45,6 +49,7 @@ export async function registerManagementPlane(
   await app.register(async (arm) => {
     const access = managementAccess({
       adminToken: deps.adminToken,
+      adminClientId: deps.adminClientId,
       accessTokenKey: deps.accessTokenKey,
       roleAssignmentsOf,
       roleDefinitionOf: builtInRoleById,
@@ -57,13 +62,18 @@ export async function registerManagementPlane(
       clusterProvisioning: deps.clusterProvisioning,
     });
     registerArmSecretRoutes(arm, { vaults: directory.vaults, store: deps.store, vaultUri: deps.vaultUri });
-    registerTenantRoutes(arm, { tenants: directory.tenants, tenantVisible: access.tenantVisible });
+    registerTenantRoutes(arm, {
+      tenants: directory.tenants,
+      tenantVisible: access.tenantVisible,
+      onTenantCreated: deps.onTenantCreated,
+    });
     registerSignInRoutes(arm, deps.signIns);
     deps.adminRoutes?.(arm);
   });
   await app.register(async (graph) => {
     const access = graphAccess({
       adminToken: deps.adminToken,
+      adminClientId: deps.adminClientId,
       accessTokenKey: deps.accessTokenKey,
       graphAudiences: () => [...GRAPH_RESOURCES, ...deps.graphAliases().flatMap(withAndWithoutSlash)],
       roleAssignmentsOf,

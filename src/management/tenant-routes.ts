@@ -14,6 +14,7 @@ export interface TenantRouteDeps {
   tenants: Tenants;
   /** Whether the request's caller sees a tenant in `GET /tenants`. */
   tenantVisible(request: FastifyRequest, tenantId: string): Promise<boolean>;
+  onTenantCreated?(made: { tenantId: string; subscriptionId: string }): Promise<void>;
 }
 
 export function registerTenantRoutes(app: FastifyInstance, deps: TenantRouteDeps): void {
@@ -42,6 +43,10 @@ export function registerTenantRoutes(app: FastifyInstance, deps: TenantRouteDeps
         );
       }
       const { tenant, subscription } = await deps.tenants.create(displayName, defaultDomain);
+      await deps.onTenantCreated?.({
+        tenantId: tenant.tenantId,
+        subscriptionId: subscription.subscriptionId,
+      });
       reply.code(201);
       return { ...tenantBody(tenant), subscriptionId: subscription.subscriptionId };
     }),

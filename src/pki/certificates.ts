@@ -53,6 +53,41 @@ export async function createCertificateAuthority(
   return { certPem: pemFile(cert.toString("pem")), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
+const CLIENT_KEY_ALGORITHM = {
+  name: "RSASSA-PKCS1-v1_5",
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  hash: "SHA-256",
+} as const;
+
+/**
+ * A self-signed RSA certificate for a client to sign its assertions with (Entra's certificate credentials take RSA
+ * only): the certificate, its base64 DER (Graph's `keyCredentials[].key`), and its PKCS#8 key.
+ */
+export async function createClientCertificate(
+  commonName: string,
+  validityDays: number,
+  now = new Date(),
+): Promise<CertificateWithKey & { derBase64: string }> {
+  const keys = (await webcrypto.subtle.generateKey(CLIENT_KEY_ALGORITHM, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: `CN=${commonName}`,
+    keys,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+    signingAlgorithm: CLIENT_KEY_ALGORITHM,
+    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+  });
+  return {
+    certPem: pemFile(cert.toString("pem")),
+    keyPem: await privateKeyPem(keys.privateKey),
+    derBase64: Buffer.from(cert.rawData).toString("base64"),
+  };
+}
+
 /** A serving certificate for the given host names and IP addresses, signed by the CA. */
 export async function issueServingCertificate(
   ca: CertificateWithKey,

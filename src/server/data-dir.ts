@@ -24,6 +24,9 @@ export const dataDirFiles = {
   caCert: (dir: string) => join(dir, "ca.crt"),
   runs: (dir: string) => join(dir, "runs"),
   profile: (dir: string) => join(dir, "profile.json"),
+  /** The admin principal: who it is (`admin.json`), and its certificate with the private key (`admin.pem`). */
+  adminPrincipal: (dir: string) => join(dir, "admin.json"),
+  adminCertificate: (dir: string) => join(dir, "admin.pem"),
 };
 
 /**
@@ -104,4 +107,12 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** The app ID of the admin principal `wikit up` made (admin.json), or undefined before the first start. */
+export async function readAdminClientId(dir: string): Promise<string | undefined> {
+  const file = dataDirFiles.adminPrincipal(dir);
+  if (!existsSync(file)) return undefined;
+  const { clientId } = JSON.parse(await readFile(file, "utf8")) as { clientId?: unknown };
+  return typeof clientId === "string" ? clientId : undefined;
 }

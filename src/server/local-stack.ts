@@ -28,6 +28,7 @@ import { vaultRoutes } from "../resources/vault/vault-routes.ts";
 import { SigningKeyRing } from "../signing-keys/key-ring.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import type { ArmResource } from "../store/store.ts";
+import { ensureAdminPrincipal, grantAdmin } from "./admin-principal.ts";
 import {
   dataDirFiles,
   isProcessAlive,
@@ -79,6 +80,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId),
   });
   const { tenant, subscription } = await directory.tenants.ensureDefaults();
+  const admin = await ensureAdminPrincipal(dataDir, directory, {
+    tenantId: tenant.tenantId,
+    subscriptionId: subscription.subscriptionId,
+  });
   const stsKeys = await SigningKeyRing.open(store, "sts");
   const tls = await loadLocalTls(dataDir, [
     LOCAL_HOST,
@@ -228,6 +233,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     vaultUri,
     graphAliases: () => [baseUrl()],
     defaultTenant: () => tenant.tenantId,
+    adminClientId: admin.clientId,
+    onTenantCreated: (made) => grantAdmin(directory, admin, made),
     adminRoutes: (management) =>
       registerKubeApiRoutes(management, `${KUBE_API_ROOT}/:cluster`, ({ cluster = "" }) =>
         clusters.byKey(cluster),

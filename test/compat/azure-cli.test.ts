@@ -235,8 +235,8 @@ describe("the Azure CLI against wikit up", {
   });
 
   test("az ad: a Reader lists apps and may not create one; a Contributor creates an app, its service principal and a federated credential", async () => {
-    const list = await inPod(`${login} -o none && az ad app list --query "length(@)" -o tsv`);
-    assert.equal(list.stdout, "0\n", list.stderr);
+    const list = await inPod(`${login} -o none && az ad app list --query "[].displayName" -o tsv`);
+    assert.equal(list.stdout, "wikit-admin\n", list.stderr);
     const refused = await inPod(`${login} -o none && az ad app create --display-name made-by-az`);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /Insufficient privileges to complete the operation/);
@@ -315,5 +315,33 @@ describe("the Azure CLI against wikit up", {
       ]),
       "from-az",
     );
+  });
+
+  test("az login with the admin principal's certificate from the data directory: Owner of the subscription", async () => {
+    const admin = JSON.parse(await readFile(join(dataDir, "admin.json"), "utf8")) as {
+      clientId: string;
+      tenantId: string;
+    };
+    // In the pod for its authority proxy: MSAL asks login.microsoftonline.com about the authority first.
+    const adminLogin = `az login --service-principal -u ${admin.clientId} -p "${join(dataDir, "admin.pem")}" --tenant ${admin.tenantId}`;
+    const accounts = await inPod(`${adminLogin} --query "[].[id, user.name]" -o tsv`);
+    assert.equal(accounts.stdout, `${subscription}\t${admin.clientId}\n`, accounts.stderr);
+    const made = await inPod(
+      `${adminLogin} -o none && az group create -n made-by-admin -l local --query name -o tsv && az ad app list --query "[].displayName" -o tsv`,
+    );
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^made-by-admin\n/);
+    assert.match(made.stdout, /^wikit-admin$/m);
+    const signIns = await wikit([
+      "signin",
+      "list",
+      "--client-id",
+      admin.clientId,
+      "--query",
+      "[0].credential",
+      "-o",
+      "tsv",
+    ]);
+    assert.match(signIns, /^certificate-[0-9a-f-]{36}$/);
   });
 });

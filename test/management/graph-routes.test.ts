@@ -121,7 +121,7 @@ describe("Graph routes: applications", () => {
         400,
         "Request_BadRequest",
       ),
-      /federated identity credentials only/,
+      /federated identity credentials or certificates/,
     );
     assertGraphError(await m.call("POST", "/v1.0/applications", [1, 2]), 400, "Request_BadRequest");
   });

@@ -8,7 +8,7 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import { BUILT_IN_ROLE_GUIDS } from "../../src/identity/directory/built-in-roles.ts";
-import { assertArmError, startManagement } from "./management-fixture.ts";
+import { ADMIN_CLIENT_ID, assertArmError, startManagement } from "./management-fixture.ts";
 
 const IDENTITIES = "providers/Microsoft.ManagedIdentity/userAssignedIdentities";
 const VAULTS = "providers/Microsoft.KeyVault/vaults";
@@ -76,6 +76,25 @@ describe("management API: access tokens and RBAC", () => {
         `${method} ${url}`,
       );
     }
+  });
+
+  test("the admin principal's tokens count as the admin credential, for ARM and Graph, without a role", async () => {
+    const admin = { clientId: ADMIN_CLIENT_ID, principalId: randomUUID() };
+    const arm = await management.accessToken(admin);
+    assert.equal((await management.callAs(arm, "GET", "/wikit/signIns")).statusCode, 200);
+    assert.equal(
+      (await management.callAs(arm, "PUT", `${management.subPath}/resourceGroups/made-by-admin`, {}))
+        .statusCode,
+      201,
+    );
+    const graph = await management.accessToken(admin, "https://graph.microsoft.com");
+    assert.equal(
+      (await management.callAs(graph, "POST", "/v1.0/applications", { displayName: "by-admin" })).statusCode,
+      201,
+    );
+    // Another client with the same object ID is no admin.
+    const other = await management.accessToken({ clientId: randomUUID(), principalId: admin.principalId });
+    assert.equal((await management.callAs(other, "GET", "/wikit/signIns")).statusCode, 403);
   });
 
   test("a Reader reads and cannot write; what is refused is not written", async () => {

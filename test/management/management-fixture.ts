@@ -15,6 +15,8 @@ import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { ArmResource } from "../../src/store/store.ts";
 
 export const ADMIN_TOKEN = "wikit-admin-0123456789abcdef0123456789abcdef";
+/** The admin principal's client ID: its tokens count as the admin credential. */
+export const ADMIN_CLIENT_ID = "ad0000ad-0000-4000-8000-0000000000ad";
 export const API = "api-version=2023-01-31";
 
 /** The server's own URL, which Graph tokens may also name (as az's Graph resource when it points at wikit). */
@@ -59,6 +61,7 @@ export async function startManagement() {
     vaultUri,
     graphAliases: () => [GRAPH_ALIAS],
     defaultTenant: () => tenant.tenantId,
+    adminClientId: ADMIN_CLIENT_ID,
     clusterProvisioning: {
       async provision() {
         const key = `cluster-${provisioning.provisioned.length + 1}`;

@@ -9,7 +9,7 @@ import {
   resourceGroupId,
   roleAssignmentId,
 } from "../../names/arm-resource-ids.ts";
-import { resolveDataDir } from "../../server/data-dir.ts";
+import { readAdminClientId, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { withDataDir } from "../data-dir-option.ts";
 import {
@@ -387,8 +387,12 @@ async function exportDirectory(client: WikitClient, subscription: string, tenant
   const identities = await arm(
     `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.userAssignedIdentity}`,
   );
-  const applications = await graph("/applications");
+  // The admin principal is wikit up's own, made anew by each stack: it is not part of the directory's description.
+  const adminClientId = (await readAdminClientId(client.dataDir))?.toLowerCase();
+  const isAdmin = (object: Json) => String(object.appId).toLowerCase() === adminClientId;
+  const applications = (await graph("/applications")).filter((app) => !isAdmin(app));
   const servicePrincipals = await graph("/servicePrincipals");
+  const adminPrincipalIds = new Set(servicePrincipals.filter(isAdmin).map((sp) => sp.id.toLowerCase()));
   const vaults = await arm(`/subscriptions/${subscription}/providers/${RESOURCE_TYPES.vault}`);
   const principals = await listIdentities(client, subscription);
   const roleNames = new Map(
@@ -457,16 +461,21 @@ async function exportDirectory(client: WikitClient, subscription: string, tenant
         })),
       })),
     ),
-    roleAssignments: (await arm(`${subscriptionScope}${ROLE_ASSIGNMENTS}`)).map((assignment) => {
-      const properties = assignment.properties as Json;
-      const scope = String(properties.scope).slice(subscriptionScope.length) || "/";
-      const roleGuid = String(properties.roleDefinitionId).split("/").pop()?.toLowerCase() ?? "";
-      return {
-        role: roleNames.get(roleGuid) ?? roleGuid,
-        assignee: assigneeName(String(properties.principalId)),
-        scope,
-      };
-    }),
+    roleAssignments: (await arm(`${subscriptionScope}${ROLE_ASSIGNMENTS}`))
+      .filter(
+        (assignment) =>
+          !adminPrincipalIds.has(String((assignment.properties as Json).principalId).toLowerCase()),
+      )
+      .map((assignment) => {
+        const properties = assignment.properties as Json;
+        const scope = String(properties.scope).slice(subscriptionScope.length) || "/";
+        const roleGuid = String(properties.roleDefinitionId).split("/").pop()?.toLowerCase() ?? "";
+        return {
+          role: roleNames.get(roleGuid) ?? roleGuid,
+          assignee: assigneeName(String(properties.principalId)),
+          scope,
+        };
+      }),
   };
 }
 

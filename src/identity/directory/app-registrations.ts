@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, X509Certificate } from "node:crypto";
 import {
   applicationId,
   federatedCredentialId,
@@ -7,10 +7,16 @@ import {
   tenantId as tenantResourceId,
 } from "../../names/arm-resource-ids.ts";
 import type { ArmResource, Store } from "../../store/store.ts";
+import { certificateCredential } from "../exchange/certificate-assertion.ts";
 import { badRequest, conflict, notFound } from "./directory-error.ts";
 import { type PrincipalSearch, toFederatedCredential, toFederatedPrincipal } from "./directory-rows.ts";
 import { checkCredentialFitsIdentity, checkFederatedCredential } from "./federated-credential-rules.ts";
-import { checkApplicationBody, checkServicePrincipalBody, isMultiTenant } from "./graph-object-rules.ts";
+import {
+  checkApplicationBody,
+  checkKeyCredentials,
+  checkServicePrincipalBody,
+  isMultiTenant,
+} from "./graph-object-rules.ts";
 import { checkFederatedCredentialName, isGuid } from "./naming-rules.ts";
 import type { Tenants } from "./tenants.ts";
 
@@ -36,7 +42,7 @@ export class AppRegistrations {
 
   async createApplication(tenantId: string, body: unknown): Promise<GraphObject> {
     const tenant = await this.#tenant(tenantId);
-    const input = checkApplicationBody(body, false);
+    const input = withKeyCredentials(checkApplicationBody(body, false));
     const objectId = randomUUID();
     const application: GraphObject = {
       id: objectId,
@@ -51,8 +57,9 @@ export class AppRegistrations {
       createdDateTime: graphNow(),
       ...input,
     };
-    await this.#store.putResource(applicationRow(tenantId, application));
-    return application;
+    const row = applicationRow(tenantId, application);
+    await this.#store.putResource(row);
+    return graphObjectOf(row);
   }
 
   async listApplications(tenantId: string): Promise<GraphObject[]> {
@@ -61,7 +68,7 @@ export class AppRegistrations {
       type: RESOURCE_TYPES.application,
       under: tenantResourceId(tenantId),
     });
-    return rows.map(graphObjectOf);
+    return rows.map((row) => graphObjectOf(row));
   }
 
   async getApplication(tenantId: string, objectId: string): Promise<GraphObject> {
@@ -69,10 +76,10 @@ export class AppRegistrations {
   }
 
   async updateApplication(tenantId: string, objectId: string, patch: unknown): Promise<GraphObject> {
-    const current = await this.getApplication(tenantId, objectId);
-    const updated = { ...current, ...checkApplicationBody(patch, true) };
+    const current = graphObjectOf(await this.#applicationRow(tenantId, objectId), { withKeys: true });
+    const updated = { ...current, ...withKeyCredentials(checkApplicationBody(patch, true)) };
     await this.#store.putResource(applicationRow(tenantId, updated));
-    return updated;
+    return graphObjectOf(applicationRow(tenantId, updated));
   }
 
   /** Deletes the application, its credentials and its service principal in the home tenant, as Entra does. */
@@ -135,7 +142,7 @@ export class AppRegistrations {
 
   async listApplicationCredentials(tenantId: string, objectId: string): Promise<GraphObject[]> {
     const owner = await this.#applicationRow(tenantId, objectId);
-    return (await this.#credentialRows(owner.id)).map(graphObjectOf);
+    return (await this.#credentialRows(owner.id)).map((row) => graphObjectOf(row));
   }
 
   /** A credential by its ID or its name, as Graph takes either. */
@@ -210,7 +217,7 @@ export class AppRegistrations {
       type: RESOURCE_TYPES.servicePrincipal,
       under: tenantResourceId(tenantId),
     });
-    return rows.map(graphObjectOf);
+    return rows.map((row) => graphObjectOf(row));
   }
 
   async getServicePrincipal(tenantId: string, objectId: string): Promise<GraphObject> {
@@ -254,17 +261,23 @@ export class AppRegistrations {
     if (homeTenant !== tenantId && !isMultiTenant(app.signInAudience)) return { refusal: "unknownClient" };
     const displayName = String(app.displayName);
     if (servicePrincipal.properties.accountEnabled === false) return { refusal: "disabled", displayName };
+    const keyCredentials = (application.properties.keyCredentials ?? []) as StoredKeyCredential[];
     return {
-      principal: toFederatedPrincipal(
-        {
-          clientId: key,
-          principalId: servicePrincipal.name,
-          tenantId,
-          displayName,
-          credentialOwnerId: application.id,
-        },
-        await this.#credentialRows(application.id),
-      ),
+      principal: {
+        ...toFederatedPrincipal(
+          {
+            clientId: key,
+            principalId: servicePrincipal.name,
+            tenantId,
+            displayName,
+            credentialOwnerId: application.id,
+          },
+          await this.#credentialRows(application.id),
+        ),
+        certificates: keyCredentials.map((credential) =>
+          certificateCredential(credential.keyId, credential.displayName, credential.key),
+        ),
+      },
     };
   }
 
@@ -325,8 +338,63 @@ function applicationRow(tenantId: string, application: GraphObject): ArmResource
   };
 }
 
-function graphObjectOf(row: ArmResource): GraphObject {
-  return { ...row.properties, id: String(row.properties.id ?? row.name) };
+/** The object as Graph returns it: a certificate's `key` is not returned (Graph gives null unless selected). */
+function graphObjectOf(row: ArmResource, options: { withKeys?: boolean } = {}): GraphObject {
+  const object: GraphObject = { ...row.properties, id: String(row.properties.id ?? row.name) };
+  if (!options.withKeys && Array.isArray(object.keyCredentials)) {
+    object.keyCredentials = (object.keyCredentials as StoredKeyCredential[]).map((credential) => ({
+      ...credential,
+      key: null,
+    }));
+  }
+  return object;
+}
+
+/** A certificate credential as stored with its application: Graph's members, the DER certificate in `key`. */
+interface StoredKeyCredential {
+  keyId: string;
+  type: "AsymmetricX509Cert";
+  usage: "Verify";
+  displayName: string;
+  customKeyIdentifier: string;
+  startDateTime: string;
+  endDateTime: string;
+  key: string;
+}
+
+/** The input with its `keyCredentials` (when given) checked and completed as Graph stores them. */
+function withKeyCredentials(input: Record<string, unknown>): Record<string, unknown> {
+  if (input.keyCredentials === undefined) return input;
+  const keyCredentials = checkKeyCredentials(input.keyCredentials).map(
+    (given, index): StoredKeyCredential => {
+      let certificate: X509Certificate;
+      try {
+        certificate = new X509Certificate(Buffer.from(given.key, "base64"));
+      } catch {
+        throw badRequest(
+          "Request_BadRequest",
+          `keyCredentials[${index}].key is not a base64 DER certificate.`,
+        );
+      }
+      if (certificate.publicKey.asymmetricKeyType !== "rsa") {
+        throw badRequest(
+          "Request_BadRequest",
+          `keyCredentials[${index}] must be an RSA certificate, as client assertions are signed with RSA.`,
+        );
+      }
+      return {
+        keyId: randomUUID(),
+        type: "AsymmetricX509Cert",
+        usage: "Verify",
+        displayName: given.displayName,
+        customKeyIdentifier: certificate.fingerprint.replaceAll(":", ""),
+        startDateTime: new Date(certificate.validFrom).toISOString(),
+        endDateTime: new Date(certificate.validTo).toISOString(),
+        key: given.key,
+      };
+    },
+  );
+  return { ...input, keyCredentials };
 }
 
 /** The tenant an application's row sits beneath: `/tenants/{tenant}/applications/{id}`. */

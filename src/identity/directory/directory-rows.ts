@@ -2,6 +2,7 @@
 // the fields it reads, so a damaged row fails loudly here instead of surfacing as `undefined` in a token.
 
 import type { ArmResource } from "../../store/store.ts";
+import type { CertificateCredential } from "../exchange/certificate-assertion.ts";
 import { parseClaimsExpression } from "../exchange/claims-expression.ts";
 import type { FederatedCredential as MatchableCredential } from "../exchange/fic-match.ts";
 import type {
@@ -44,6 +45,8 @@ export interface FederatedPrincipal {
   /** ARM ID of a user-assigned identity (the `xms_mirid` claim); none for app registrations. */
   managedIdentityResourceId?: string;
   credentials: MatchableCredential[];
+  /** An app registration's certificates, for assertions it signs itself. */
+  certificates?: CertificateCredential[];
 }
 
 /** Why a client ID cannot sign in to a tenant, when it cannot. */
@@ -138,7 +141,7 @@ export function toManagedIdentityPrincipal(
 
 /** A principal with the federated credentials stored beneath its owner, as the token service matches them. */
 export function toFederatedPrincipal(
-  principal: Omit<FederatedPrincipal, "credentials">,
+  principal: Omit<FederatedPrincipal, "credentials" | "certificates">,
   credentials: ArmResource[],
 ): FederatedPrincipal {
   return {

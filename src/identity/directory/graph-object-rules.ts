@@ -1,6 +1,6 @@
 // The rules Microsoft Graph applies to application and service principal writes, with no I/O: which properties a
-// body may set, and their types. Graph refuses a property it does not know; wikit also refuses the credential
-// kinds it does not implement (passwords and certificates: its apps sign in with federated credentials only).
+// body may set, and their types. Graph refuses a property it does not know; wikit also refuses passwords, the one
+// credential kind it does not implement (its apps sign in with federated credentials or certificates).
 
 import { isPlainObject } from "../../json/json-value.ts";
 import { badRequest } from "./directory-error.ts";
@@ -68,6 +68,7 @@ const APPLICATION_PROPERTIES: Record<string, Check> = {
   optionalClaims: object,
   appRoles: objectList,
   requiredResourceAccess: objectList,
+  keyCredentials: objectList,
 };
 
 const SERVICE_PRINCIPAL_PROPERTIES: Record<string, Check> = {
@@ -78,7 +79,7 @@ const SERVICE_PRINCIPAL_PROPERTIES: Record<string, Check> = {
   description: nullableText(1024),
 };
 
-const UNSUPPORTED_CREDENTIALS = ["passwordCredentials", "keyCredentials"];
+const UNSUPPORTED_CREDENTIALS = ["passwordCredentials"];
 
 /** The properties of an application body, checked; `displayName` is required unless `partial` (a PATCH). */
 export function checkApplicationBody(body: unknown, partial: boolean): Record<string, unknown> {
@@ -116,7 +117,7 @@ function checkBody(body: unknown, type: string, allowed: Record<string, Check>):
       if (Array.isArray(value) && value.length === 0) continue;
       throw badRequest(
         "Request_BadRequest",
-        `Property '${name}' is not supported: wikit's applications sign in with federated identity credentials only.`,
+        `Property '${name}' is not supported: wikit's applications sign in with federated identity credentials or certificates (keyCredentials), not passwords.`,
       );
     }
     const check = allowed[name];
@@ -137,4 +138,26 @@ function invalidValue(name: string, expected: string) {
     "Request_BadRequest",
     `Invalid value specified for property '${name}': it must be ${expected}.`,
   );
+}
+
+/** A certificate credential as Graph stores it, from the `keyCredentials` entry a write gave. */
+export interface KeyCredentialInput {
+  displayName: string;
+  /** The DER certificate, base64. */
+  key: string;
+}
+
+/** Checks `keyCredentials` entries: verification certificates (`AsymmetricX509Cert`, usage `Verify`), each with a key. */
+export function checkKeyCredentials(value: unknown): KeyCredentialInput[] {
+  if (!Array.isArray(value)) throw invalidValue("keyCredentials", "an array of objects");
+  return value.map((entry, index) => {
+    const { type, usage, key, displayName } = (isPlainObject(entry) ? entry : {}) as Record<string, unknown>;
+    if (type !== "AsymmetricX509Cert" || usage !== "Verify" || typeof key !== "string" || key === "") {
+      throw badRequest(
+        "Request_BadRequest",
+        `keyCredentials[${index}] must be {"type": "AsymmetricX509Cert", "usage": "Verify", "key": "<base64 DER certificate>"}.`,
+      );
+    }
+    return { displayName: typeof displayName === "string" ? displayName : "", key };
+  });
 }

@@ -6,6 +6,11 @@
 
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import { AadstsError, entraInstant } from "./aadsts-errors.ts";
+import {
+  type CertificateCredential,
+  isCertificateAssertion,
+  validateCertificateAssertion,
+} from "./certificate-assertion.ts";
 import { describeMismatch, nearestCredentialMismatch } from "./credential-mismatch.ts";
 import {
   credentialsForIssuer,
@@ -53,25 +58,9 @@ export async function validateClientAssertion(
   identity: FederatedIdentity,
   deps: AssertionValidationDeps,
 ): Promise<ValidatedAssertion> {
-  // Token files written by hand often end in a newline, and some SDKs send the file verbatim.
-  const token = assertion.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "");
-  if (token.length > MAX_ASSERTION_LENGTH) {
-    throw new AadstsError(
-      50027,
-      {},
-      { cause: new Error(`the assertion is longer than ${MAX_ASSERTION_LENGTH}`) },
-    );
-  }
+  const token = trimmedAssertion(assertion);
 
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  let claims: JWTPayload;
-  try {
-    claims = decodeJwt(token);
-    header = decodeProtectedHeader(token);
-  } catch (cause) {
-    throw new AadstsError(50027, {}, { cause });
-  }
-  checkShape(header, claims);
+  const { header, claims } = decodeAssertion(token);
 
   const alg = header.alg;
   if (typeof alg !== "string" || !ALLOWED_ALGORITHMS.includes(alg)) {
@@ -106,6 +95,64 @@ export async function validateClientAssertion(
     matchTrustingCredential(presented, trusting),
   );
   return { credential, claims };
+}
+
+/**
+ * When `assertion` is signed with one of the application's certificates (it names a thumbprint and its `iss` is the
+ * client ID), validates it as such and resolves to that certificate; resolves undefined for any other assertion,
+ * which is then a federated one. Rejects with an AadstsError.
+ */
+export async function validateCertificateClientAssertion(
+  assertion: string,
+  identity: { clientId: string; certificates?: readonly CertificateCredential[] },
+  tenant: { path: string; id: string },
+  deps: Omit<AssertionValidationDeps, "metadata">,
+): Promise<CertificateCredential | undefined> {
+  if (!identity.certificates?.length) return undefined;
+  const token = trimmedAssertion(assertion);
+  const { header, claims } = decodeAssertion(token);
+  if (!isCertificateAssertion(header, claims, identity.clientId)) return undefined;
+  const nowMs = (deps.now ?? Date.now)();
+  const certificate = await validateCertificateAssertion({
+    token,
+    header,
+    claims,
+    clientId: identity.clientId,
+    certificates: identity.certificates,
+    tenantPath: tenant.path,
+    tenantId: tenant.id,
+    nowMs,
+  });
+  assertWithinValidity(claims, nowMs, deps.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
+  return certificate;
+}
+
+/** The assertion without the whitespace hand-written token files end in, refused when over-long. */
+function trimmedAssertion(assertion: string): string {
+  // Token files written by hand often end in a newline, and some SDKs send the file verbatim.
+  const token = assertion.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "");
+  if (token.length > MAX_ASSERTION_LENGTH) {
+    throw new AadstsError(
+      50027,
+      {},
+      { cause: new Error(`the assertion is longer than ${MAX_ASSERTION_LENGTH}`) },
+    );
+  }
+  return token;
+}
+
+/** Header and claims, decoded without trusting them, and refused when malformed (see checkShape). */
+function decodeAssertion(token: string): { header: Record<string, unknown>; claims: JWTPayload } {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+    header = decodeProtectedHeader(token);
+  } catch (cause) {
+    throw new AadstsError(50027, {}, { cause });
+  }
+  checkShape(header, claims);
+  return { header, claims };
 }
 
 /**

@@ -29,6 +29,8 @@ export interface FederatedPrincipalLookup {
 export type AssertionValidator = (
   assertion: string,
   principal: FederatedPrincipal,
+  /** The tenant the request's path names, and its ID: a certificate assertion's audience names one. */
+  tenant: { path: string; id: string },
 ) => Promise<{ credential: { name: string } }>;
 
 /** Where every token request is recorded (see sign-in-log.ts). */
@@ -109,7 +111,10 @@ async function issueToken(
   if (form.client_assertion_type !== JWT_BEARER) {
     throw new AadstsError(900144, { name: "client_assertion_type" });
   }
-  const { credential } = await deps.validateAssertion(assertion, principal);
+  const { credential } = await deps.validateAssertion(assertion, principal, {
+    path: tenantPath,
+    id: tenant.tenantId,
+  });
   attempt.credential = credential.name;
   const known = new Set(deps.knownResources().map(resourceKey));
   if (!known.has(resourceKey(resource))) {

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { SigningKeyRing } from "../../signing-keys/key-ring.ts";
 import type { Tenant } from "../directory/directory-rows.ts";
-import { validateClientAssertion } from "../exchange/assertion.ts";
+import { validateCertificateClientAssertion, validateClientAssertion } from "../exchange/assertion.ts";
 import type { IssuerKeySource } from "../exchange/issuer-metadata.ts";
 import { entraErrorReply } from "./entra-error-reply.ts";
 import { type AuthorityResolver, registerInstanceDiscoveryEndpoint } from "./instance-discovery-endpoint.ts";
@@ -49,7 +49,12 @@ export interface TokenServiceDeps {
 export function createTokenService(deps: TokenServiceDeps): FastifyPluginAsync {
   const validateAssertion: AssertionValidator =
     deps.validateAssertion ??
-    ((assertion, principal) => validateClientAssertion(assertion, principal, { metadata: deps.issuerKeys }));
+    (async (assertion, principal, tenant) => {
+      // An app registration may sign its own assertion with one of its certificates; any other is federated.
+      const certificate = await validateCertificateClientAssertion(assertion, principal, tenant, {});
+      if (certificate) return { credential: { name: `certificate-${certificate.keyId}` } };
+      return validateClientAssertion(assertion, principal, { metadata: deps.issuerKeys });
+    });
   return async (app: FastifyInstance) => {
     // The token endpoint takes forms; any other body reaches the handler as text and is answered with an
     // AADSTS error (a missing form field), as Entra does, instead of a generic 415.
