@@ -147,23 +147,25 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
 
   test("keyvault delete soft-deletes: list-deleted shows it, the name stays taken, recover brings the secret back, purge frees the name", async () => {
     const line = (text: string) => ok(text.split(" "));
-    await line("keyvault create -g rg-forms -n kv-forms-soft -o none");
+    // A group of its own: the other tests list rg-forms's vaults.
+    await line("group create -n rg-soft -o none");
+    await line("keyvault create -g rg-soft -n kv-forms-soft -o none");
     await line("keyvault secret set --vault-name kv-forms-soft -n kept --value still-here -o none");
     await line("keyvault delete -n kv-forms-soft");
     assert.equal(await line("keyvault list-deleted --query [].name -o tsv"), "kv-forms-soft\n");
-    const taken = await wikit("keyvault create -g rg-forms -n kv-forms-soft".split(" "));
+    const taken = await wikit("keyvault create -g rg-soft -n kv-forms-soft".split(" "));
     assert.match(taken.stderr, /ConflictError.*deleted state.*recover or purge/);
     await line("keyvault recover -n kv-forms-soft -o none");
     assert.equal(await line("keyvault list-deleted --query [].name -o tsv"), "");
     // The recovered vault holds its secret again (export lists secret names, never values).
     assert.match(
       await ok(["export"]),
-      /- name: kv-forms-soft\n {4}resourceGroup: rg-forms\n {4}secrets:\n {6}- name: kept\n/,
+      /- name: kv-forms-soft\n {4}resourceGroup: rg-soft\n {4}secrets:\n {6}- name: kept\n/,
     );
     await line("keyvault delete -n kv-forms-soft");
     await line("keyvault purge -n kv-forms-soft");
     assert.equal(await line("keyvault list-deleted --query [].name -o tsv"), "");
-    await line("keyvault create -g rg-forms -n kv-forms-soft -o none");
+    await line("keyvault create -g rg-soft -n kv-forms-soft -o none");
   });
 
   test("W1/W3: federated-credential create with --audience, then list -o table", async () => {
