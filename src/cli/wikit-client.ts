@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { GUID } from "../names/guid.ts";
 import { GRAPH_TENANT_HEADER, KUBE_API_PREFIX, KUBE_API_ROOT } from "../names/local-stack-names.ts";
+import { AZURE_RESOURCE_MANAGER } from "../names/microsoft-hosts.ts";
 import {
   isProcessAlive,
   readAdminToken,
@@ -9,6 +10,12 @@ import {
   readServerInfo,
   type ServerInfo,
 } from "../server/data-dir.ts";
+import {
+  type AdminPrincipalFiles,
+  adminAssertion,
+  cachedAccessToken,
+  readAdminPrincipalFiles,
+} from "./admin-sign-in.ts";
 import { CliError } from "./cli-error.ts";
 import { verbose } from "./output.ts";
 
@@ -57,16 +64,31 @@ export interface ApiResponse {
   body: unknown;
 }
 
-/** The CLI's connection to the running `wikit up` of a data directory, authenticated as admin. */
+/** Microsoft Graph's resource, as the CLI asks for tokens for the Graph-shaped routes. */
+const GRAPH_RESOURCE = "https://graph.microsoft.com";
+const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/**
+ * The CLI's connection to the running `wikit up` of a data directory, as its admin: the admin principal's access
+ * tokens (admin.pem), or the admin-token file of a data directory that has no admin principal yet.
+ */
 export class WikitClient {
   readonly info: ServerInfo;
   readonly dataDir: string;
-  readonly #adminToken: string;
+  readonly #admin: AdminPrincipalFiles | undefined;
+  readonly #adminToken: string | undefined;
   readonly #ca: string;
 
-  private constructor(dataDir: string, info: ServerInfo, adminToken: string, ca: string) {
+  private constructor(
+    dataDir: string,
+    info: ServerInfo,
+    admin: AdminPrincipalFiles | undefined,
+    adminToken: string | undefined,
+    ca: string,
+  ) {
     this.dataDir = dataDir;
     this.info = info;
+    this.#admin = admin;
     this.#adminToken = adminToken;
     this.#ca = ca;
   }
@@ -78,20 +100,52 @@ export class WikitClient {
         `wikit is not running for data directory ${dataDir}. Start it with \`wikit up\` (add --detach to run it in the background), or point --data-dir / WIKIT_HOME at the directory it runs from.`,
       );
     }
-    const adminToken = await readAdminToken(dataDir);
-    if (!adminToken) {
+    const admin = await readAdminPrincipalFiles(dataDir);
+    const adminToken = admin ? undefined : await readAdminToken(dataDir);
+    if (!admin && !adminToken) {
       throw new CliError(
-        `the admin credential ${dataDir}/admin-token is missing or unreadable; run the CLI as the user that ran \`wikit up\`.`,
+        `the admin principal's files (${dataDir}/admin.json, admin.pem) are missing or unreadable; run the CLI as the user that ran \`wikit up\`.`,
       );
     }
-    return new WikitClient(dataDir, info, adminToken, await readFile(info.caFile, "utf8"));
+    return new WikitClient(dataDir, info, admin, adminToken, await readFile(info.caFile, "utf8"));
+  }
+
+  /** The admin's bearer value for `resource` in `tenant`: an access token of the admin principal, cached. */
+  async #bearer(tenant: string, resource: string): Promise<string> {
+    const admin = this.#admin;
+    if (!admin) return this.#adminToken ?? "";
+    return cachedAccessToken(this.dataDir, `${tenant} ${resource}`, async () => {
+      const assertion = await adminAssertion(admin, `${this.info.url}/${tenant}/oauth2/v2.0/token`);
+      const response = await this.requestToken(tenant, {
+        grant_type: "client_credentials",
+        client_id: admin.clientId,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: assertion,
+        scope: `${resource}/.default`,
+      });
+      const body = response.body as {
+        access_token?: string;
+        expires_in?: number;
+        error_description?: string;
+      };
+      if (response.status !== 200 || typeof body.access_token !== "string") {
+        throw new CliError(
+          `the admin principal could not sign in: ${body.error_description ?? response.status}`,
+        );
+      }
+      return {
+        accessToken: body.access_token,
+        expiresOn: Math.floor(Date.now() / 1000) + Number(body.expires_in ?? 0),
+      };
+    });
   }
 
   /** Sends a request to the management API as admin; `path` may carry a query string. */
   async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const tenant = this.#admin?.tenantId ?? this.info.tenantId;
     return this.#send(method, path, payload, {
-      authorization: `Bearer ${this.#adminToken}`,
+      authorization: `Bearer ${await this.#bearer(tenant, AZURE_RESOURCE_MANAGER.replace(/\/$/, ""))}`,
       ...(payload === undefined ? {} : { "content-type": "application/json" }),
     });
   }
@@ -229,9 +283,10 @@ export class WikitClient {
    */
   async graph(tenant: string, method: string, path: string, body?: unknown): Promise<unknown> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    // The admin principal's token names its tenant; the admin-token file names it by header.
     const response = await this.#send(method, `/v1.0${path}`, payload, {
-      authorization: `Bearer ${this.#adminToken}`,
-      [GRAPH_TENANT_HEADER]: tenant,
+      authorization: `Bearer ${await this.#bearer(tenant, GRAPH_RESOURCE)}`,
+      ...(this.#admin ? {} : { [GRAPH_TENANT_HEADER]: tenant }),
       ...(payload === undefined ? {} : { "content-type": "application/json" }),
     });
     return expectSuccess(response);

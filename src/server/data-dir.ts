@@ -27,6 +27,8 @@ export const dataDirFiles = {
   /** The admin principal: who it is (`admin.json`), and its certificate with the private key (`admin.pem`). */
   adminPrincipal: (dir: string) => join(dir, "admin.json"),
   adminCertificate: (dir: string) => join(dir, "admin.pem"),
+  /** The CLI's access tokens as the admin principal, until they expire. */
+  tokenCache: (dir: string) => join(dir, "tokens.json"),
 };
 
 /**
@@ -115,4 +117,27 @@ export async function readAdminClientId(dir: string): Promise<string | undefined
   if (!existsSync(file)) return undefined;
   const { clientId } = JSON.parse(await readFile(file, "utf8")) as { clientId?: unknown };
   return typeof clientId === "string" ? clientId : undefined;
+}
+
+/** An access token the CLI keeps until shortly before it expires (`expiresOn`, epoch seconds). */
+export interface CachedToken {
+  accessToken: string;
+  expiresOn: number;
+}
+
+/** The CLI's cached access tokens by key; empty when there are none or the file is damaged. */
+export async function readTokenCache(dir: string): Promise<Record<string, CachedToken>> {
+  const file = dataDirFiles.tokenCache(dir);
+  if (!existsSync(file)) return {};
+  try {
+    const cache = JSON.parse(await readFile(file, "utf8")) as unknown;
+    return typeof cache === "object" && cache !== null ? (cache as Record<string, CachedToken>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Replaces the token cache; the owner's only, as it holds bearer tokens. */
+export async function writeTokenCache(dir: string, cache: Record<string, CachedToken>): Promise<void> {
+  await writeFileDurably(dataDirFiles.tokenCache(dir), `${JSON.stringify(cache)}\n`, 0o600);
 }

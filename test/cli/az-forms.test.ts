@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -610,5 +610,30 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     const format = await wikit(["group", "show", "-n", "rg-forms", "-o", "xml"]);
     assert.equal(format.code, 2);
     assert.match(format.stderr, /Allowed choices are json, jsonc, yaml, yamlc, table, tsv, none/);
+  });
+
+  test("the CLI acts as the data directory's admin principal, signing in once per resource for all these commands (tokens.json)", async () => {
+    const admin = JSON.parse(await readFile(join(dataDir, "admin.json"), "utf8")) as { clientId: string };
+    const signIns = JSON.parse(
+      await ok([
+        "signin",
+        "list",
+        "--client-id",
+        admin.clientId,
+        "--query",
+        "[].{code: errorCode, credential: credential, resource: resource, tenant: tenant}",
+      ]),
+    ) as { code: number; credential: string; resource: string }[];
+    // One token per resource (ARM, and Graph for the principal lookups of --assignee), kept in tokens.json since.
+    assert.deepEqual(
+      signIns.map((signIn) => signIn.resource).sort(),
+      ["https://graph.microsoft.com", "https://management.core.windows.net"],
+      JSON.stringify(signIns),
+    );
+    for (const signIn of signIns) {
+      assert.equal(signIn.code, 0);
+      assert.match(signIn.credential, /^certificate-/);
+    }
+    assert.equal((await stat(join(dataDir, "tokens.json"))).mode & 0o777, 0o600);
   });
 });

@@ -9,8 +9,7 @@ import {
   resourceGroupId,
   roleAssignmentId,
 } from "../../names/arm-resource-ids.ts";
-import { LOCAL_CLUSTER, MANAGEMENT_PATHS } from "../../names/local-stack-names.ts";
-import { resolveDataDir } from "../../server/data-dir.ts";
+import { MANAGEMENT_PATHS } from "../../names/local-stack-names.ts";
 import { CliError } from "../cli-error.ts";
 import { flattenResource, printResult } from "../output.ts";
 import { checkPrincipalId, checkScope, listIdentities, resolveAssignee } from "../principal-lookup.ts";

@@ -127,7 +127,7 @@ export class Vaults {
 
   /** `createMode: recover`: the soft-deleted vault of this name, back where it was, with its secrets. */
   async #recover(subscription: string, id: string, name: string, deleted: ArmResource | undefined) {
-    if (!deleted || !deleted.id.toLowerCase().startsWith(`/subscriptions/${subscription.toLowerCase()}/`)) {
+    if (!deleted?.id.toLowerCase().startsWith(`/subscriptions/${subscription.toLowerCase()}/`)) {
       throw notFound(
         "DeletedVaultNotFound",
         `No deleted vault named '${name}' can be recovered in this subscription.`,
