@@ -2,7 +2,8 @@
 // the default one, or the one its `Wikit-Tenant` header names. An access token from wikit's token service for
 // Microsoft Graph works in the tenant it was issued by; what it may do there is decided by the caller's roles on
 // that tenant's subscriptions — Entra's directory roles are not modelled — so Owner and Contributor may write,
-// Reader may read: actions `Microsoft.Graph/{collection}/{read|write|delete}`. Graph's 401 and 403 bodies.
+// Reader may read: actions `Microsoft.Graph/{collection}/{read|write|delete}`. The admin principal's tokens may do
+// anything in their tenant. Graph's 401 and 403 bodies.
 
 import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";

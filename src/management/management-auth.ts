@@ -1,7 +1,8 @@
-// Who may call the management API, and what: the admin credential that `wikit up` wrote into the data directory
-// (everything), or an access token for Azure Resource Manager from wikit's own token service — what `az login` and
-// `wikit login` hold — authorised by Azure RBAC on the ARM action and scope of the request (arm-action.ts), with
-// ARM's 401 and 403 bodies. Tokens are never logged.
+// Who may call the management API, and what: the admin — the admin credential that `wikit up` wrote into the data
+// directory, or an access token of the admin principal it made (admin.pem) — may do everything; any other access
+// token for Azure Resource Manager from wikit's own token service — what `az login` and `wikit login` hold — is
+// authorised by Azure RBAC on the ARM action and scope of the request (arm-action.ts), with ARM's 401 and 403
+// bodies. Tokens are never logged.
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
