@@ -357,3 +357,9 @@ export function expectSuccess(response: ApiResponse): unknown {
   const message = body?.error?.message ?? body?.message ?? JSON.stringify(response.body);
   throw new CliError(code ? `(${code}) ${message}` : message);
 }
+
+/** For `.catch`: a Graph 404 becomes undefined; any other failure stays a failure. */
+export function graphNotFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof CliError && error.message.startsWith("(Request_ResourceNotFound)")) return undefined;
+  throw error;
+}

@@ -20,7 +20,7 @@ import {
   type ValueSource,
 } from "../directory-file.ts";
 import { type IdentitySummary, listIdentities, resolveAssignee } from "../principal-lookup.ts";
-import { ARM_API_VERSION, expectSuccess, WikitClient } from "../wikit-client.ts";
+import { ARM_API_VERSION, expectSuccess, graphNotFoundAsUndefined, WikitClient } from "../wikit-client.ts";
 
 // `wikit apply -f FILE [--dry-run]` brings a subscription (and its tenant's app registrations) to what a directory
 // file describes — creating or updating, never deleting — and prints one line per change; a second run changes
@@ -240,7 +240,7 @@ class Reconciler {
       const credentialWhat = `federated credential ${app.displayName}/${credential.name}`;
       const path = made ? `/applications/${made.id}/federatedIdentityCredentials` : undefined;
       const existing = path
-        ? await graph("GET", `${path}/${encodeURIComponent(credential.name)}`).catch(notFoundAsUndefined)
+        ? await graph("GET", `${path}/${encodeURIComponent(credential.name)}`).catch(graphNotFoundAsUndefined)
         : undefined;
       const properties = credentialProperties(credential);
       if (!existing) {
@@ -359,11 +359,6 @@ function credentialProperties(credential: CredentialSpec): Json {
 
 function secretBody(value: string, contentType: string | undefined) {
   return { properties: { value, ...(contentType !== undefined ? { contentType } : {}) } };
-}
-
-function notFoundAsUndefined(error: unknown): undefined {
-  if (error instanceof CliError && error.message.startsWith("(Request_ResourceNotFound)")) return undefined;
-  throw error;
 }
 
 /** The current state of the subscription and its tenant's applications, as a directory file. */

@@ -6,7 +6,7 @@ import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { withDataDir } from "../data-dir-option.ts";
 import { note, printResult } from "../output.ts";
-import { WikitClient } from "../wikit-client.ts";
+import { graphNotFoundAsUndefined, WikitClient } from "../wikit-client.ts";
 
 // `wikit ad app|sp …` and `wikit ad app federated-credential …`: app registrations, service principals and the
 // apps' federated credentials, through the Graph-shaped directory, in the tenant of the current subscription
@@ -309,7 +309,9 @@ function registerServicePrincipalCommands(sp: Command): void {
         : await graph.list("/applications", `identifierUris/any(s:s eq ${quoted(options.id)})`);
       if (local) appId = String(local.appId);
       else if (GUID.test(options.id)) {
-        const byObjectId = await graph.call("GET", `/applications/${options.id}`).catch(() => undefined);
+        const byObjectId = await graph
+          .call("GET", `/applications/${options.id}`)
+          .catch(graphNotFoundAsUndefined);
         if (byObjectId) appId = String((byObjectId as GraphObject).appId);
       }
       printResult(await graph.call("POST", "/servicePrincipals", { appId, accountEnabled: true }));
