@@ -7,7 +7,7 @@ import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerClusterCommands } from "./commands/clusters.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDirectoryObjectCommands } from "./commands/directory-objects.ts";
-import { registerIssuerToolCommands } from "./commands/issuer-tools.ts";
+import { registerIssuerCommands, registerIssuerToolCommands } from "./commands/issuer-tools.ts";
 import { registerLoginCommands } from "./commands/login.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
 import { registerSignInCommands } from "./commands/sign-in.ts";
@@ -64,6 +64,7 @@ export function buildProgram(): Command {
   registerTenantCommands(program);
   registerApplyCommands(program);
   registerIssuerToolCommands(program);
+  registerIssuerCommands(program);
   registerLoginCommands(program, registerAccountCommands(program));
   registerClusterSideCommands(program);
   registerTokenCommands(program);

@@ -1,9 +1,26 @@
-import { chmod, readFile, writeFile } from "node:fs/promises";
-import type { Command } from "commander";
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Command, Option } from "commander";
+import {
+  apiServerFlags,
+  checkIssuerUrl,
+  DISCOVERY_PATH,
+  IssuerUrlError,
+  issuerDocuments,
+  JWKS_PATH,
+} from "../../cluster/issuer/issuer-files.ts";
 import { JwksError, jwksOfPemFiles } from "../../cluster/issuer/public-key-jwks.ts";
+import { startStaticIssuer } from "../../cluster/issuer/static-issuer-server.ts";
+import { issueServingCertificate } from "../../pki/certificates.ts";
+import { resolveDataDir } from "../../server/data-dir.ts";
+import { loadLocalCa } from "../../server/tls/local-ca.ts";
 import { CliError } from "../cli-error.ts";
+import { note } from "../output.ts";
 
-// Issuer tooling for clusters that are their own OIDC issuer (walkthrough W4): `wikit jwks`, azwi's `jwks`.
+// Issuer tooling for clusters that are their own OIDC issuer (walkthrough W4): `wikit jwks`, azwi's `jwks`, and
+// `wikit issuer init`, which makes the signing key and the documents to publish, and says how to start the cluster.
 
 /** `--public-keys a.pub,b.pub --public-keys c.pem`: every file, in order. */
 function collectFiles(value: string, previous: string[]): string[] {
@@ -55,4 +72,158 @@ Examples:
         await chmod(options.outputFile, 0o600);
       } else process.stdout.write(jwks);
     });
+}
+
+interface InitOptions {
+  issuerUrl: string;
+  keyType: "rsa" | "ec";
+  out: string;
+}
+
+export function registerIssuerCommands(program: Command): void {
+  const issuer = program
+    .command("issuer")
+    .description("a cluster as its own OIDC issuer (self-managed clusters)");
+  issuer
+    .command("init")
+    .description("make a signing key, and the discovery document and JWKS to publish at the issuer URL")
+    .requiredOption(
+      "--issuer-url <url>",
+      "the issuer: an https URL where the documents will be hosted, e.g. https://<account>.blob.core.windows.net/<container>/",
+    )
+    .addOption(
+      new Option("--key-type <type>", "the signing key: RSA-2048 (RS256) or EC P-256 (ES256)")
+        .choices(["rsa", "ec"])
+        .default("rsa"),
+    )
+    .option("--out <dir>", "where to write the files", "issuer")
+    .addHelpText(
+      "after",
+      `
+Writes DIR/sa.key (the signing key, mode 0600) and DIR/sa.pub, and DIR/public/ with
+.well-known/openid-configuration and openid/v1/jwks: upload public/'s contents to where the issuer URL points, so
+that {issuer}/.well-known/openid-configuration is the discovery document. Then start the cluster with the flags
+printed for it. An existing DIR/sa.key is never replaced.
+
+Examples:
+  wikit issuer init --issuer-url "https://mystorage.blob.core.windows.net/oidc-test/" --out issuer
+`,
+    )
+    .action(async (options: InitOptions) => {
+      let issuerUrl: string;
+      try {
+        issuerUrl = checkIssuerUrl(options.issuerUrl);
+      } catch (error) {
+        if (error instanceof IssuerUrlError) throw new CliError(error.message);
+        throw error;
+      }
+      const keyFile = join(options.out, "sa.key");
+      if (existsSync(keyFile)) {
+        throw new CliError(
+          `${keyFile} exists: a cluster may already sign with it. Remove it first, or choose another --out.`,
+        );
+      }
+      const { privateKey, publicKey } =
+        options.keyType === "ec"
+          ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+          : generateKeyPairSync("rsa", { modulusLength: 2048 });
+      const documents = issuerDocuments(issuerUrl, [publicKey]);
+      await mkdir(join(options.out, "public", ".well-known"), { recursive: true });
+      await mkdir(join(options.out, "public", "openid", "v1"), { recursive: true });
+      await writeFile(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), {
+        mode: 0o600,
+        flag: "wx",
+      });
+      await writeFile(
+        join(options.out, "sa.pub"),
+        publicKey.export({ type: "spki", format: "pem" }).toString(),
+      );
+      await writeFile(join(options.out, "public", DISCOVERY_PATH), documents.discovery);
+      await writeFile(join(options.out, "public", JWKS_PATH), documents.jwks);
+      const flags = apiServerFlags(issuerUrl);
+      process.stdout.write(
+        [
+          `Wrote ${keyFile} (keep it secret), ${join(options.out, "sa.pub")}, and ${join(options.out, "public")}/:`,
+          ...[DISCOVERY_PATH, JWKS_PATH].map(
+            (path) => `  ${path.padEnd(DISCOVERY_PATH.length)}  → ${issuerUrl.replace(/\/?$/, "/")}${path}`,
+          ),
+          "",
+          "Upload public/'s contents there (served as application/json), then start the cluster with its flags:",
+          "",
+          ...Object.entries(flags).flatMap(([distribution, text]) => [`== ${distribution} ==`, text, ""]),
+          `Federated credentials name the issuer exactly: --issuer ${issuerUrl}`,
+          "",
+        ].join("\n"),
+      );
+    });
+  issuer
+    .command("serve")
+    .description("serve the documents issuer init wrote, over HTTPS, at the issuer URL's paths")
+    .option("--dir <dir>", "the folder issuer init wrote", "issuer")
+    .option("--port <port>", "port to listen on", "9443")
+    .option("--bind-address <address>", "address to listen on (0.0.0.0 for every interface)", "127.0.0.1")
+    .option("--host <names...>", "host names to answer for (default: the issuer URL's host)")
+    .option("--tls-cert <file>", "the serving certificate (PEM), with --tls-key")
+    .option("--tls-key <file>", "its private key (PEM)")
+    .option(
+      "--data-dir <dir>",
+      "without --tls-cert: the data directory whose local CA issues the certificate",
+    )
+    .addHelpText(
+      "after",
+      `
+Without --tls-cert, the certificate comes from wikit's local CA (ca.crt in the data directory), which wikit up's
+token service trusts. Clients elsewhere need that CA, or give --tls-cert and --tls-key.
+
+Examples:
+  wikit issuer serve --dir issuer --port 9443
+`,
+    )
+    .action(
+      async (options: {
+        dir: string;
+        port: string;
+        bindAddress: string;
+        host?: string[];
+        tlsCert?: string;
+        tlsKey?: string;
+        dataDir?: string;
+      }) => {
+        const discoveryFile = join(options.dir, "public", DISCOVERY_PATH);
+        if (!existsSync(discoveryFile)) {
+          throw new CliError(
+            `${discoveryFile} is missing: run \`wikit issuer init --out ${options.dir}\` first.`,
+          );
+        }
+        const issuerUrl = (JSON.parse(await readFile(discoveryFile, "utf8")) as { issuer: string }).issuer;
+        const hosts = options.host ?? [new URL(issuerUrl).hostname];
+        if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+          throw new CliError("give --tls-cert and --tls-key together");
+        }
+        const tls =
+          options.tlsCert && options.tlsKey
+            ? {
+                certPem: await readFile(options.tlsCert, "utf8"),
+                keyPem: await readFile(options.tlsKey, "utf8"),
+              }
+            : await issueServingCertificate(
+                (await loadLocalCa(resolveDataDir(options.dataDir))).ca,
+                hosts,
+                397,
+              );
+        const served = await startStaticIssuer({
+          dir: options.dir,
+          hosts,
+          tls,
+          port: Number(options.port),
+          bindAddress: options.bindAddress,
+        });
+        note(
+          `serving ${served.issuer} on ${options.bindAddress}:${served.port} for ${hosts.join(", ")}; stop with Ctrl-C`,
+        );
+        const stop = () => void served.close().then(() => process.exit(0));
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      },
+    );
 }

@@ -31,18 +31,7 @@ async function readPair(certFile: string, keyFile: string): Promise<CertificateW
  * serving certificate for `names`, re-issued when the names change or expiry comes near.
  */
 export async function loadLocalTls(dataDir: string, names: readonly string[]): Promise<LocalTls> {
-  const caFile = join(dataDir, "ca.crt");
-  const caKeyFile = join(dataDir, "ca.key");
-  let ca = await readPair(caFile, caKeyFile);
-  if (!ca) {
-    ca = await createCertificateAuthority("wikit local CA", CA_VALIDITY_DAYS);
-    await writeFileDurably(caKeyFile, ca.keyPem, 0o600);
-    await writeFileDurably(caFile, ca.certPem, 0o644);
-  } else if (ca.certPem !== pemFile(ca.certPem)) {
-    // Written by an earlier wikit without the final newline, which breaks `cat ca.crt >> bundle.pem`.
-    ca = { ...ca, certPem: pemFile(ca.certPem) };
-    await writeFileDurably(caFile, ca.certPem, 0o644);
-  }
+  const { ca, caFile } = await loadLocalCa(dataDir);
   const certFile = join(dataDir, "tls.crt");
   const keyFile = join(dataDir, "tls.key");
   let serving = await readPair(certFile, keyFile);
@@ -55,4 +44,21 @@ export async function loadLocalTls(dataDir: string, names: readonly string[]): P
     await writeFileDurably(certFile, serving.certPem, 0o644);
   }
   return { ca, caFile, serving };
+}
+
+/** The data directory's local CA: made on first use, then reused so that trust set up once keeps working. */
+export async function loadLocalCa(dataDir: string): Promise<{ ca: CertificateWithKey; caFile: string }> {
+  const caFile = join(dataDir, "ca.crt");
+  const caKeyFile = join(dataDir, "ca.key");
+  let ca = await readPair(caFile, caKeyFile);
+  if (!ca) {
+    ca = await createCertificateAuthority("wikit local CA", CA_VALIDITY_DAYS);
+    await writeFileDurably(caKeyFile, ca.keyPem, 0o600);
+    await writeFileDurably(caFile, ca.certPem, 0o644);
+  } else if (ca.certPem !== pemFile(ca.certPem)) {
+    // Written by an earlier wikit without the final newline, which breaks `cat ca.crt >> bundle.pem`.
+    ca = { ...ca, certPem: pemFile(ca.certPem) };
+    await writeFileDurably(caFile, ca.certPem, 0o644);
+  }
+  return { ca, caFile };
 }
