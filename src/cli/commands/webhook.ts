@@ -52,6 +52,7 @@ function addConfigurationOptions(command: Command): Command {
     .option("--metrics-backend <backend>", "prometheus (the only one)")
     .option("--log-level <level>", '"", info, debug, trace or all (default: "")')
     .option("--port <port>", `admission HTTPS port (default: ${WEBHOOK_SERVER_PORT})`)
+    .option("--bind-address <ip>", "address the admission server listens on (default: every interface)")
     .option(
       "--shutdown-delay-seconds <seconds>",
       "after SIGTERM, keep answering (not ready) this long before closing (default: 0)",

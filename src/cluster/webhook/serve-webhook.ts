@@ -45,7 +45,7 @@ export async function serveWebhook(
       serviceAccounts,
       certDir: config.certDir,
       tlsMinVersion: config.tlsMinVersion,
-      webhookAddress: { host: "", port: config.port },
+      webhookAddress: { host: config.bindAddress, port: config.port },
       healthAddress: config.healthAddress,
       metricsAddress: config.metricsAddress,
       logger,

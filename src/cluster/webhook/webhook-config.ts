@@ -55,6 +55,8 @@ export interface WebhookFlags {
   logLevel?: string;
   /** wikit addition: the admission server's port (upstream fixes it at 9443). */
   port?: string;
+  /** wikit addition: the address the admission server listens on (upstream: every interface). */
+  bindAddress?: string;
   /** wikit addition: whole seconds to keep answering after SIGTERM, not ready, before closing. */
   shutdownDelaySeconds?: string;
   customTokenEndpointAnnotationSuffix?: string;
@@ -96,6 +98,8 @@ export interface WebhookConfig {
   /** The level the server's own JSON logs are written at. */
   loggerLevel: "info" | "debug" | "trace";
   port: number;
+  /** The address the admission server listens on; empty for every interface. */
+  bindAddress: string;
   /**
    * After SIGTERM, how long the webhook keeps answering admissions while `/readyz` fails, before it closes:
    * the time the cluster needs to stop sending it requests. 0 closes at once, as upstream does.
@@ -166,6 +170,12 @@ function build(flags: WebhookFlags, env: Environment, options: WebhookConfigOpti
   const healthAddress = listenAddress("--health-addr", flags.healthAddr ?? DEFAULT_HEALTH_ADDRESS);
   const metricsAddress = listenAddress("--metrics-addr", flags.metricsAddr ?? DEFAULT_METRICS_ADDRESS);
   const port = portNumber("--port", flags.port ?? String(WEBHOOK_SERVER_PORT));
+  const bindAddress = flags.bindAddress ?? "";
+  if (bindAddress !== "" && isIP(bindAddress) === 0) {
+    throw new ConfigError(
+      `invalid --bind-address "${bindAddress}": must be an IP address, e.g. 127.0.0.1 or 0.0.0.0`,
+    );
+  }
   const shutdownDelayMs = shutdownDelay(flags.shutdownDelaySeconds ?? "0");
 
   const tenantId = flags.tenantId ?? envValue(env, AZURE_TENANT_ID);
@@ -194,6 +204,7 @@ function build(flags: WebhookFlags, env: Environment, options: WebhookConfigOpti
     logLevel: logLevel as WebhookLogLevel,
     loggerLevel: LOGGER_LEVELS[logLevel as WebhookLogLevel],
     port,
+    bindAddress,
     shutdownDelayMs,
     namespace: env[POD_NAMESPACE_ENV] || DEFAULT_WEBHOOK_NAMESPACE,
     certSecretName: objectName("--cert-secret-name", flags.certSecretName, WEBHOOK_CERT_SECRET_NAME),

@@ -49,6 +49,7 @@ describe("defaults", () => {
       logLevel: "",
       loggerLevel: "info",
       port: 9443,
+      bindAddress: "",
       shutdownDelayMs: 0,
       namespace: "azure-workload-identity-system",
       certSecretName: "azure-wi-webhook-server-cert",
@@ -69,6 +70,7 @@ describe("defaults", () => {
         metricsBackend: "Prometheus",
         logLevel: "debug",
         port: "8443",
+        bindAddress: "127.0.0.1",
         certSecretName: "wikit-webhook-server-cert",
         serviceName: "wikit-webhook",
         webhookConfigurationName: "wikit-webhook",
@@ -86,10 +88,19 @@ describe("defaults", () => {
     assert.deepEqual(built.metricsAddress, { host: "::1", port: 9000 });
     assert.equal(built.loggerLevel, "debug");
     assert.equal(built.port, 8443);
+    assert.equal(built.bindAddress, "127.0.0.1");
     assert.equal(built.namespace, "wikit-system");
     assert.equal(built.certSecretName, "wikit-webhook-server-cert");
     assert.equal(built.serviceName, "wikit-webhook");
     assert.equal(built.webhookConfigurationName, "wikit-webhook");
+  });
+
+  test("--bind-address takes an IP address; a host name is refused", () => {
+    assert.equal(config({ bindAddress: "::1" }, ENV).bindAddress, "::1");
+    assert.throws(
+      () => config({ bindAddress: "localhost" }, ENV),
+      /invalid --bind-address "localhost": must be an IP address/,
+    );
   });
 
   test("an empty --audience means the default audience (left to the mutation)", () => {
