@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:https";
 import { createServer } from "node:net";
@@ -191,5 +191,17 @@ describe("a self-managed cluster's issuer: issuer init, issuer serve, and an exc
     });
     assert.equal(exchange.status, 200, exchange.body);
     assert.equal(decodeJwt(JSON.parse(exchange.body).access_token).appid, clientId);
+
+    // issuer verify agrees: the served documents and this token pass every check a token service makes.
+    const tokenFile = join(work, "token.jwt");
+    writeFileSync(tokenFile, token);
+    const verify = spawnSync(
+      process.execPath,
+      [cliEntry, "issuer", "verify", "--issuer-url", issuer, "--token", tokenFile, "--ca-file", info.caFile],
+      { cwd: repoRoot, encoding: "utf8" },
+    );
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /the token's signature verifies/);
+    assert.match(verify.stdout, /The issuer is ready for token exchange\.\n$/);
   });
 });

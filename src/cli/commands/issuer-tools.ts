@@ -1,7 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
 import { join } from "node:path";
+import { rootCertificates } from "node:tls";
 import { type Command, Option } from "commander";
 import {
   apiServerFlags,
@@ -11,6 +14,7 @@ import {
   issuerDocuments,
   JWKS_PATH,
 } from "../../cluster/issuer/issuer-files.ts";
+import { type Fetched, verifyIssuer } from "../../cluster/issuer/issuer-verification.ts";
 import { JwksError, jwksOfPemFiles } from "../../cluster/issuer/public-key-jwks.ts";
 import { startStaticIssuer } from "../../cluster/issuer/static-issuer-server.ts";
 import { issueServingCertificate } from "../../pki/certificates.ts";
@@ -226,4 +230,79 @@ Examples:
         process.once("SIGTERM", stop);
       },
     );
+  issuer
+    .command("verify")
+    .description("check an issuer as a token service would: discovery, JWKS, and a token when given")
+    .requiredOption("--issuer-url <url>", "the issuer, exactly as federated credentials name it")
+    .option(
+      "--token <file>",
+      "a service-account token the cluster issued, to check against the published keys",
+    )
+    .option("--ca-file <file>", "PEM certificates to trust besides the system's (e.g. wikit's ca.crt)")
+    .addHelpText(
+      "after",
+      `
+Reports every problem: an issuer string that differs from the discovery document's (a trailing '/' too), http, an
+unreachable document, the wrong content type, a 406 to a narrow Accept, a JWKS key without use or alg, a token whose
+kid is not published or whose signature does not verify. Exits 1 when a token service would refuse.
+
+Examples:
+  wikit issuer verify --issuer-url "https://mystorage.blob.core.windows.net/oidc-test/" --token token.jwt
+`,
+    )
+    .action(async (options: { issuerUrl: string; token?: string; caFile?: string }) => {
+      const extraCa = options.caFile ? await readFile(options.caFile, "utf8") : undefined;
+      const token = options.token ? await readFile(options.token, "utf8") : undefined;
+      const findings = await verifyIssuer(
+        options.issuerUrl,
+        (url, accept) => fetchDocument(url, accept, extraCa),
+        token,
+      );
+      const marks = { ok: "ok     ", warning: "warning", problem: "PROBLEM" } as const;
+      for (const finding of findings) process.stdout.write(`${marks[finding.level]}  ${finding.message}\n`);
+      const problems = findings.filter((finding) => finding.level === "problem").length;
+      process.stdout.write(
+        problems === 0 ? "The issuer is ready for token exchange.\n" : `${problems} problem(s).\n`,
+      );
+      if (problems > 0) process.exitCode = 1;
+    });
+}
+
+/** One GET as a token service makes it: no redirects, a time bound, and the given extra CA besides the system's. */
+function fetchDocument(url: string, accept: string, extraCa: string | undefined): Promise<Fetched> {
+  return new Promise((resolve) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      resolve({ ok: false, error: "not a URL" });
+      return;
+    }
+    const get = target.protocol === "https:" ? httpsGet : httpGet;
+    const request = get(
+      target,
+      {
+        headers: { accept },
+        timeout: 10_000,
+        ...(extraCa && target.protocol === "https:" ? { ca: [...rootCertificates, extraCa] } : {}),
+      },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          if (body.length < 1024 * 1024) body += chunk;
+        });
+        response.on("end", () =>
+          resolve({
+            ok: true,
+            status: response.statusCode ?? 0,
+            contentType: String(response.headers["content-type"] ?? ""),
+            body,
+          }),
+        );
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("no answer within 10 s")));
+    request.on("error", (error) => resolve({ ok: false, error: error.message }));
+  });
 }
