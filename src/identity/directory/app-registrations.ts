@@ -17,7 +17,7 @@ import {
   checkServicePrincipalBody,
   isMultiTenant,
 } from "./graph-object-rules.ts";
-import { checkFederatedCredentialName, isGuid } from "./naming-rules.ts";
+import { checkApplicationCredentialName, isGuid } from "./naming-rules.ts";
 import type { Tenants } from "./tenants.ts";
 
 /** A directory object as Microsoft Graph shows it: its properties, `id` (the object ID) among them. */
@@ -115,7 +115,7 @@ export class AppRegistrations {
     if (current && givenName !== undefined && givenName !== current.name) {
       throw badRequest("Request_BadRequest", "Property 'name' is read-only and cannot be changed.");
     }
-    checkFederatedCredentialName(name);
+    checkApplicationCredentialName(name);
     if (!current && existing.some((credential) => credential.name.toLowerCase() === name.toLowerCase())) {
       throw conflict(
         "Request_MultipleObjectsWithSameKeyValue",

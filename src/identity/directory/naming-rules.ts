@@ -33,6 +33,19 @@ export function checkFederatedCredentialName(name: string): void {
   }
 }
 
+/**
+ * An app registration's credential name, as Graph takes it: up to 120 URL-friendly characters. Graph is looser than
+ * ARM here — azwi names the credentials it makes with a padded base64url hash (`…=`), which Graph accepts.
+ */
+export function checkApplicationCredentialName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_=-]{2,119}$/.test(name)) {
+    throw badRequest(
+      "BadRequest",
+      `The federated identity credential name '${name}' is invalid: names are 3-120 URL-friendly characters (letters, digits, '-', '_', '='), starting with a letter or digit.`,
+    );
+  }
+}
+
 /** Vault names are DNS labels: 3-24 characters, letters, digits and single hyphens, starting with a letter. */
 export function checkVaultName(name: string): void {
   if (!/^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){1,22}[A-Za-z0-9]$/.test(name)) {

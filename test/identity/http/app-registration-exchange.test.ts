@@ -146,6 +146,17 @@ describe("exchange by an app registration", () => {
     assertAadsts(await exchange(home, randomUUID()), 400, 700016);
   });
 
+  test("a credential named as azwi names it (a padded base64url hash) is accepted on an app, as Graph accepts it", async () => {
+    const credential = await sts.directory.apps.putApplicationCredential(home, app.id, {
+      name: "1sUs5TM-y3pfWUdKH8mrTcrWW7KnDERBF1z4t2li9c4=",
+      issuer: CLUSTER_ISSUER,
+      subject: "system:serviceaccount:default:azwi-sa",
+      audiences: [AUDIENCE],
+    });
+    assert.equal(credential.name, "1sUs5TM-y3pfWUdKH8mrTcrWW7KnDERBF1z4t2li9c4=");
+    await sts.directory.apps.deleteApplicationCredential(home, app.id, String(credential.name));
+  });
+
   test("deleting the app deletes its home service principal; the app is then unknown everywhere", async () => {
     await sts.directory.apps.deleteApplication(home, app.id);
     assert.equal(
