@@ -3,28 +3,12 @@
 
 import assert from "node:assert/strict";
 import { createPublicKey, generateKeyPairSync, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import type { JWK } from "jose";
 import { JwksError, jwksOfPemFiles } from "../../../src/cluster/issuer/public-key-jwks.ts";
 import { createClientCertificate } from "../../../src/pki/certificates.ts";
-
-const RSA_PUBLIC = `-----BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxwDBvBcWewYcOxR3Ihmz
-Uu4kCLmEFkTbL/FvY4TtOcr9f2D/h/vExGN+yLx+5XxGaL11E/eEWiLXtUJEwweQ
-gLqQGp5vKalY4f8W7nMceLQBDPmzIl2qNIfhqIYHA4zxK+DGy2EYLVAW9z+cM++l
-tLyyMQiHFk+vF1zEkzd2Q9jKpwAMf5QaSawjplWRHMNhrC8uKnnIyH0Ld/I4wtGw
-a2A5J4Wue+LKk/aw/pmyFG239ZalYPO39zM3JfPB/8YycCvhERnMChUK8NhSECul
-q7/IyYbBCWW98ZB2OoOzev8vKfUzryY17RfhsLLdyLAgchyPZLts8P9vMTjLSuwx
-EwIDAQAB
------END PUBLIC KEY-----
-`;
-const RSA_N =
-  "xwDBvBcWewYcOxR3IhmzUu4kCLmEFkTbL_FvY4TtOcr9f2D_h_vExGN-yLx-5XxGaL11E_eEWiLXtUJEwweQgLqQGp5vKalY4f8W7nMceLQBDPmzIl2qNIfhqIYHA4zxK-DGy2EYLVAW9z-cM--ltLyyMQiHFk-vF1zEkzd2Q9jKpwAMf5QaSawjplWRHMNhrC8uKnnIyH0Ld_I4wtGwa2A5J4Wue-LKk_aw_pmyFG239ZalYPO39zM3JfPB_8YycCvhERnMChUK8NhSECulq7_IyYbBCWW98ZB2OoOzev8vKfUzryY17RfhsLLdyLAgchyPZLts8P9vMTjLSuwxEw";
-const EC_PUBLIC = `-----BEGIN PUBLIC KEY-----
-MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEDQNIbaQkYBVSYnkWgWWuMDQe3in1
-alD0cOecNul6nzlKVWOI+V3w19p6dgaJTQyjyMRt3TmwwjwGLXddk3ez2g==
------END PUBLIC KEY-----
-`;
+import { EC_VECTOR, RSA_VECTOR } from "../../fixtures/kid-vectors.ts";
+import { SERVICE_ACCOUNT_TOKEN_TEXT } from "../../fixtures/kubernetes.ts";
 
 const jwks = (...pems: string[]) =>
   JSON.parse(jwksOfPemFiles(pems.map((pem, index) => ({ path: `k${index}.pem`, pem })))) as {
@@ -38,43 +22,42 @@ describe("wikit jwks", () => {
     {
       "use": "sig",
       "kty": "RSA",
-      "kid": "bC-js4Vdd8poov5o1py-_vbgfmczRM3DEj29L0u4SZc",
+      "kid": "${RSA_VECTOR.kid}",
       "alg": "RS256",
-      "n": "${RSA_N}",
+      "n": "${RSA_VECTOR.n}",
       "e": "AQAB"
     }
   ]
 }`;
-    assert.equal(jwksOfPemFiles([{ path: "sa.pub", pem: RSA_PUBLIC }]), expected);
+    assert.equal(jwksOfPemFiles([{ path: "sa.pub", pem: RSA_VECTOR.pem }]), expected);
   });
 
   test("vector 2: the EC P-256 key, members in azwi's order", () => {
-    const [key] = jwks(EC_PUBLIC).keys;
+    const [key] = jwks(EC_VECTOR.pem).keys;
     assert.deepEqual(Object.keys(key ?? {}), ["use", "kty", "kid", "crv", "alg", "x", "y"]);
     assert.deepEqual(key, {
       use: "sig",
       kty: "EC",
-      kid: "uhIvFMgpMX5hE9lcp6VhMD2oom1DdiGrwZfuHP7kScc",
-      crv: "P-256",
+      kid: EC_VECTOR.kid,
+      crv: EC_VECTOR.crv,
       alg: "ES256",
-      x: "DQNIbaQkYBVSYnkWgWWuMDQe3in1alD0cOecNul6nzk",
-      y: "SlVjiPld8NfaenYGiU0Mo8jEbd05sMI8Bi13XZN3s9o",
+      x: EC_VECTOR.x,
+      y: EC_VECTOR.y,
     });
   });
 
   test("vector 3: the real kube-apiserver key yields the kid of its tokens", () => {
-    const fixture = JSON.parse(
-      readFileSync(
-        new URL("../../../../shared/fixtures/kubernetes/serviceaccount-token.json", import.meta.url),
-        "utf8",
-      ),
-    );
-    const jwk = JSON.stringify(fixture).match(/"n":"(uysWetzx[^"]+)"/)?.[1];
-    assert.ok(jwk, "the fixture's JWKS key");
-    const pem = createPublicKey({ key: { kty: "RSA", n: jwk, e: "AQAB" }, format: "jwk" })
+    const fixture = JSON.parse(SERVICE_ACCOUNT_TOKEN_TEXT) as {
+      header: { kid: string };
+      jwks: { keys: JWK[] };
+    };
+    const [published] = fixture.jwks.keys;
+    assert.ok(published, "the fixture's JWKS key");
+    const pem = createPublicKey({ key: published as JWK & { kty: string }, format: "jwk" })
       .export({ type: "spki", format: "pem" })
       .toString();
     assert.equal(jwks(pem).keys[0]?.kid, "1rom-GRejqxqm1eNDWrPKYFbqkGmVydMjEepaBGTT3E");
+    assert.equal(jwks(pem).keys[0]?.kid, fixture.header.kid);
   });
 
   test("private keys (PKCS#1, PKCS#8, SEC 1) and certificates give their public half; other blocks are skipped; order kept", async () => {
