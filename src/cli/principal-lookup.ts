@@ -29,11 +29,11 @@ export async function listIdentities(client: WikitClient, subscription: string):
     principalId: identity.properties.principalId,
   }));
   const tenant = await client.tenantOf(subscription);
-  const servicePrincipals = (
-    (await client.graph(tenant, "GET", "/servicePrincipals")) as {
-      value: { id: string; appId: string; displayName: string }[];
-    }
-  ).value.map((sp) => ({ name: sp.displayName, clientId: sp.appId, principalId: sp.id }));
+  const servicePrincipals = (await client.graphList(tenant, "/servicePrincipals")).map((sp) => ({
+    name: String(sp.displayName),
+    clientId: String(sp.appId),
+    principalId: sp.id,
+  }));
   return [...identities, ...servicePrincipals];
 }
 

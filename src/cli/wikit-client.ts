@@ -30,6 +30,14 @@ export interface SubscriptionBody {
   state: string;
 }
 
+/** A directory object as Graph lists it: its members, `id` among them. */
+export type GraphListItem = Record<string, unknown> & { id: string };
+
+/** A string as an OData literal in a `$filter`: single-quoted, quotes doubled. */
+export function odataString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
 /** A managed cluster as the management API returns it (the members the CLI reads). */
 interface ManagedClusterBody {
   id: string;
@@ -290,6 +298,12 @@ export class WikitClient {
       ...(payload === undefined ? {} : { "content-type": "application/json" }),
     });
     return expectSuccess(response);
+  }
+
+  /** A Graph collection in `tenant` (its `value`), filtered by an OData `$filter` when given. */
+  async graphList(tenant: string, path: string, filter?: string): Promise<GraphListItem[]> {
+    const query = filter === undefined ? "" : `?$filter=${encodeURIComponent(filter)}`;
+    return ((await this.graph(tenant, "GET", `${path}${query}`)) as { value: GraphListItem[] }).value;
   }
 
   /**

@@ -20,7 +20,14 @@ import {
   type ValueSource,
 } from "../directory-file.ts";
 import { type IdentitySummary, listIdentities, resolveAssignee } from "../principal-lookup.ts";
-import { ARM_API_VERSION, expectSuccess, graphNotFoundAsUndefined, WikitClient } from "../wikit-client.ts";
+import {
+  ARM_API_VERSION,
+  expectSuccess,
+  type GraphListItem,
+  graphNotFoundAsUndefined,
+  odataString,
+  WikitClient,
+} from "../wikit-client.ts";
 
 // `wikit apply -f FILE [--dry-run]` brings a subscription (and its tenant's app registrations) to what a directory
 // file describes — creating or updating, never deleting — and prints one line per change; a second run changes
@@ -29,7 +36,6 @@ import { ARM_API_VERSION, expectSuccess, graphNotFoundAsUndefined, WikitClient }
 // differs from the current one (the server compares; it never returns a value).
 
 type Json = Record<string, unknown>;
-type GraphObject = Json & { id: string };
 
 /** What apply did (or, with --dry-run, would do) to one object. */
 interface Change {
@@ -40,7 +46,6 @@ interface Change {
 
 const ROLE_DEFINITIONS = "/providers/Microsoft.Authorization/roleDefinitions";
 const ROLE_ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments";
-const quoted = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const sameTags = (a: unknown, b: unknown) =>
   JSON.stringify(Object.entries((a ?? {}) as Json).sort()) ===
   JSON.stringify(Object.entries((b ?? {}) as Json).sort());
@@ -194,16 +199,14 @@ class Reconciler {
   async #application(app: DirectoryFile["applications"][number]): Promise<void> {
     const graph = (method: string, path: string, body?: unknown) =>
       this.client.graph(this.tenant, method, path, body);
-    const list = async (path: string, filter: string) =>
-      ((await graph("GET", `${path}?$filter=${encodeURIComponent(filter)}`)) as { value: GraphObject[] })
-        .value;
+    const list = (path: string, filter: string) => this.client.graphList(this.tenant, path, filter);
     const what = `application ${app.displayName}`;
     const desired = {
       displayName: app.displayName,
       ...(app.signInAudience ? { signInAudience: app.signInAudience } : {}),
       ...(app.identifierUris ? { identifierUris: app.identifierUris } : {}),
     };
-    const namesakes = (await list("/applications", `displayName eq ${quoted(app.displayName)}`)).filter(
+    const namesakes = (await list("/applications", `displayName eq ${odataString(app.displayName)}`)).filter(
       (candidate) => candidate.displayName === app.displayName,
     );
     if (namesakes.length > 1)
@@ -214,7 +217,7 @@ class Reconciler {
     if (!current) {
       this.#made.add(app.displayName.toLowerCase());
       await this.#change({ mark: "+", what }, async () => {
-        current = (await graph("POST", "/applications", desired)) as GraphObject;
+        current = (await graph("POST", "/applications", desired)) as GraphListItem;
       });
     } else {
       const changed = differing(current, desired);
@@ -229,7 +232,8 @@ class Reconciler {
     const appId = made ? String(made.appId) : undefined;
     if (app.servicePrincipal) {
       const present =
-        appId !== undefined && (await list("/servicePrincipals", `appId eq ${quoted(appId)}`)).length > 0;
+        appId !== undefined &&
+        (await list("/servicePrincipals", `appId eq ${odataString(appId)}`)).length > 0;
       if (present) this.unchanged += 1;
       else
         await this.#change({ mark: "+", what: `service principal of ${app.displayName}` }, () =>
@@ -264,7 +268,7 @@ class Reconciler {
       const scope = `/subscriptions/${this.subscription}${assignment.scope === "/" ? "" : assignment.scope}`;
       const what = `role assignment '${assignment.role}' for ${assignment.assignee} on ${assignment.scope}`;
       const principalId = this.#principal(assignment.assignee, principals, what);
-      const filter = encodeURIComponent(`roleName eq ${quoted(assignment.role)}`);
+      const filter = encodeURIComponent(`roleName eq ${odataString(assignment.role)}`);
       const { value: roles } = (await this.client.arm(
         "GET",
         `/subscriptions/${this.subscription}${ROLE_DEFINITIONS}?$filter=${filter}`,
@@ -364,8 +368,7 @@ function secretBody(value: string, contentType: string | undefined) {
 /** The current state of the subscription and its tenant's applications, as a directory file. */
 async function exportDirectory(client: WikitClient, subscription: string, tenant: string): Promise<Json> {
   const arm = async (path: string) => ((await client.arm("GET", path)) as { value: Json[] }).value;
-  const graph = async (path: string) =>
-    ((await client.graph(tenant, "GET", path)) as { value: GraphObject[] }).value;
+  const graph = (path: string) => client.graphList(tenant, path);
   const groupOf = (id: unknown) => /\/resourceGroups\/([^/]+)/i.exec(String(id))?.[1] ?? "";
   const tags = (resource: Json) =>
     Object.keys((resource.tags ?? {}) as Json).length > 0 ? { tags: resource.tags } : {};

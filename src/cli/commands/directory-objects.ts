@@ -6,7 +6,7 @@ import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
 import { withDataDir } from "../data-dir-option.ts";
 import { note, printResult } from "../output.ts";
-import { graphNotFoundAsUndefined, WikitClient } from "../wikit-client.ts";
+import { type GraphListItem, graphNotFoundAsUndefined, odataString, WikitClient } from "../wikit-client.ts";
 
 // `wikit ad app|sp …` and `wikit ad app federated-credential …`: app registrations, service principals and the
 // apps' federated credentials, through the Graph-shaped directory, in the tenant of the current subscription
@@ -17,31 +17,24 @@ interface Common {
   dataDir?: string;
 }
 
-type GraphObject = Record<string, unknown> & { id: string };
-
 /** A connection and the tenant the directory commands work in. */
 async function directory(options: Common) {
   const client = await WikitClient.connect(resolveDataDir(options.dataDir));
   const tenant = await client.tenantOf();
   return {
     call: (method: string, path: string, body?: unknown) => client.graph(tenant, method, path, body),
-    list: async (path: string, filter?: string) => {
-      const query = filter === undefined ? "" : `?$filter=${encodeURIComponent(filter)}`;
-      return ((await client.graph(tenant, "GET", `${path}${query}`)) as { value: GraphObject[] }).value;
-    },
+    list: (path: string, filter?: string) => client.graphList(tenant, path, filter),
   };
 }
 type Directory = Awaited<ReturnType<typeof directory>>;
 
-const quoted = (value: string) => `'${value.replaceAll("'", "''")}'`;
-
 /** An application's object ID from what the user typed: an app ID, an object ID, or an identifier URI. */
 async function resolveApplication(graph: Directory, identifier: string): Promise<string> {
   if (GUID.test(identifier)) {
-    const [byAppId] = await graph.list("/applications", `appId eq ${quoted(identifier)}`);
+    const [byAppId] = await graph.list("/applications", `appId eq ${odataString(identifier)}`);
     return byAppId?.id ?? identifier;
   }
-  const [byUri] = await graph.list("/applications", `identifierUris/any(s:s eq ${quoted(identifier)})`);
+  const [byUri] = await graph.list("/applications", `identifierUris/any(s:s eq ${odataString(identifier)})`);
   if (!byUri) throw new CliError(`Application with identifier URI '${identifier}' doesn't exist`);
   return byUri.id;
 }
@@ -50,7 +43,7 @@ async function resolveApplication(graph: Directory, identifier: string): Promise
 async function resolveServicePrincipal(graph: Directory, identifier: string): Promise<string> {
   const [byName] = await graph.list(
     "/servicePrincipals",
-    `servicePrincipalNames/any(c:c eq ${quoted(identifier)})`,
+    `servicePrincipalNames/any(c:c eq ${odataString(identifier)})`,
   );
   if (byName) return byName.id;
   if (GUID.test(identifier)) return identifier;
@@ -85,7 +78,11 @@ function listFilter(clauses: (string | undefined)[]): string | undefined {
 }
 
 /** Like az: without a filter or --all, at most 100 objects, and a warning when there are more. */
-function firstHundred(objects: GraphObject[], filtered: boolean, all: boolean | undefined): GraphObject[] {
+function firstHundred(
+  objects: GraphListItem[],
+  filtered: boolean,
+  all: boolean | undefined,
+): GraphListItem[] {
   if (filtered || all || objects.length <= 100) return objects;
   note(
     "The result is not complete. You can still use '--all' to get all of them, or provide a filter through command arguments",
@@ -126,7 +123,7 @@ function registerApplicationCommands(app: Command): void {
           ...(options.identifierUris ? { identifierUris: options.identifierUris } : {}),
         };
         const namesakes = (
-          await graph.list("/applications", `displayName eq ${quoted(options.displayName)}`)
+          await graph.list("/applications", `displayName eq ${odataString(options.displayName)}`)
         ).filter((candidate) => candidate.displayName === options.displayName);
         if (namesakes.length > 1) {
           throw new CliError(
@@ -166,13 +163,13 @@ function registerApplicationCommands(app: Command): void {
         const graph = await directory(options);
         const filter = listFilter([
           options.filter,
-          options.appId === undefined ? undefined : `appId eq ${quoted(options.appId)}`,
+          options.appId === undefined ? undefined : `appId eq ${odataString(options.appId)}`,
           options.displayName === undefined
             ? undefined
-            : `startswith(displayName,${quoted(options.displayName)})`,
+            : `startswith(displayName,${odataString(options.displayName)})`,
           options.identifierUri === undefined
             ? undefined
-            : `identifierUris/any(s:s eq ${quoted(options.identifierUri)})`,
+            : `identifierUris/any(s:s eq ${odataString(options.identifierUri)})`,
         ]);
         printResult(
           firstHundred(await graph.list("/applications", filter), filter !== undefined, options.all),
@@ -305,14 +302,14 @@ function registerServicePrincipalCommands(sp: Command): void {
       // An app of another tenant is not in this tenant's list: its app ID is sent as given, as az does.
       let appId = options.id;
       const [local] = GUID.test(options.id)
-        ? await graph.list("/applications", `appId eq ${quoted(options.id)}`)
-        : await graph.list("/applications", `identifierUris/any(s:s eq ${quoted(options.id)})`);
+        ? await graph.list("/applications", `appId eq ${odataString(options.id)}`)
+        : await graph.list("/applications", `identifierUris/any(s:s eq ${odataString(options.id)})`);
       if (local) appId = String(local.appId);
       else if (GUID.test(options.id)) {
         const byObjectId = await graph
           .call("GET", `/applications/${options.id}`)
           .catch(graphNotFoundAsUndefined);
-        if (byObjectId) appId = String((byObjectId as GraphObject).appId);
+        if (byObjectId) appId = String((byObjectId as GraphListItem).appId);
       }
       printResult(await graph.call("POST", "/servicePrincipals", { appId, accountEnabled: true }));
     });
@@ -326,10 +323,12 @@ function registerServicePrincipalCommands(sp: Command): void {
         const graph = await directory(options);
         const filter = listFilter([
           options.filter,
-          options.spn === undefined ? undefined : `servicePrincipalNames/any(c:c eq ${quoted(options.spn)})`,
+          options.spn === undefined
+            ? undefined
+            : `servicePrincipalNames/any(c:c eq ${odataString(options.spn)})`,
           options.displayName === undefined
             ? undefined
-            : `startswith(displayName,${quoted(options.displayName)})`,
+            : `startswith(displayName,${odataString(options.displayName)})`,
         ]);
         printResult(
           firstHundred(await graph.list("/servicePrincipals", filter), filter !== undefined, options.all),
