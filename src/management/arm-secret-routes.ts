@@ -23,8 +23,9 @@ export interface ArmSecretDeps {
 }
 
 export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDeps): void {
-  const path =
-    "/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.KeyVault/vaults/:vault/secrets/:name";
+  const secrets =
+    "/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.KeyVault/vaults/:vault/secrets";
+  const path = `${secrets}/:name`;
 
   const vaultOf = ({ subscription = "", group = "", vault = "" }: Record<string, string>) =>
     deps.vaults.get(subscription, group, vault);
@@ -95,7 +96,7 @@ export function registerArmSecretRoutes(app: FastifyInstance, deps: ArmSecretDep
   );
 
   app.get(
-    path.slice(0, path.lastIndexOf("/")),
+    secrets,
     armHandler(async (params) => {
       const vault = await vaultOf(params);
       const secrets = await deps.store.listLatestSecrets(vault.id);

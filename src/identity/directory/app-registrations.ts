@@ -63,12 +63,7 @@ export class AppRegistrations {
   }
 
   async listApplications(tenantId: string): Promise<GraphObject[]> {
-    await this.#tenant(tenantId);
-    const rows = await this.#store.listResources({
-      type: RESOURCE_TYPES.application,
-      under: tenantResourceId(tenantId),
-    });
-    return rows.map((row) => graphObjectOf(row));
+    return this.#listInTenant(tenantId, RESOURCE_TYPES.application);
   }
 
   async getApplication(tenantId: string, objectId: string): Promise<GraphObject> {
@@ -212,12 +207,7 @@ export class AppRegistrations {
   }
 
   async listServicePrincipals(tenantId: string): Promise<GraphObject[]> {
-    await this.#tenant(tenantId);
-    const rows = await this.#store.listResources({
-      type: RESOURCE_TYPES.servicePrincipal,
-      under: tenantResourceId(tenantId),
-    });
-    return rows.map((row) => graphObjectOf(row));
+    return this.#listInTenant(tenantId, RESOURCE_TYPES.servicePrincipal);
   }
 
   async getServicePrincipal(tenantId: string, objectId: string): Promise<GraphObject> {
@@ -279,6 +269,13 @@ export class AppRegistrations {
         ),
       },
     };
+  }
+
+  /** The tenant's directory objects of one type. */
+  async #listInTenant(tenantId: string, type: string): Promise<GraphObject[]> {
+    await this.#tenant(tenantId);
+    const rows = await this.#store.listResources({ type, under: tenantResourceId(tenantId) });
+    return rows.map((row) => graphObjectOf(row));
   }
 
   async #tenant(tenantId: string) {
