@@ -63,6 +63,20 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
     assert.equal(result.status, 0, `wikit ${args.join(" ")}: ${result.stderr}`);
     return result.stdout.trimEnd();
   };
+  /** `role assignment create --role "Key Vault Secrets User"`: the one role whose name has spaces. */
+  const grantSecretsUser = (assignee: string, scope: string, ...output: string[]) =>
+    ok([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Secrets User",
+      "--assignee",
+      assignee,
+      "--scope",
+      scope,
+      ...output,
+    ]);
   const runApp = (serviceAccount: string, command: string[], env: string[] = []) =>
     wikit(
       dataDir,
@@ -103,19 +117,7 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
     const vaultId = wk(`keyvault create -g rg-wi-demo -n ${vault} --query id -o tsv`);
     vaultUrl = wk(`keyvault show -g rg-wi-demo -n ${vault} --query properties.vaultUri -o tsv`);
     wk(`keyvault secret set --vault-name ${vault} --name my-secret --value ${SECRET_VALUE} -o none`);
-    ok([
-      "role",
-      "assignment",
-      "create",
-      "--role",
-      "Key Vault Secrets User",
-      "--assignee",
-      principalId,
-      "--scope",
-      vaultId,
-      "-o",
-      "none",
-    ]);
+    grantSecretsUser(principalId, vaultId, "-o", "none");
     // 3. Tenant A: the service account, annotated with B's identity.
     wk(`account set -s wikit`);
     wk(
@@ -211,21 +213,7 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
     const servicePrincipal = wk(`ad sp create --id ${appId} --query id -o tsv`);
     assert.equal(wk(`ad sp show --id ${appId} --query appOwnerOrganizationId -o tsv`), tenantA);
     const vaultId = wk(`keyvault show -g rg-wi-demo -n ${vault} --query id -o tsv`);
-    const assigned = ok([
-      "role",
-      "assignment",
-      "create",
-      "--role",
-      "Key Vault Secrets User",
-      "--assignee",
-      appId,
-      "--scope",
-      vaultId,
-      "--query",
-      "principalId",
-      "-o",
-      "tsv",
-    ]);
+    const assigned = grantSecretsUser(appId, vaultId, "--query", "principalId", "-o", "tsv");
     assert.equal(assigned, servicePrincipal);
     wk(`account set -s wikit`);
 
