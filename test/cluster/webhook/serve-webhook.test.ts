@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import * as http from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -228,6 +229,54 @@ describe("serveWebhook with a shutdown delay", { timeout: 60_000 }, () => {
       await rm(certDir, { recursive: true, force: true });
     }
   });
+});
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+// 127.0.0.2 is another loopback address on Linux: a listener bound to it alone refuses connections to 127.0.0.1.
+describe("serveWebhook --bind-address", { timeout: 60_000 }, () => {
+  for (const { bindAddress, reached, refused } of [
+    { bindAddress: "127.0.0.2", reached: ["127.0.0.2"], refused: ["127.0.0.1"] },
+    { bindAddress: undefined, reached: ["127.0.0.1", "127.0.0.2"], refused: [] },
+  ]) {
+    test(`${bindAddress ?? "no flag (every interface)"}: reachable on ${reached.join(", ")}${refused.length > 0 ? `, refused on ${refused.join(", ")}` : ""}`, async () => {
+      const api = await fakeCluster();
+      const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-bind-"));
+      try {
+        const running = await serveQuietly(
+          api.kubeConfig(),
+          {
+            webhookCertDir: certDir,
+            port: "0",
+            healthAddr: "127.0.0.1:0",
+            metricsAddr: "0",
+            ...(bindAddress === undefined ? {} : { bindAddress }),
+          },
+          { AZURE_TENANT_ID: TENANT, POD_NAMESPACE: NAMESPACE },
+        );
+        try {
+          const port = await running.server.webhookListening;
+          for (const host of reached) assert.equal(await accepts(host, port), true, host);
+          for (const host of refused) assert.equal(await accepts(host, port), false, host);
+        } finally {
+          await running.close();
+        }
+      } finally {
+        await api.close();
+        await rm(certDir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe("serveWebhook start-up failures", { timeout: 30_000 }, () => {
