@@ -7,6 +7,7 @@ import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerClusterCommands } from "./commands/clusters.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDirectoryObjectCommands } from "./commands/directory-objects.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIssuerCommands, registerIssuerToolCommands } from "./commands/issuer-tools.ts";
 import { registerLoginCommands } from "./commands/login.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   registerSignInCommands(program);
   registerWebhookManifests(registerWebhookCommands(program));
   registerDemo(program);
+  registerDoctorCommand(program);
   return program;
 }
 

@@ -77,7 +77,7 @@ export function runHint(record: SignInView): string {
     return `${prefix}: the command sent a client secret, not its service-account token. Fix: unset AZURE_CLIENT_SECRET (and AZURE_CLIENT_CERTIFICATE_PATH) for it, so that the SDK uses AZURE_FEDERATED_TOKEN_FILE`;
   }
   if (record.errorCode === 700016) {
-    return `${prefix}: nothing in tenant '${record.tenant}' signs in with client ID '${record.clientId ?? ""}' (no identity there, nor an app with a service principal there). Fix: find it with \`wikit identity list\` or \`wikit ad app list\`, then wikit serviceaccount create --namespace <ns> --name <name> --client-id <client-id> [--tenant-id <its tenant>]`;
+    return `${prefix}: nothing in tenant '${record.tenant}' signs in with client ID '${record.clientId ?? ""}' (no identity there, nor an app with a service principal there). Fix: find it with \`wikit identity list\` or \`wikit ad app list\`, then wikit serviceaccount create phase service-account --namespace <ns> --name <name> --client-id <client-id> [--tenant-id <its tenant>]`;
   }
   if (record.errorCode === 7000229) {
     return `${prefix}: the app has no service principal in its tenant. Fix: wikit ad sp create --id ${record.clientId ?? "<app-id>"}`;

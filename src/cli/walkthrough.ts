@@ -36,6 +36,8 @@ export function createFederatedIdentity(run: RunWikit, plan: FederatedIdentityPl
   run([
     "serviceaccount",
     "create",
+    "phase",
+    "service-account",
     "--namespace",
     plan.namespace,
     "--name",

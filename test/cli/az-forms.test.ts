@@ -3,30 +3,16 @@
 // (W2's tenants and app registrations run end to end in test/compat/cross-tenant.test.ts.)
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
-import { cliEntry, newDataDir, repoRoot } from "../compat/local-stack.ts";
+import { cliEntry, newDataDir, runWikit } from "../compat/local-stack.ts";
 
-const execFileAsync = promisify(execFile);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 }, () => {
   const dataDir = newDataDir();
-  const wikit = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await execFileAsync(process.execPath, [cliEntry, ...args], {
-        cwd: repoRoot,
-        env: { ...process.env, WIKIT_HOME: dataDir },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const wikit = (args: string[]) => runWikit(args, { env: { ...process.env, WIKIT_HOME: dataDir } });
   const ok = async (args: string[]) => {
     const result = await wikit(args);
     assert.equal(result.code, 0, `wikit ${args.join(" ")}: ${result.stderr}`);
@@ -386,6 +372,8 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     const saMixUp = await wikit([
       "serviceaccount",
       "create",
+      "phase",
+      "service-account",
       "--namespace",
       "default",
       "-n",
@@ -429,6 +417,8 @@ describe("az command lines of the walkthroughs, as wikit", { timeout: 300_000 },
     await ok([
       "serviceaccount",
       "create",
+      "phase",
+      "service-account",
       "--namespace",
       "default",
       "-n",

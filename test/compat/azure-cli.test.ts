@@ -131,6 +131,8 @@ describe("the Azure CLI against wikit up", {
     await wikit([
       "serviceaccount",
       "create",
+      "phase",
+      "service-account",
       "--namespace",
       "default",
       "-n",

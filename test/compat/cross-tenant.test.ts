@@ -7,12 +7,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { request } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runAppArgs } from "../../src/cli/walkthrough.ts";
 import { readServerInfo, type ServerInfo } from "../../src/server/data-dir.ts";
-import { newDataDir, pythonWithAzure, repoRoot, wikit } from "./local-stack.ts";
+import { httpsRequest, newDataDir, pythonWithAzure, repoRoot, wikit, wikitOk } from "./local-stack.ts";
 
 const jsApp = join(repoRoot, "examples", "js", "read-secret.mjs");
 const pyApp = join(repoRoot, "examples", "python", "read_secret.py");
@@ -22,27 +21,11 @@ const SECRET_VALUE = `tenant-b-${randomUUID()}`;
 /** A form POST to the running server, trusting its CA. */
 async function postForm(info: ServerInfo, path: string, form: Record<string, string>) {
   const ca = await readFile(info.caFile, "utf8");
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const outgoing = request(
-      {
-        host: "127.0.0.1",
-        port: info.port,
-        servername: "localhost",
-        ca,
-        method: "POST",
-        path,
-        headers: { host: `localhost:${info.port}`, "content-type": "application/x-www-form-urlencoded" },
-      },
-      (response) => {
-        let body = "";
-        response.on("data", (chunk: Buffer) => {
-          body += chunk.toString();
-        });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-      },
-    );
-    outgoing.once("error", reject);
-    outgoing.end(new URLSearchParams(form).toString());
+  return httpsRequest(`https://localhost:${info.port}${path}`, {
+    ca,
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form).toString(),
   });
 }
 
@@ -58,11 +41,7 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
   /** A wikit command line (arguments split at spaces) that must succeed; its stdout without the trailing newline. */
   const wk = (line: string) => ok(line.split(" "));
   /** A wikit command that must succeed; its stdout without the trailing newline. */
-  const ok = (args: string[]) => {
-    const result = wikit(dataDir, args);
-    assert.equal(result.status, 0, `wikit ${args.join(" ")}: ${result.stderr}`);
-    return result.stdout.trimEnd();
-  };
+  const ok = (args: string[]) => wikitOk(dataDir, args);
   /** `role assignment create --role "Key Vault Secrets User"`: the one role whose name has spaces. */
   const grantSecretsUser = (assignee: string, scope: string, ...output: string[]) =>
     ok([
@@ -121,7 +100,7 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
     // 3. Tenant A: the service account, annotated with B's identity.
     wk(`account set -s wikit`);
     wk(
-      `serviceaccount create --namespace default --name wi-demo-account --client-id ${clientId} --cluster aks-wi-demo -o none`,
+      `serviceaccount create phase service-account --namespace default --name wi-demo-account --client-id ${clientId} --cluster aks-wi-demo -o none`,
     );
   });
   after(() => {
@@ -136,7 +115,7 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
 
   test("the same through the service account's tenant-id annotation, with Debian's Python SDK too", (t) => {
     wk(
-      `serviceaccount create --namespace default --name wi-demo-annotated --client-id ${clientId} --tenant-id ${tenantB} -o none`,
+      `serviceaccount create phase service-account --namespace default --name wi-demo-annotated --client-id ${clientId} --tenant-id ${tenantB} -o none`,
     );
     wk(`account set -s fabrikam`);
     wk(
@@ -198,7 +177,9 @@ describe("W2: cluster in tenant A, identity and vault in tenant B", { timeout: 6
       audiences: ["api://AzureADTokenExchange"],
     });
     wk(`ad app federated-credential create --id ${appId} --parameters ${parameters} -o none`);
-    wk(`serviceaccount create --namespace default --name wi-app-account --client-id ${appId} -o none`);
+    wk(
+      `serviceaccount create phase service-account --namespace default --name wi-app-account --client-id ${appId} -o none`,
+    );
     const inB = [`AZURE_TENANT_ID=${tenantB}`];
 
     const noPrincipalInB = runApp("wi-app-account", [process.execPath, jsApp], inB);

@@ -136,6 +136,8 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
     wikitJson(dataDir, [
       "serviceaccount",
       "create",
+      "phase",
+      "service-account",
       "--namespace",
       NS,
       "--name",
@@ -249,6 +251,8 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
     wikitJson(dataDir, [
       "serviceaccount",
       "create",
+      "phase",
+      "service-account",
       "--namespace",
       NS,
       "--name",
@@ -344,6 +348,8 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
       wikitJson(dataDir, [
         "serviceaccount",
         "create",
+        "phase",
+        "service-account",
         "--namespace",
         NS,
         "--name",

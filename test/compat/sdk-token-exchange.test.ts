@@ -252,7 +252,7 @@ describe("federated token exchange by official clients against wikit up", { time
     ]);
     identity = created;
     const serviceAccount = (name: string) => [
-      ...["serviceaccount", "create", "--namespace", NS, "--name", name],
+      ...["serviceaccount", "create", "phase", "service-account", "--namespace", NS, "--name", name],
       ...["--client-id", identity.clientId],
     ];
     await wikitCommands([

@@ -4,64 +4,18 @@
 // the discovery document and JWKS from that server, as Entra would.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createPrivateKey, createPublicKey, randomUUID } from "node:crypto";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { createPublicKey } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { request } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { decodeJwt } from "jose";
-import {
-  serviceAccountTokenClaims,
-  signServiceAccountToken,
-} from "../../src/cluster/tokens/service-account-token.ts";
-import { readServerInfo, type ServerInfo } from "../../src/server/data-dir.ts";
+import type { ServerInfo } from "../../src/server/data-dir.ts";
 import { keyIdOf } from "../../src/signing-keys/key-id.ts";
-import { cliEntry, newDataDir, repoRoot, wikit } from "./local-stack.ts";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-
-function httpsRequest(
-  url: string,
-  options: { ca: string; method?: string; host?: string; body?: string; headers?: Record<string, string> },
-) {
-  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
-    (resolve, reject) => {
-      const target = new URL(url);
-      const outgoing = request(
-        {
-          host: "127.0.0.1",
-          port: target.port,
-          servername: "localhost",
-          ca: options.ca,
-          method: options.method ?? "GET",
-          path: `${target.pathname}${target.search}`,
-          headers: { host: options.host ?? target.host, ...options.headers },
-        },
-        (response) => {
-          let body = "";
-          response.on("data", (chunk: Buffer) => {
-            body += chunk.toString();
-          });
-          response.on("end", () =>
-            resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-          );
-        },
-      );
-      outgoing.once("error", reject);
-      outgoing.end(options.body);
-    },
-  );
-}
+import { exchangeAtTokenService, signWithKeyFile, startIssuerBesideWikitUp } from "./issuer-host.ts";
+import { cliEntry, httpsRequest, newDataDir, repoRoot, wikit } from "./local-stack.ts";
 
 describe("a self-managed cluster's issuer: issuer init, issuer serve, and an exchange at wikit's token service", {
   timeout: 300_000,
@@ -74,72 +28,20 @@ describe("a self-managed cluster's issuer: issuer init, issuer serve, and an exc
   let served: ChildProcess | undefined;
   let clientId = "";
 
-  const ok = (args: string[]) => {
-    const result = wikit(dataDir, args);
-    assert.equal(result.status, 0, `wikit ${args.join(" ")}: ${result.stderr}`);
-    return result.stdout.trimEnd();
-  };
-
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "wikit-issuer-"));
-    ok(["up", "--port", "0", "--detach"]);
-    const current = await readServerInfo(dataDir);
-    assert.ok(current);
-    info = current;
-    ca = readFileSync(info.caFile, "utf8");
-    const port = await freePort();
-    issuer = `https://localhost:${port}/oidc-test/`;
     // Issuer tooling runs where the cluster is made: no data directory.
-    const init = spawnSync(
-      process.execPath,
-      [cliEntry, "issuer", "init", "--issuer-url", issuer, "--out", join(work, "issuer")],
-      { cwd: repoRoot, encoding: "utf8" },
-    );
-    assert.equal(init.status, 0, init.stderr);
+    let initOutput = "";
+    ({ info, ca, issuer, served, clientId, initOutput } = await startIssuerBesideWikitUp(
+      dataDir,
+      join(work, "issuer"),
+      "oidc-test",
+      "w4",
+    ));
     assert.match(
-      init.stdout,
+      initOutput,
       /--extra-config=apiserver\.service-account-issuer=https:\/\/localhost:\d+\/oidc-test\//,
     );
-    served = spawn(
-      process.execPath,
-      [
-        cliEntry,
-        "issuer",
-        "serve",
-        "--dir",
-        join(work, "issuer"),
-        "--port",
-        String(port),
-        "--data-dir",
-        dataDir,
-      ],
-      { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      served?.stderr?.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("serving ")) resolve();
-      });
-      served?.once("exit", (code) => reject(new Error(`issuer serve exited with ${code}`)));
-    });
-    ok(["group", "create", "-n", "rg-w4", "-o", "none"]);
-    clientId = ok(["identity", "create", "-g", "rg-w4", "-n", "mi-w4", "--query", "clientId", "-o", "tsv"]);
-    ok([
-      "identity",
-      "federated-credential",
-      "create",
-      "-g",
-      "rg-w4",
-      "--identity-name",
-      "mi-w4",
-      "-n",
-      "w4-fic",
-      "--issuer",
-      issuer,
-      "--subject",
-      "system:serviceaccount:default:w4-sa",
-      "-o",
-      "none",
-    ]);
   });
   after(async () => {
     served?.kill("SIGTERM");
@@ -165,30 +67,8 @@ describe("a self-managed cluster's issuer: issuer init, issuer serve, and an exc
   });
 
   test("a token signed with the generated key is exchanged at wikit's token service, which fetched the served keys", async () => {
-    const privateKey = createPrivateKey(readFileSync(join(work, "issuer", "sa.key"), "utf8"));
-    const publicKey = createPublicKey(privateKey);
-    const token = await signServiceAccountToken(
-      serviceAccountTokenClaims({
-        issuer,
-        namespace: "default",
-        serviceAccount: { name: "w4-sa", uid: randomUUID() },
-        audiences: ["api://AzureADTokenExchange"],
-        expirationSeconds: 3600,
-      }),
-      { kid: keyIdOf(publicKey), alg: "RS256", privateKey, publicKey },
-    );
-    const exchange = await httpsRequest(`${info.url}/${info.tenantId}/oauth2/v2.0/token`, {
-      ca,
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "client_credentials",
-        client_id: clientId,
-        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        client_assertion: token,
-        scope: "https://vault.azure.net/.default",
-      }).toString(),
-    });
+    const token = await signWithKeyFile(join(work, "issuer", "sa.key"), issuer, "w4-sa");
+    const exchange = await exchangeAtTokenService(info, ca, clientId, token);
     assert.equal(exchange.status, 200, exchange.body);
     assert.equal(decodeJwt(JSON.parse(exchange.body).access_token).appid, clientId);
 

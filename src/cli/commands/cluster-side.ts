@@ -1,16 +1,30 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { LocalRunError, runAsPod } from "../../cluster/runner/local-run.ts";
-import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "../../cluster/webhook/constants.ts";
+import {
+  CREATE_DESCRIPTIONS,
+  CREATE_ORDER,
+  DELETE_DESCRIPTIONS,
+  DELETE_ORDER,
+  PHASE_ALIASES,
+  type PhaseName,
+  phaseNamed,
+} from "../../cluster/service-accounts/azwi-phases.ts";
+import { CLIENT_ID_ANNOTATION } from "../../cluster/webhook/constants.ts";
 import type { ServiceAccountLike } from "../../cluster/webhook/pod-facts.ts";
 import { dataDirFiles, resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
+import { serviceAccountPath } from "../local-cluster-target.ts";
 import { note, printResult } from "../output.ts";
-import { checkClientId, listIdentities } from "../principal-lookup.ts";
-import { type ClusterTarget, expectSuccess, WikitClient } from "../wikit-client.ts";
+import {
+  createServiceAccount,
+  deleteServiceAccount,
+  type ServiceAccountFlags,
+} from "../service-account-phases.ts";
+import { expectSuccess, WikitClient } from "../wikit-client.ts";
 import { watchFailedSignIns } from "./sign-in.ts";
 
-// Commands on the local clusters' side: service accounts (azwi's `sa create phase service-account`)
-// and `wikit run`, which runs a local command as a labelled pod. Each takes `--cluster NAME`; without it, the
+// Commands on the cluster side: service accounts (azwi's `sa create|delete` with its phases, on wikit's local
+// clusters or a real one through a kubeconfig; see service-account-phases.ts) and `wikit run`, which runs a local command as a labelled pod. Each takes `--cluster NAME`; without it, the
 // current cluster (`wikit aks get-credentials`), the only one, or wikit up's own.
 
 const CLUSTER_OPTION = [
@@ -24,79 +38,220 @@ function collectEnv(value: string, previous: Record<string, string>): Record<str
   return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
 }
 
-/** The local cluster's API path of a service account. */
-function serviceAccountPath(namespace: string, name: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`;
+/** The flags of `serviceaccount create|delete`: azwi's names, the short forms wikit had, and wikit's own. */
+const FLAGS = {
+  serviceAccountName: () => new Option("--service-account-name <name>", "name of the service account"),
+  name: () => new Option("-n, --name <name>", "same as --service-account-name"),
+  serviceAccountNamespace: () =>
+    new Option("--service-account-namespace <ns>", "namespace of the service account (default: default)"),
+  namespace: () => new Option("--namespace <ns>", "same as --service-account-namespace"),
+  serviceAccountIssuerUrl: () =>
+    new Option(
+      "--service-account-issuer-url <url>",
+      "issuer of the cluster's tokens, verbatim (default on wikit's clusters: theirs; required with a kubeconfig)",
+    ),
+  serviceAccountTokenExpiration: () =>
+    new Option(
+      "--service-account-token-expiration <duration>",
+      "projected token lifetime, 1h to 24h, as Go writes durations (1h0m0s, 90m, 24h)",
+    ),
+  aadApplicationName: () =>
+    new Option(
+      "--aad-application-name <name>",
+      "app registration's display name (default: <namespace>-<name>-<hash of the issuer URL>, as azwi)",
+    ),
+  aadApplicationClientId: () =>
+    new Option(
+      "--aad-application-client-id <id>",
+      "client ID for the service account; alone, it names an existing app or managed identity to use",
+    ),
+  clientId: () => new Option("--client-id <id>", "same as --aad-application-client-id"),
+  aadApplicationObjectId: () =>
+    new Option("--aad-application-object-id <id>", "object ID of an existing app registration"),
+  servicePrincipalName: () =>
+    new Option(
+      "--service-principal-name <name>",
+      "service principal granted the role (default: the identity's)",
+    ),
+  servicePrincipalObjectId: () =>
+    new Option("--service-principal-object-id <id>", "object ID of the principal granted the role"),
+  azureScope: () => new Option("--azure-scope <scope>", "scope of the role assignment, e.g. a vault's ID"),
+  azureRole: () => new Option("--azure-role <role>", 'role to grant, e.g. "Key Vault Secrets User"'),
+  roleAssignmentId: () => new Option("--role-assignment-id <id>", "ID of the role assignment to delete"),
+  tenantId: () =>
+    new Option(
+      "--tenant-id <tenant>",
+      "tenant-id annotation (default: the tenant of the current subscription)",
+    ),
+  identityName: () =>
+    new Option(
+      "--identity-name <name>",
+      "a user-assigned managed identity instead of an app registration (with -g)",
+    ),
+  resourceGroup: () => new Option("-g, --resource-group <group>", "resource group of --identity-name"),
+  cluster: () => new Option(...CLUSTER_OPTION),
+  kubeconfig: () =>
+    new Option("--kubeconfig <file>", "a real cluster's kubeconfig instead of wikit's cluster"),
+  context: () => new Option("--context <name>", "the kubeconfig context to use (default: its current one)"),
+} as const;
+type Flag = keyof typeof FLAGS;
+
+const ACCOUNT: Flag[] = ["serviceAccountNamespace", "namespace", "serviceAccountName", "name"];
+const TARGET: Flag[] = ["cluster", "kubeconfig", "context"];
+const MANAGED_IDENTITY: Flag[] = ["identityName", "resourceGroup"];
+
+/** Each phase's flags, as azwi gives `phase <name>` only its phase's flags (plus wikit's forms of them). */
+const PHASE_FLAGS: Record<"create" | "delete", Record<PhaseName, Flag[]>> = {
+  create: {
+    "aad-application": [
+      "aadApplicationName",
+      "aadApplicationClientId",
+      "clientId",
+      "aadApplicationObjectId",
+      ...MANAGED_IDENTITY,
+    ],
+    "service-account": [
+      ...ACCOUNT,
+      "serviceAccountTokenExpiration",
+      "aadApplicationName",
+      "aadApplicationClientId",
+      "clientId",
+      "tenantId",
+      ...MANAGED_IDENTITY,
+      ...TARGET,
+    ],
+    "federated-identity": [
+      ...ACCOUNT,
+      "serviceAccountIssuerUrl",
+      "aadApplicationName",
+      "aadApplicationObjectId",
+      "aadApplicationClientId",
+      "clientId",
+      ...MANAGED_IDENTITY,
+      ...TARGET,
+    ],
+    "role-assignment": [
+      "azureScope",
+      "azureRole",
+      "servicePrincipalName",
+      "servicePrincipalObjectId",
+      "aadApplicationClientId",
+      "clientId",
+      ...MANAGED_IDENTITY,
+    ],
+  },
+  delete: {
+    "role-assignment": ["roleAssignmentId"],
+    "federated-identity": [
+      ...ACCOUNT,
+      "serviceAccountIssuerUrl",
+      "aadApplicationName",
+      "aadApplicationObjectId",
+      ...MANAGED_IDENTITY,
+      ...TARGET,
+    ],
+    "service-account": [...ACCOUNT, ...TARGET],
+    "aad-application": ["aadApplicationName", "aadApplicationObjectId", ...MANAGED_IDENTITY],
+  },
+};
+
+/** Flags as commander parsed them, with the short forms folded into azwi's names. */
+function mergedFlags(
+  options: ServiceAccountFlags & { name?: string; namespace?: string; clientId?: string },
+) {
+  const { name, namespace, clientId, ...rest } = options;
+  return {
+    ...rest,
+    serviceAccountName: rest.serviceAccountName ?? name,
+    serviceAccountNamespace: rest.serviceAccountNamespace ?? namespace,
+    aadApplicationClientId: rest.aadApplicationClientId ?? clientId,
+  };
 }
 
-async function ensureNamespace(
-  client: WikitClient,
-  cluster: ClusterTarget,
-  namespace: string,
-): Promise<void> {
-  const found = await client.kube(
-    "GET",
-    `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
-    undefined,
-    cluster.kubePath,
+function addFlags(command: Command, flags: readonly Flag[]): Command {
+  command
+    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
+    .option("--subscription <name-or-id>", "subscription of the identity (default: the current one)");
+  for (const flag of new Set(flags)) command.addOption(FLAGS[flag]());
+  return command;
+}
+
+/** `serviceaccount create|delete [flags]` and `serviceaccount create|delete phase <name> [flags]`. */
+function registerPhasedCommand(serviceAccount: Command, verb: "create" | "delete"): void {
+  const order = verb === "create" ? CREATE_ORDER : DELETE_ORDER;
+  const descriptions = verb === "create" ? CREATE_DESCRIPTIONS : DELETE_DESCRIPTIONS;
+  const action = verb === "create" ? createServiceAccount : deleteServiceAccount;
+  const width = Math.max(...order.map((phase) => phase.length));
+  const allFlags = order.flatMap((phase) => PHASE_FLAGS[verb][phase]);
+  const phaseList = order.map(
+    (phase) => `  ${phase.padEnd(width)}  (${PHASE_ALIASES[phase]})  ${descriptions[phase]}`,
   );
-  if (found.status === 404) {
-    expectSuccess(
-      await client.kube("POST", "/api/v1/namespaces", { metadata: { name: namespace } }, cluster.kubePath),
+  // `phase <name>` is read as two arguments rather than as subcommands: commander would give a subcommand's flags
+  // to the `create` command of the same names, so the phase's flags are checked here instead.
+  addFlags(
+    serviceAccount
+      .command(verb)
+      .description(
+        verb === "create"
+          ? "set up a service account for workload identity, as `azwi sa create`: identity, service account, federated credential, role"
+          : "undo `serviceaccount create`, as `azwi sa delete`: role assignment, federated credential, service account, identity",
+      )
+      .argument("[phase]", "the word `phase`, to run one phase alone")
+      .argument("[name]", "the phase to run alone: its name or short name"),
+    allFlags,
+  )
+    .option("--skip-phases <phases>", `phases to skip, comma-separated: ${order.join(", ")}`, collectList, [])
+    .addHelpText(
+      "after",
+      `\nPhases, in order (short name in brackets):\n${phaseList.join("\n")}\n\nExamples:\n  wikit serviceaccount ${verb} --service-account-namespace NS --service-account-name SA --skip-phases role-assignment\n  wikit serviceaccount ${verb} phase service-account --namespace NS -n SA${verb === "create" ? " --client-id ID" : ""}\n`,
+    )
+    .action(
+      async (
+        word: string | undefined,
+        phaseName: string | undefined,
+        options: ServiceAccountFlags,
+        command: Command,
+      ) => {
+        if (word === undefined) return action(mergedFlags(options));
+        if (word !== "phase") {
+          throw new CliError(
+            `unknown command "${word}" for "wikit serviceaccount ${verb}"; to run one phase: ${verb} phase <name>`,
+          );
+        }
+        const phase = phaseName === undefined ? undefined : phaseNamed(phaseName);
+        if (phase === undefined) {
+          throw new CliError(
+            `${phaseName === undefined ? "name the phase" : `unknown phase '${phaseName}'`}: \`wikit serviceaccount ${verb} phase <name>\` runs one of ${order.map((each) => `${each} (${PHASE_ALIASES[each]})`).join(", ")}`,
+          );
+        }
+        // As azwi's `phase` commands: only the phase's own flags.
+        const allowed = new Set<string>(["dataDir", "subscription", ...PHASE_FLAGS[verb][phase]]);
+        const foreign = command.options.filter((option) => {
+          const key = option.attributeName();
+          return command.getOptionValueSource(key) === "cli" && !allowed.has(key);
+        });
+        if (foreign.length > 0) {
+          throw new CliError(
+            `phase ${phase} does not take ${foreign.map((option) => option.long).join(", ")}; it takes ${PHASE_FLAGS[verb][phase].map((flag) => FLAGS[flag]().long).join(", ")}`,
+            2,
+          );
+        }
+        return action(mergedFlags(options), phase);
+      },
     );
-    note(`namespace/${namespace} created`);
-  } else {
-    expectSuccess(found);
-  }
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function registerClusterSideCommands(program: Command): void {
   const serviceAccount = program
     .command("serviceaccount")
     .alias("sa")
-    .description("service accounts of the local cluster");
-  serviceAccount
-    .command("create")
-    .description("create or update a service account annotated with the identity's client ID")
-    .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
-    .requiredOption("--namespace <ns>", "namespace (created when missing)")
-    .requiredOption("-n, --name <name>", "service account name")
-    .requiredOption("--client-id <id>", "client ID of the managed identity or application")
-    .option(
-      "--tenant-id <tenant>",
-      "tenant of the identity, for cross-tenant use (default: the webhook's tenant)",
-    )
-    .option(...CLUSTER_OPTION)
-    .action(
-      async (options: {
-        dataDir?: string;
-        namespace: string;
-        name: string;
-        clientId: string;
-        tenantId?: string;
-        cluster?: string;
-      }) => {
-        const client = await WikitClient.connect(resolveDataDir(options.dataDir));
-        const cluster = await client.cluster(options.cluster);
-        checkClientId(
-          "--client-id",
-          options.clientId,
-          await listIdentities(client, await client.subscriptionId()),
-        );
-        await ensureNamespace(client, cluster, options.namespace);
-        const annotations: Record<string, string> = { [CLIENT_ID_ANNOTATION]: options.clientId };
-        if (options.tenantId !== undefined) annotations[TENANT_ID_ANNOTATION] = options.tenantId;
-        const path = serviceAccountPath(options.namespace, options.name);
-        const body = {
-          apiVersion: "v1",
-          kind: "ServiceAccount",
-          metadata: { name: options.name, namespace: options.namespace, annotations },
-        };
-        printResult(expectSuccess(await client.kube("PUT", path, body, cluster.kubePath)), {
-          keepKeyOrder: true,
-        });
-      },
-    );
+    .description("service accounts for workload identity, on wikit's clusters or a real one (as `azwi sa`)");
+  registerPhasedCommand(serviceAccount, "create");
+  registerPhasedCommand(serviceAccount, "delete");
   serviceAccount
     .command("show")
     .description("show a service account")

@@ -1,11 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { get as httpGet } from "node:http";
-import { get as httpsGet } from "node:https";
 import { join } from "node:path";
-import { rootCertificates } from "node:tls";
 import { type Command, Option } from "commander";
+import { fetchIssuerDocument } from "../../cluster/issuer/issuer-document-fetch.ts";
 import {
   apiServerFlags,
   checkIssuerUrl,
@@ -14,9 +12,34 @@ import {
   issuerDocuments,
   JWKS_PATH,
 } from "../../cluster/issuer/issuer-files.ts";
-import { type Fetched, verifyIssuer } from "../../cluster/issuer/issuer-verification.ts";
+import { verifyIssuer } from "../../cluster/issuer/issuer-verification.ts";
+import {
+  apiServerKeyFilesAt,
+  formatDuration,
+  MIN_MAX_TOKEN_LIFETIME_SECONDS,
+  maxTokenLifetimeOf,
+  NEXT_STEP,
+  nextAction,
+  nextStepDue,
+  type ObservedFiles,
+  ROTATION_FILES,
+  RotationError,
+  type RotationSettings,
+  type RotationState,
+  signingKidAt,
+} from "../../cluster/issuer/key-rotation.ts";
+import {
+  issuerOfDirectory,
+  observeRotationFiles,
+  readRotationState,
+  takeNextStep,
+} from "../../cluster/issuer/key-rotation-files.ts";
 import { JwksError, jwksOfPemFiles } from "../../cluster/issuer/public-key-jwks.ts";
-import { startStaticIssuer } from "../../cluster/issuer/static-issuer-server.ts";
+import {
+  ISSUER_DOCUMENT_MAX_AGE_SECONDS,
+  startStaticIssuer,
+} from "../../cluster/issuer/static-issuer-server.ts";
+import { parseGoDuration, roundedSeconds } from "../../cluster/service-accounts/go-duration.ts";
 import { issueServingCertificate } from "../../pki/certificates.ts";
 import { resolveDataDir } from "../../server/data-dir.ts";
 import { loadLocalCa } from "../../server/tls/local-ca.ts";
@@ -24,7 +47,8 @@ import { CliError } from "../cli-error.ts";
 import { note } from "../output.ts";
 
 // Issuer tooling for clusters that are their own OIDC issuer (walkthrough W4): `wikit jwks`, azwi's `jwks`, and
-// `wikit issuer init`, which makes the signing key and the documents to publish, and says how to start the cluster.
+// `wikit issuer init`, which makes the signing key and the documents to publish, and says how to start the cluster;
+// `issuer serve`, `issuer verify`, and `issuer rotate`, which runs the rotation machine (key-rotation.ts).
 
 /** `--public-keys a.pub,b.pub --public-keys c.pem`: every file, in order. */
 function collectFiles(value: string, previous: string[]): string[] {
@@ -231,6 +255,89 @@ Examples:
       },
     );
   issuer
+    .command("rotate")
+    .description("rotate the signing key in steps: publish the next key, sign with it, retire the old one")
+    .option("--dir <dir>", "the folder issuer init wrote", "issuer")
+    .option("--status", "print where the rotation stands and what to do next; change nothing")
+    .option(
+      "--max-token-lifetime <duration>",
+      "the longest lifetime of a token the cluster issues (--service-account-max-token-expiration), e.g. 24h, 48h (default: the one given when the rotation began, else 24h)",
+    )
+    .option(
+      "--force",
+      "take the next step before its waiting period is over (dangerous: workloads may fail to get tokens)",
+    )
+    .addOption(new Option("--now <time>", "the time to act at (ISO 8601), for tests").hideHelp())
+    .addHelpText(
+      "after",
+      `
+Each run takes the next step if it is due, says what to do, and when the step after is due:
+  1. published  sa-next.key and sa-next.pub are made; the JWKS holds the old and the new key. Upload public/.
+  2. signing    after the documents' cache time (${formatDuration(ISSUER_DOCUMENT_MAX_AGE_SECONDS * 1000)}): the new key signs. Restart the apiserver and the
+                controller manager with the flags printed (signing key sa-next.key; sa.pub and sa-next.pub verify).
+  3. retiring   after the longest token lifetime plus the cache time: the JWKS holds only the new key. Upload public/.
+  4. done       after the cache time again (until then the old key's files are untouched, so the rotation can be
+                undone by hand): sa.key and sa.pub move to retired/<kid>.*, sa-next.* become sa.*. Copy them to the
+                node and restart with issuer init's flags.
+A step refused as early says how long is left. An interrupted run is finished by the next one. The state is in
+DIR/rotation.json. --force skips a wait: a cache may then refuse tokens the new key signs (step 2), or tokens the old
+key signed may be refused before they expire (step 3). \`issuer serve\` serves each step's documents at once.
+
+Examples:
+  wikit issuer rotate --dir issuer --status
+  wikit issuer rotate --dir issuer --max-token-lifetime 24h
+`,
+    )
+    .action(
+      async (options: {
+        dir: string;
+        status?: boolean;
+        maxTokenLifetime?: string;
+        force?: boolean;
+        now?: string;
+      }) => {
+        const now = options.now === undefined ? Date.now() : Date.parse(options.now);
+        if (Number.isNaN(now)) throw new CliError(`--now takes an ISO 8601 time, not '${options.now}'`);
+        const settings: RotationSettings = {
+          maxAgeSeconds: ISSUER_DOCUMENT_MAX_AGE_SECONDS,
+          force: options.force === true,
+        };
+        if (options.maxTokenLifetime !== undefined) {
+          try {
+            // kube-apiserver's --service-account-max-token-expiration is a Go duration: 24h, 48h0m0s, 90m.
+            settings.maxTokenLifetimeSeconds = roundedSeconds(parseGoDuration(options.maxTokenLifetime));
+          } catch (error) {
+            throw new CliError(`--max-token-lifetime: ${(error as Error).message}`);
+          }
+          if (settings.maxTokenLifetimeSeconds < MIN_MAX_TOKEN_LIFETIME_SECONDS) {
+            throw new CliError(
+              `--max-token-lifetime ${options.maxTokenLifetime} is shorter than any token kube-apiserver issues (10m); give the cluster's --service-account-max-token-expiration`,
+            );
+          }
+        }
+        const rotation = await rotationInput(async () => {
+          const issuerUrl = await issuerOfDirectory(options.dir);
+          if (options.status) return { issuerUrl, state: await readRotationState(options.dir) };
+          const outcome = await takeNextStep(options.dir, now, settings);
+          if (outcome.kind !== "taken") throw new CliError(outcome.message);
+          return { issuerUrl, state: outcome.state, from: outcome.from };
+        });
+        const report = rotationReport(
+          options.dir,
+          rotation.issuerUrl,
+          rotation.state,
+          await rotationInput(() => observeRotationFiles(options.dir)),
+          now,
+          settings,
+        );
+        const taken =
+          rotation.from === undefined
+            ? ""
+            : `Took the step ${rotation.from} → ${rotation.state.step === "idle" ? "done" : rotation.state.step}.\n\n`;
+        process.stdout.write(`${taken}${report}`);
+      },
+    );
+  issuer
     .command("verify")
     .description("check an issuer as a token service would: discovery, JWKS, and a token when given")
     .requiredOption("--issuer-url <url>", "the issuer, exactly as federated credentials name it")
@@ -255,7 +362,7 @@ Examples:
       const token = options.token ? await readFile(options.token, "utf8") : undefined;
       const findings = await verifyIssuer(
         options.issuerUrl,
-        (url, accept) => fetchDocument(url, accept, extraCa),
+        (url, accept) => fetchIssuerDocument(url, accept, extraCa),
         token,
       );
       const marks = { ok: "ok     ", warning: "warning", problem: "PROBLEM" } as const;
@@ -268,41 +375,104 @@ Examples:
     });
 }
 
-/** One GET as a token service makes it: no redirects, a time bound, and the given extra CA besides the system's. */
-function fetchDocument(url: string, accept: string, extraCa: string | undefined): Promise<Fetched> {
-  return new Promise((resolve) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      resolve({ ok: false, error: "not a URL" });
-      return;
-    }
-    const get = target.protocol === "https:" ? httpsGet : httpGet;
-    const request = get(
-      target,
-      {
-        headers: { accept },
-        timeout: 10_000,
-        ...(extraCa && target.protocol === "https:" ? { ca: [...rootCertificates, extraCa] } : {}),
-      },
-      (response) => {
-        let body = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          if (body.length < 1024 * 1024) body += chunk;
-        });
-        response.on("end", () =>
-          resolve({
-            ok: true,
-            status: response.statusCode ?? 0,
-            contentType: String(response.headers["content-type"] ?? ""),
-            body,
-          }),
-        );
-      },
-    );
-    request.on("timeout", () => request.destroy(new Error("no answer within 10 s")));
-    request.on("error", (error) => resolve({ ok: false, error: error.message }));
-  });
+/** Rotation errors (a damaged state file, a missing key, a failed file action) as the CLI reports them. */
+async function rotationInput<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof RotationError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** `issuer rotate --status`, and what each step prints: where the rotation stands and what to do now. */
+function rotationReport(
+  dir: string,
+  issuerUrl: string,
+  state: RotationState,
+  files: ObservedFiles,
+  now: number,
+  settings: RotationSettings,
+): string {
+  const at = (name: string) => join(dir, name);
+  const base = issuerUrl.replace(/\/?$/, "/");
+  const upload = [
+    `Upload the documents (\`wikit issuer serve --dir ${dir}\` serves them already):`,
+    ...[DISCOVERY_PATH, JWKS_PATH].map(
+      (path) =>
+        `  ${join(dir, "public", path).padEnd(join(dir, "public", DISCOVERY_PATH).length)}  → ${base}${path}`,
+    ),
+  ];
+  const lines = [`Issuer ${issuerUrl}, keys in ${dir}`];
+  const signingKid = signingKidAt(state, files);
+  let todo: string[];
+  let restart = false;
+  switch (state.step) {
+    case "idle":
+      lines.push(
+        state.lastRotation
+          ? `Step: done. The rotation finished at ${state.lastRotation.completedAt}: ${state.lastRotation.signingKid} signs; ${state.lastRotation.retiredKid} is retired (${at(ROTATION_FILES.retiredDir)}/).`
+          : "Step: idle. No rotation is under way.",
+        `Published: ${files.publishedKids.join(", ") || "none"}`,
+        `Signing:   ${signingKid ?? "none"} (${ROTATION_FILES.signingKey})`,
+      );
+      restart = state.lastRotation !== undefined;
+      todo = state.lastRotation
+        ? [
+            `Copy ${at(ROTATION_FILES.signingKey)} and ${at(ROTATION_FILES.publicKey)} (the former sa-next.*) over those on the control-plane node, remove sa-next.* there, and restart the apiserver and the controller manager with these flags (issuer init's):`,
+          ]
+        : [`Start a rotation with \`wikit issuer rotate --dir ${dir}\`.`];
+      break;
+    case "published":
+      lines.push(
+        `Step: published (at ${state.publishedAt}). The next key is in ${ROTATION_FILES.nextSigningKey}.`,
+        `Published: ${state.oldKid} (old), ${state.newKid} (new)`,
+        `Signing:   ${state.oldKid} (${ROTATION_FILES.signingKey})`,
+      );
+      todo = [...upload, "Nothing to restart: the cluster keeps signing with the old key."];
+      break;
+    case "signing":
+      lines.push(
+        `Step: signing (since ${state.switchedAt}).`,
+        `Published: ${state.oldKid} (old), ${state.newKid} (new)`,
+        `Signing:   ${state.newKid} (${ROTATION_FILES.nextSigningKey}), once the apiserver is restarted`,
+      );
+      restart = true;
+      todo = [
+        `Copy ${at(ROTATION_FILES.nextSigningKey)} and ${at(ROTATION_FILES.nextPublicKey)} to the control-plane node next to sa.key and sa.pub, and restart the apiserver and the controller manager with these flags now (the wait before the old key is unpublished counts from this step):`,
+      ];
+      break;
+    case "retiring":
+      lines.push(
+        `Step: retiring (since ${state.retiringAt}).`,
+        `Published: ${state.newKid} (new); ${state.oldKid} is no longer published`,
+        `Signing:   ${state.newKid} (${ROTATION_FILES.nextSigningKey})`,
+      );
+      todo = [
+        ...upload,
+        "Nothing to restart: the apiserver keeps the old key as a verification key until the last step.",
+      ];
+      break;
+  }
+  const due = nextStepDue(state, settings);
+  const next = NEXT_STEP[state.step];
+  const nextName = next === "idle" ? "done" : next;
+  const lifetime = formatDuration(maxTokenLifetimeOf(state, settings) * 1000);
+  const when =
+    state.step === "idle"
+      ? []
+      : due === undefined || now >= due.dueAt
+        ? [`Next: ${nextName}, due now: run \`wikit issuer rotate --dir ${dir}\`.`]
+        : [
+            `Next: ${nextName}, due at ${new Date(due.dueAt).toISOString()} (in ${formatDuration(due.dueAt - now)}${state.step === "signing" ? `: the longest token lifetime, ${lifetime}, plus the documents' cache time` : ""}): run \`wikit issuer rotate --dir ${dir}\` then.`,
+          ];
+  const flags = restart
+    ? Object.entries(apiServerFlags(issuerUrl, apiServerKeyFilesAt(state.step))).flatMap(
+        ([distribution, text]) => [`== ${distribution} ==`, text, ""],
+      )
+    : [];
+  // Files that contradict the state stop the next run; the status says so before anything else is done.
+  const check = nextAction(state, files, now, settings);
+  const problem = check.kind === "conflict" ? ["", `PROBLEM: ${check.message}`] : [];
+  return [...lines, ...problem, "", "To do now:", ...todo, "", ...flags, ...when, ""].join("\n");
 }

@@ -53,54 +53,99 @@ export function issuerDocuments(
   };
 }
 
-/** Where the key files sit on the control-plane node, as each distribution's flags name them. */
-export interface KeyFilePaths {
+/** The key files the apiserver is started with, by name in the issuer directory (and on the node). */
+export interface KeyFileNames {
+  /** The key that signs new tokens. */
   signingKey: string;
-  publicKey: string;
+  /** Every verification key: all of them are published, and tokens any of them signed are accepted. */
+  publicKeys: readonly string[];
 }
+
+/** What `issuer init` writes, and what a finished rotation leaves. */
+export const DEFAULT_KEY_FILES: KeyFileNames = { signingKey: "sa.key", publicKeys: ["sa.pub"] };
 
 export type Distribution = "kubeadm" | "minikube" | "kind" | "k3s";
 
 /**
- * Where each distribution keeps the keys: kubeadm's own service-account key paths (kind mounts the files there);
+ * Where each distribution keeps the keys: kubeadm's own service-account key folder (kind mounts the files there);
  * minikube's certificate folder, which it fills from ~/.minikube/files/var/lib/minikube/certs/; a folder of k3s's.
  */
-export const KEY_FILE_PATHS: Readonly<Record<Distribution, KeyFilePaths>> = {
-  kubeadm: { signingKey: "/etc/kubernetes/pki/sa.key", publicKey: "/etc/kubernetes/pki/sa.pub" },
-  minikube: { signingKey: "/var/lib/minikube/certs/sa.key", publicKey: "/var/lib/minikube/certs/sa.pub" },
-  kind: { signingKey: "/etc/kubernetes/pki/sa.key", publicKey: "/etc/kubernetes/pki/sa.pub" },
-  k3s: { signingKey: "/etc/rancher/k3s/sa.key", publicKey: "/etc/rancher/k3s/sa.pub" },
+export const KEY_FILE_DIRECTORIES: Readonly<Record<Distribution, string>> = {
+  kubeadm: "/etc/kubernetes/pki",
+  minikube: "/var/lib/minikube/certs",
+  kind: "/etc/kubernetes/pki",
+  k3s: "/etc/rancher/k3s",
 };
 
-/** kubeadm's ClusterConfiguration members that set the issuer and the key files (kind patches the same). */
-function clusterConfigurationArgs(issuer: string, files: KeyFilePaths): string[] {
+/** The files' paths on a distribution's control-plane node. */
+function onNode(
+  distribution: Distribution,
+  files: KeyFileNames,
+): { signingKey: string; publicKeys: string[] } {
+  const directory = KEY_FILE_DIRECTORIES[distribution];
+  return {
+    signingKey: `${directory}/${files.signingKey}`,
+    publicKeys: files.publicKeys.map((name) => `${directory}/${name}`),
+  };
+}
+
+/**
+ * kubeadm's ClusterConfiguration members that set the issuer and the key files (kind patches the same). One
+ * verification key fits v1beta3's map of extraArgs; several need v1beta4's list (kubeadm 1.31+), where a flag may
+ * repeat.
+ */
+function clusterConfigurationArgs(
+  issuer: string,
+  files: { signingKey: string; publicKeys: string[] },
+): string[] {
+  const apiServer: [string, string][] = [
+    ["service-account-issuer", issuer],
+    ["service-account-signing-key-file", files.signingKey],
+    ...files.publicKeys.map((file): [string, string] => ["service-account-key-file", file]),
+  ];
+  const controllerManager: [string, string][] = [["service-account-private-key-file", files.signingKey]];
+  const args = (pairs: [string, string][]) =>
+    files.publicKeys.length > 1
+      ? pairs.flatMap(([name, value]) => [`    - name: ${name}`, `      value: ${value}`])
+      : pairs.map(([name, value]) => `    ${name}: ${value}`);
   return [
+    ...(files.publicKeys.length > 1 ? ["apiVersion: kubeadm.k8s.io/v1beta4"] : []),
     "apiServer:",
     "  extraArgs:",
-    `    service-account-issuer: ${issuer}`,
-    `    service-account-signing-key-file: ${files.signingKey}`,
-    `    service-account-key-file: ${files.publicKey}`,
+    ...args(apiServer),
     "controllerManager:",
     "  extraArgs:",
-    `    service-account-private-key-file: ${files.signingKey}`,
+    ...args(controllerManager),
   ];
 }
 
-/** The flags each way of running a cluster takes to sign with the key and name the issuer, as shell or YAML text. */
-export function apiServerFlags(issuer: string): Record<Distribution, string> {
-  const { kubeadm, minikube, kind, k3s } = KEY_FILE_PATHS;
+/**
+ * The flags each way of running a cluster takes to name the issuer, sign with one key and verify with every
+ * published one, as shell or YAML text. The files are named as in the issuer directory; each distribution keeps
+ * them in its own folder on the node.
+ */
+export function apiServerFlags(
+  issuer: string,
+  files: KeyFileNames = DEFAULT_KEY_FILES,
+): Record<Distribution, string> {
+  const kubeadm = onNode("kubeadm", files);
+  const minikube = onNode("minikube", files);
+  const kind = onNode("kind", files);
+  const k3s = onNode("k3s", files);
+  const continued = (lines: string[]) =>
+    lines.map((line, index) => (index < lines.length - 1 ? `${line} \\` : line));
   return {
     kubeadm: [
       "# ClusterConfiguration (kubeadm init --config …):",
       ...clusterConfigurationArgs(issuer, kubeadm),
     ].join("\n"),
-    minikube: [
-      "minikube start \\",
-      `  --extra-config=apiserver.service-account-issuer=${issuer} \\`,
-      `  --extra-config=apiserver.service-account-signing-key-file=${minikube.signingKey} \\`,
-      `  --extra-config=apiserver.service-account-key-file=${minikube.publicKey} \\`,
+    minikube: continued([
+      "minikube start",
+      `  --extra-config=apiserver.service-account-issuer=${issuer}`,
+      `  --extra-config=apiserver.service-account-signing-key-file=${minikube.signingKey}`,
+      ...minikube.publicKeys.map((file) => `  --extra-config=apiserver.service-account-key-file=${file}`),
       `  --extra-config=controller-manager.service-account-private-key-file=${minikube.signingKey}`,
-    ].join("\n"),
+    ]).join("\n"),
     kind: [
       "# kind create cluster --config kind.yaml, with the key files mounted into the node:",
       "kind: Cluster",
@@ -108,19 +153,21 @@ export function apiServerFlags(issuer: string): Record<Distribution, string> {
       "nodes:",
       "  - role: control-plane",
       "    extraMounts:",
-      `      - {hostPath: ./sa.key, containerPath: ${kind.signingKey}, readOnly: true}`,
-      `      - {hostPath: ./sa.pub, containerPath: ${kind.publicKey}, readOnly: true}`,
+      ...[files.signingKey, ...files.publicKeys].map(
+        (name) =>
+          `      - {hostPath: ./${name}, containerPath: ${KEY_FILE_DIRECTORIES.kind}/${name}, readOnly: true}`,
+      ),
       "    kubeadmConfigPatches:",
       "      - |",
       "        kind: ClusterConfiguration",
       ...clusterConfigurationArgs(issuer, kind).map((line) => `        ${line}`),
     ].join("\n"),
-    k3s: [
-      "k3s server \\",
-      `  --kube-apiserver-arg=service-account-issuer=${issuer} \\`,
-      `  --kube-apiserver-arg=service-account-signing-key-file=${k3s.signingKey} \\`,
-      `  --kube-apiserver-arg=service-account-key-file=${k3s.publicKey} \\`,
+    k3s: continued([
+      "k3s server",
+      `  --kube-apiserver-arg=service-account-issuer=${issuer}`,
+      `  --kube-apiserver-arg=service-account-signing-key-file=${k3s.signingKey}`,
+      ...k3s.publicKeys.map((file) => `  --kube-apiserver-arg=service-account-key-file=${file}`),
       `  --kube-controller-manager-arg=service-account-private-key-file=${k3s.signingKey}`,
-    ].join("\n"),
+    ]).join("\n"),
   };
 }

@@ -79,7 +79,7 @@ export async function runAsPod(request: LocalRunRequest, deps: LocalRunDeps): Pr
   if (!outcome.allowed) {
     const hint = serviceAccount
       ? ""
-      : ` Create it with: wikit serviceaccount create --namespace ${request.namespace} --name ${request.serviceAccount} --client-id <client-id>`;
+      : ` Create it with: wikit serviceaccount create phase service-account --namespace ${request.namespace} --name ${request.serviceAccount} --client-id <client-id>`;
     throw new LocalRunError(`the webhook would deny this pod: ${outcome.message}.${hint}`);
   }
   let view: ReturnType<typeof podView>;

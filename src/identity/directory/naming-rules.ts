@@ -34,14 +34,15 @@ export function checkFederatedCredentialName(name: string): void {
 }
 
 /**
- * An app registration's credential name, as Graph takes it: up to 120 URL-friendly characters. Graph is looser than
- * ARM here — azwi names the credentials it makes with a padded base64url hash (`…=`), which Graph accepts.
+ * An app registration's credential name, as Graph takes it: 3-120 URL-friendly characters. Graph is looser than ARM
+ * here — azwi names the credentials it makes with a padded base64url hash (`…=`, starting with `-` or `_` one time
+ * in 32), which Graph accepts.
  */
 export function checkApplicationCredentialName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_=-]{2,119}$/.test(name)) {
+  if (!/^[A-Za-z0-9_=-]{3,120}$/.test(name)) {
     throw badRequest(
       "BadRequest",
-      `The federated identity credential name '${name}' is invalid: names are 3-120 URL-friendly characters (letters, digits, '-', '_', '='), starting with a letter or digit.`,
+      `The federated identity credential name '${name}' is invalid: names are 3-120 URL-friendly characters (letters, digits, '-', '_', '=').`,
     );
   }
 }

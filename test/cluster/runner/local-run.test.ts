@@ -241,7 +241,7 @@ describe("runAsPod", { timeout: 120_000 }, () => {
       assert.match(error.message, /serviceaccounts "missing" not found/);
       assert.match(
         error.message,
-        /wikit serviceaccount create --namespace payments --name missing --client-id <client-id>/,
+        /wikit serviceaccount create phase service-account --namespace payments --name missing --client-id <client-id>/,
       );
       return true;
     });

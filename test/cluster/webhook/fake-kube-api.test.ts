@@ -7,13 +7,15 @@ import { after, before, describe, test } from "node:test";
 import {
   AdmissionregistrationV1Api,
   ApiException,
+  AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
   Watch,
 } from "@kubernetes/client-node";
 import { createCertificateAuthority, issueServingCertificate } from "../../../src/pki/certificates.ts";
-import { FakeKubeApi, type KubeStatus } from "./fake-kube-api.ts";
+import { FakeKubeApi, type KubeStatus, type ServiceAccountIssuerDocuments } from "./fake-kube-api.ts";
 
 async function apiError(promise: Promise<unknown>): Promise<{ code: number; status: KubeStatus }> {
   try {
@@ -312,5 +314,155 @@ describe("fake Kubernetes API server over HTTPS with a token", () => {
     if (user) (user as { token?: string }).token = "wrong";
     const error = await apiError(config.makeApiClient(CoreV1Api).listServiceAccountForAllNamespaces());
     assert.equal(error.code, 401);
+  });
+});
+
+describe("fake Kubernetes API server: pods, workloads and the issuer documents", () => {
+  let api: FakeKubeApi;
+  const token = "s3cret";
+  const documents: ServiceAccountIssuerDocuments = {
+    discovery: {
+      issuer: "https://oidc.example.test/c1/",
+      jwks_uri: "https://oidc.example.test/c1/openid/v1/jwks",
+      response_types_supported: ["id_token"],
+      subject_types_supported: ["public"],
+      id_token_signing_alg_values_supported: ["RS256"],
+    },
+    jwks: { keys: [{ use: "sig", kty: "RSA", kid: "k1", alg: "RS256", n: "AQAB", e: "AQAB" }] },
+  };
+
+  before(async () => {
+    api = await FakeKubeApi.start({ token });
+  });
+  after(() => api.close());
+
+  /** A raw GET with the token, as kubectl get --raw makes it. */
+  async function raw(path: string, accept?: string) {
+    const response = await fetch(`${api.url}${path}`, {
+      headers: { authorization: `Bearer ${token}`, ...(accept ? { accept } : {}) },
+    });
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      body: await response.text(),
+    };
+  }
+
+  test("pods are listed as a PodList by label selector across namespaces, with server-set metadata", async () => {
+    api.put({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p1", namespace: "a", labels: { use: "true" } },
+    });
+    api.put({ apiVersion: "v1", kind: "Pod", metadata: { name: "p2", namespace: "b" } });
+    const response = await raw("/api/v1/pods?labelSelector=use");
+    const list = JSON.parse(response.body);
+    assert.equal(list.kind, "PodList");
+    assert.equal(list.metadata.resourceVersion, String(api.resourceVersion));
+    assert.deepEqual(
+      list.items.map((pod: { metadata: { name: string } }) => pod.metadata.name),
+      ["p1"],
+    );
+    const core = api.kubeConfig().makeApiClient(CoreV1Api);
+    const pod = await core.readNamespacedPod({ namespace: "a", name: "p1" });
+    assert.ok(pod.metadata?.uid && pod.metadata.resourceVersion && pod.metadata.creationTimestamp);
+    const missing = await apiError(core.readNamespacedPod({ namespace: "a", name: "p9" }));
+    assert.deepEqual([missing.code, missing.status.message], [404, 'pods "p9" not found']);
+  });
+
+  test("a seeded object keeps its creationTimestamp; one created through the API gets the server's", async () => {
+    const seeded = api.put({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "old", namespace: "a", creationTimestamp: "2020-01-01T00:00:00Z" },
+    });
+    assert.equal(seeded.metadata?.creationTimestamp, "2020-01-01T00:00:00Z");
+    const core = api.kubeConfig().makeApiClient(CoreV1Api);
+    const created = await core.createNamespacedServiceAccount({
+      namespace: "a",
+      body: { metadata: { name: "new", creationTimestamp: new Date("2020-01-01T00:00:00Z") } },
+    });
+    assert.ok((created.metadata?.creationTimestamp?.getTime() ?? 0) > Date.parse("2025-01-01T00:00:00Z"));
+  });
+
+  test("apps/v1 and batch/v1 workloads list with their kinds; generation rises only when the spec changes", async () => {
+    const apps = api.kubeConfig().makeApiClient(AppsV1Api);
+    const batch = api.kubeConfig().makeApiClient(BatchV1Api);
+    api.put({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "a" },
+      spec: { replicas: 1 },
+    });
+    for (const [kind, name] of [
+      ["ReplicaSet", "web-1"],
+      ["StatefulSet", "db"],
+      ["DaemonSet", "agent"],
+    ] as const) {
+      api.put({ apiVersion: "apps/v1", kind, metadata: { name, namespace: "a" }, spec: {} });
+    }
+    api.put({ apiVersion: "batch/v1", kind: "Job", metadata: { name: "once", namespace: "a" }, spec: {} });
+    api.put({
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "nightly", namespace: "a" },
+      spec: {},
+    });
+    assert.equal((await apps.listReplicaSetForAllNamespaces()).items[0]?.metadata?.name, "web-1");
+    assert.equal((await apps.listNamespacedStatefulSet({ namespace: "a" })).items[0]?.metadata?.name, "db");
+    assert.equal((await apps.listDaemonSetForAllNamespaces()).items[0]?.metadata?.name, "agent");
+    assert.equal((await batch.listJobForAllNamespaces()).items[0]?.metadata?.name, "once");
+    assert.equal((await batch.listNamespacedCronJob({ namespace: "a" })).items[0]?.metadata?.name, "nightly");
+    const listed = JSON.parse((await raw("/apis/apps/v1/namespaces/a/deployments")).body);
+    assert.equal(listed.kind, "DeploymentList");
+
+    const created = await apps.readNamespacedDeployment({ namespace: "a", name: "web" });
+    assert.equal(created.metadata?.generation, 1);
+    const labelled = await apps.patchNamespacedDeployment(
+      { namespace: "a", name: "web", body: { metadata: { labels: { x: "y" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    assert.equal(labelled.metadata?.generation, 1);
+    const restarted = await apps.patchNamespacedDeployment(
+      {
+        namespace: "a",
+        name: "web",
+        body: {
+          spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": "now" } } } },
+        },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
+    );
+    assert.equal(restarted.metadata?.generation, 2);
+    assert.equal(
+      restarted.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"],
+      "now",
+    );
+    assert.equal(restarted.spec?.replicas, 1);
+  });
+
+  test("the issuer documents: 404 until configured, then served as kube-apiserver serves them, behind the token", async () => {
+    const absent = await raw("/.well-known/openid-configuration");
+    assert.equal(absent.status, 404);
+    assert.equal(JSON.parse(absent.body).kind, "Status");
+
+    api.setServiceAccountIssuer(documents);
+    const discovery = await raw("/.well-known/openid-configuration");
+    assert.deepEqual([discovery.status, discovery.type], [200, "application/json"]);
+    assert.equal(discovery.body, JSON.stringify(documents.discovery));
+    const jwks = await raw("/openid/v1/jwks", "application/jwk-set+json");
+    assert.deepEqual(
+      [jwks.status, jwks.type, JSON.parse(jwks.body)],
+      [200, "application/jwk-set+json", documents.jwks],
+    );
+    assert.equal((await raw("/openid/v1/jwks")).status, 200);
+    assert.equal((await raw("/openid/v1/jwks", "*/*")).status, 200);
+    assert.equal((await raw("/openid/v1/jwks", "application/json")).status, 406);
+    assert.equal((await raw("/openid/v1/jwks", "application/json, application/jwk-set+json")).status, 200);
+
+    const anonymous = await fetch(`${api.url}/openid/v1/jwks`);
+    assert.equal(anonymous.status, 401);
+    api.setServiceAccountIssuer(undefined);
+    assert.equal((await raw("/openid/v1/jwks")).status, 404);
   });
 });

@@ -5,8 +5,11 @@
 // an ERROR event with code 410 once that version has been compacted away), POST (409 AlreadyExists), PUT
 // (409 Conflict on a stale resourceVersion), PATCH (merge, JSON and — approximated as merge — strategic
 // merge patches), DELETE, and metav1.Status error bodies. Label and field selectors support equality,
-// inequality and existence. Not modelled: namespace existence, finalizers, paging (`limit` is ignored),
-// subresources, server-side apply, admission.
+// inequality and existence. Workload kinds (apps/v1, batch/v1) get `metadata.generation`, raised when their spec
+// changes. The service-account issuer's discovery document and JWKS are served at the API server's own paths
+// when a test configures them (content negotiation as kube-apiserver's: a JWKS request accepting only
+// application/json gets 406). Not modelled: namespace existence, finalizers, paging (`limit` is ignored),
+// subresources, server-side apply, admission, controllers (a Deployment makes no ReplicaSet or pods).
 //
 // Tests can also reach behind the API: seed or change objects directly (watchers see those changes),
 // hold back watch events, drop watch connections, compact history, inject failures, and read the log
@@ -33,6 +36,14 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
   { group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
   { group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true },
   { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
+  { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true },
+  { group: "", version: "v1", plural: "services", kind: "Service", namespaced: true },
+  { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true },
+  { group: "apps", version: "v1", plural: "replicasets", kind: "ReplicaSet", namespaced: true },
+  { group: "apps", version: "v1", plural: "statefulsets", kind: "StatefulSet", namespaced: true },
+  { group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet", namespaced: true },
+  { group: "batch", version: "v1", plural: "jobs", kind: "Job", namespaced: true },
+  { group: "batch", version: "v1", plural: "cronjobs", kind: "CronJob", namespaced: true },
   {
     group: "admissionregistration.k8s.io",
     version: "v1",
@@ -103,7 +114,20 @@ export interface FakeKubeApiOptions {
   gitVersion?: string;
   /** Resource types in addition to BUILT_IN_RESOURCES. */
   resources?: readonly ResourceType[];
+  /** The service-account issuer documents the API server serves (unset: both paths answer 404). */
+  serviceAccountIssuer?: ServiceAccountIssuerDocuments;
 }
+
+/** What kube-apiserver serves at `/.well-known/openid-configuration` and `/openid/v1/jwks`. */
+export interface ServiceAccountIssuerDocuments {
+  discovery: Record<string, unknown>;
+  jwks: { keys: Record<string, unknown>[] };
+}
+
+/** API groups whose objects carry `metadata.generation` (raised on every spec change), as workloads do. */
+const GENERATION_GROUPS: ReadonlySet<string> = new Set(["apps", "batch"]);
+const DISCOVERY_PATH = "/.well-known/openid-configuration";
+const JWKS_PATH = "/openid/v1/jwks";
 
 type EventType = "ADDED" | "MODIFIED" | "DELETED";
 interface StoredEvent {
@@ -176,12 +200,14 @@ export class FakeKubeApi {
   /** Events up to and including this version have been forgotten. */
   #compactedThrough = 0;
   #held: { watcher: Watcher; line: string }[] | undefined;
+  #serviceAccountIssuer: ServiceAccountIssuerDocuments | undefined;
 
   private constructor(server: http.Server, url: string, options: FakeKubeApiOptions) {
     this.#server = server;
     this.url = url;
     this.#options = options;
     this.#resources = [...BUILT_IN_RESOURCES, ...(options.resources ?? [])];
+    this.#serviceAccountIssuer = options.serviceAccountIssuer;
   }
 
   static async start(options: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
@@ -240,7 +266,15 @@ export class FakeKubeApi {
     return stored && structuredClone(stored);
   }
 
-  /** Creates or replaces an object (watchers see ADDED or MODIFIED); returns it as stored. */
+  /** Serves these issuer documents from now on (undefined: both paths answer 404 again). */
+  setServiceAccountIssuer(documents: ServiceAccountIssuerDocuments | undefined): void {
+    this.#serviceAccountIssuer = documents && structuredClone(documents);
+  }
+
+  /**
+   * Creates or replaces an object (watchers see ADDED or MODIFIED); returns it as stored. Behind the API, a new
+   * object keeps a `metadata.creationTimestamp` it is given, so that tests can seed objects of different ages.
+   */
   put(object: KubeObject): KubeObject {
     const resource = this.#resourceFor(object.apiVersion, object.kind);
     const namespace = resource.namespaced ? (object.metadata?.namespace ?? "default") : "";
@@ -249,7 +283,7 @@ export class FakeKubeApi {
     const existing = this.#objects.get(this.#key(resource, namespace, name));
     return existing
       ? this.#write(resource, namespace, name, object, existing)
-      : this.#write(resource, namespace, name, object, undefined);
+      : this.#write(resource, namespace, name, object, undefined, true);
   }
 
   /** Deletes an object (watchers see DELETED); returns whether it existed. */
@@ -353,6 +387,10 @@ export class FakeKubeApi {
       sendJson(response, 200, versionInfo(this.#options.gitVersion ?? "v1.31.4"));
       return;
     }
+    if ((url.pathname === DISCOVERY_PATH || url.pathname === JWKS_PATH) && method === "GET") {
+      this.#serveIssuerDocument(url.pathname, request.headers.accept ?? "", response);
+      return;
+    }
     if (target === undefined) {
       throw new StatusError(404, "NotFound", "the server could not find the requested resource");
     }
@@ -391,6 +429,32 @@ export class FakeKubeApi {
           `the server does not allow this method on the requested resource`,
         );
     }
+  }
+
+  /** kube-apiserver's issuer routes: compact JSON, cacheable, and a JWKS only for clients that accept its type. */
+  #serveIssuerDocument(path: string, accept: string, response: http.ServerResponse): void {
+    const documents = this.#serviceAccountIssuer;
+    if (documents === undefined) {
+      throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+    }
+    const isJwks = path === JWKS_PATH;
+    const type = isJwks ? "application/jwk-set+json" : "application/json";
+    const accepted = accept
+      .split(",")
+      .map((range) => range.split(";")[0]?.trim().toLowerCase() ?? "")
+      .filter(Boolean);
+    const acceptable =
+      accepted.length === 0 || accepted.some((range) => ["*/*", "application/*", type].includes(range));
+    if (!acceptable) {
+      throw new StatusError(406, "NotAcceptable", `only the following media types are accepted: ${type}`);
+    }
+    const text = JSON.stringify(isJwks ? documents.jwks : documents.discovery);
+    response.writeHead(200, {
+      "Content-Type": type,
+      "Cache-Control": "public, max-age=3600",
+      "Content-Length": Buffer.byteLength(text),
+    });
+    response.end(text);
   }
 
   /** `/api/v1/…` or `/apis/<group>/<version>/…`, then `[namespaces/<ns>/]<plural>[/<name>]`. */
@@ -598,6 +662,7 @@ export class FakeKubeApi {
     name: string,
     body: KubeObject,
     existing: KubeObject | undefined,
+    seeded = false,
   ): KubeObject {
     this.#resourceVersion += 1;
     const object = normalize(resource, structuredClone(body));
@@ -609,9 +674,16 @@ export class FakeKubeApi {
     if (resource.namespaced) metadata.namespace = namespace;
     else delete metadata.namespace;
     metadata.uid = existing?.metadata?.uid ?? randomUUID();
+    const given = seeded ? body.metadata?.creationTimestamp : undefined;
     metadata.creationTimestamp =
-      existing?.metadata?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      existing?.metadata?.creationTimestamp ??
+      (typeof given === "string" ? given : new Date().toISOString().replace(/\.\d+Z$/, "Z"));
     metadata.resourceVersion = String(this.#resourceVersion);
+    if (GENERATION_GROUPS.has(resource.group)) {
+      const previous = Number(existing?.metadata?.generation ?? 0);
+      const specChanged = existing === undefined || !isDeepStrictEqual(existing.spec, object.spec);
+      metadata.generation = specChanged ? previous + 1 : previous;
+    }
     object.metadata = metadata;
     this.#objects.set(this.#key(resource, namespace, name), object);
     this.#record({

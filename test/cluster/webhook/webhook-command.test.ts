@@ -12,9 +12,11 @@ import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { decodePatch } from "../../../src/cluster/webhook/admission-review.ts";
 import { createCertificateAuthority, issueServingCertificate } from "../../../src/pki/certificates.ts";
+import { runWikit } from "../../compat/local-stack.ts";
 import { eventually } from "../../eventually.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE_TEXT } from "../../fixtures/kubernetes.ts";
 import { FakeKubeApi } from "./fake-kube-api.ts";
+import { writeFakeKubeconfig } from "./fake-kubeconfig.ts";
 import { applyJsonPatch } from "./json-patch.ts";
 import { postReview } from "./post-review.ts";
 
@@ -41,24 +43,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function wikit(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(env) });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** `wikit ARGS` as its own process, in the clean environment plus `env`; its exit code and output. */
+const wikit = (args: string[], env: Record<string, string> = {}) => runWikit(args, { env: cleanEnv(env) });
 
 // About twenty CLI processes, each a few seconds to start on a loaded 2-core machine.
 describe("wikit webhook mutate", { timeout: 240_000 }, () => {
@@ -307,25 +293,7 @@ describe("wikit webhook serve", { timeout: 60_000 }, () => {
       },
     });
     dir = await mkdtemp(join(tmpdir(), "wikit-serve-"));
-    await writeFile(
-      join(dir, "kubeconfig"),
-      `apiVersion: v1
-kind: Config
-clusters:
-- name: fake
-  cluster:
-    server: ${api.url}
-    insecure-skip-tls-verify: true
-users:
-- name: fake
-  user:
-    token: t
-contexts:
-- name: fake
-  context: {cluster: fake, user: fake}
-current-context: fake
-`,
-    );
+    await writeFakeKubeconfig(join(dir, "kubeconfig"), api.url, { token: "t" });
   });
   after(async () => {
     await api.close();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DirectoryError } from "../../../src/identity/directory/directory-error.ts";
 import {
+  checkApplicationCredentialName,
   checkFederatedCredentialName,
   checkIdentityName,
   checkResourceGroupName,
@@ -63,6 +64,24 @@ describe("federated identity credential names (3-120 letters, digits, - _, start
   for (const name of invalid) {
     test(`rejects '${name.slice(0, 20)}'`, () =>
       assertRejected(checkFederatedCredentialName, name, "BadRequest"));
+  }
+});
+
+describe("app registration credential names (Graph: 3-120 URL-friendly characters, azwi's hashes included)", () => {
+  // azwi's names are padded base64url SHA-256 hashes: one in 32 starts with '-' or '_'.
+  const valid = [
+    "fic",
+    "1sUs5TM-y3pfWUdKH8mrTcrWW7KnDERBF1z4t2li9c4=",
+    "-y3pfWUdKH8mrTcrWW7Kn=",
+    "_a=",
+    "a".repeat(120),
+  ];
+  const invalid = ["ab", "a".repeat(121), "fic.1", "fic 1", "fic/1", "fic+1"];
+  for (const name of valid)
+    test(`accepts '${name.slice(0, 20)}'`, () => assertAccepted(checkApplicationCredentialName, name));
+  for (const name of invalid) {
+    test(`rejects '${name.slice(0, 20)}'`, () =>
+      assertRejected(checkApplicationCredentialName, name, "BadRequest"));
   }
 });
 
