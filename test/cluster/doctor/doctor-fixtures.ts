@@ -8,12 +8,9 @@ import {
   CLIENT_ID_ANNOTATION,
   USE_LABEL,
   USE_LABEL_VALUE,
-  WIKIT_MUTATING_WEBHOOK_CONFIGURATION_NAME,
-  WIKIT_WEBHOOK_CERT_SECRET_NAME,
-  WIKIT_WEBHOOK_NAME,
   WIKIT_WEBHOOK_NAMESPACE,
-  WIKIT_WEBHOOK_OBJECT_NAME,
 } from "../../../src/cluster/webhook/constants.ts";
+import { webhookManifests } from "../../../src/cluster/webhook/manifests.ts";
 import { type MutationConfig, mutatePod } from "../../../src/cluster/webhook/mutation.ts";
 
 export const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -161,7 +158,19 @@ export interface WebhookObjects {
   namespace: ClusterObject;
 }
 
-/** wikit's webhook as `wikit webhook manifests` installs it, with the CA its rotator injected. */
+/** The installed object of this kind, from `wikit webhook manifests`' objects, as a mutable copy. */
+function installed(kind: string): ClusterObject {
+  const object = webhookManifests({ azureTenantID: TENANT_ID }).objects.find(
+    (candidate) => candidate.kind === kind,
+  );
+  if (!object) throw new Error(`wikit webhook manifests has no ${kind}`);
+  return structuredClone(object) as ClusterObject;
+}
+
+/**
+ * wikit's webhook exactly as `wikit webhook manifests` (and the chart) installs it, then as the cluster holds it: the
+ * CA its rotator injected into the configuration and the Secret, and the Deployment's ready replicas.
+ */
 export function webhookObjects(
   caPem: string,
   options: {
@@ -172,85 +181,31 @@ export function webhookObjects(
     created?: string;
   } = {},
 ): WebhookObjects {
-  const appLabels = { "app.kubernetes.io/name": "wikit", "app.kubernetes.io/component": "webhook" };
-  const webhookDeployment = deployment(WIKIT_WEBHOOK_OBJECT_NAME, {}, { namespace: WIKIT_WEBHOOK_NAMESPACE });
-  const template = (webhookDeployment.spec as { template: { metadata: { labels: Record<string, string> } } })
-    .template;
-  template.metadata.labels = appLabels;
-  (template as unknown as { spec: unknown }).spec = {
-    containers: [
-      {
-        name: "webhook",
-        image: "ghcr.io/wikit/wikit:0.1.0",
-        args: ["webhook", "serve", `--cert-secret-name=${WIKIT_WEBHOOK_CERT_SECRET_NAME}`],
-      },
-    ],
+  const configuration = installed("MutatingWebhookConfiguration");
+  configuration.metadata = {
+    ...configuration.metadata,
+    creationTimestamp: options.created ?? "2026-01-01T00:00:00Z",
   };
+  const [webhook] = configuration.webhooks as {
+    clientConfig: Record<string, unknown>;
+    failurePolicy?: string;
+    objectSelector?: unknown;
+  }[];
+  if (!webhook) throw new Error("the installed configuration has no webhook");
+  webhook.clientConfig.caBundle = Buffer.from(caPem).toString("base64");
+  if (options.failurePolicy !== undefined) webhook.failurePolicy = options.failurePolicy;
+  if (options.objectSelector === null) delete webhook.objectSelector;
+  else if (options.objectSelector !== undefined) webhook.objectSelector = options.objectSelector;
+
+  const webhookDeployment = installed("Deployment");
   webhookDeployment.status = { readyReplicas: options.readyReplicas ?? 2 };
+  const secret = installed("Secret");
+  secret.data = { [CERT_SECRET_KEYS.caCert]: Buffer.from(options.secretCaPem ?? caPem).toString("base64") };
   return {
     namespace: { apiVersion: "v1", kind: "Namespace", metadata: { name: WIKIT_WEBHOOK_NAMESPACE } },
-    configuration: {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "MutatingWebhookConfiguration",
-      metadata: {
-        name: WIKIT_MUTATING_WEBHOOK_CONFIGURATION_NAME,
-        creationTimestamp: options.created ?? "2026-01-01T00:00:00Z",
-      },
-      webhooks: [
-        {
-          name: WIKIT_WEBHOOK_NAME,
-          admissionReviewVersions: ["v1", "v1beta1"],
-          clientConfig: {
-            service: {
-              name: WIKIT_WEBHOOK_OBJECT_NAME,
-              namespace: WIKIT_WEBHOOK_NAMESPACE,
-              path: "/mutate-v1-pod",
-              port: 443,
-            },
-            caBundle: Buffer.from(caPem).toString("base64"),
-          },
-          failurePolicy: options.failurePolicy ?? "Fail",
-          matchPolicy: "Equivalent",
-          namespaceSelector: {
-            matchExpressions: [
-              {
-                key: "kubernetes.io/metadata.name",
-                operator: "NotIn",
-                values: ["kube-system", WIKIT_WEBHOOK_NAMESPACE],
-              },
-            ],
-          },
-          ...(options.objectSelector === null
-            ? {}
-            : { objectSelector: options.objectSelector ?? { matchLabels: LABELS } }),
-          reinvocationPolicy: "IfNeeded",
-          rules: [
-            {
-              apiGroups: [""],
-              apiVersions: ["v1"],
-              operations: ["CREATE"],
-              resources: ["pods"],
-              scope: "Namespaced",
-            },
-          ],
-          sideEffects: "None",
-          timeoutSeconds: 5,
-        },
-      ],
-    },
-    service: {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: WIKIT_WEBHOOK_OBJECT_NAME, namespace: WIKIT_WEBHOOK_NAMESPACE },
-      spec: { selector: appLabels, ports: [{ name: "https", port: 443, targetPort: "webhook-server" }] },
-    },
+    configuration,
+    service: installed("Service"),
     deployment: webhookDeployment,
-    secret: {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: WIKIT_WEBHOOK_CERT_SECRET_NAME, namespace: WIKIT_WEBHOOK_NAMESPACE },
-      type: "Opaque",
-      data: { [CERT_SECRET_KEYS.caCert]: Buffer.from(options.secretCaPem ?? caPem).toString("base64") },
-    } as ClusterObject,
+    secret,
   };
 }
