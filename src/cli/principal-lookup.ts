@@ -5,7 +5,7 @@
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import { GUID } from "../names/guid.ts";
 import { CliError } from "./cli-error.ts";
-import type { WikitClient } from "./wikit-client.ts";
+import { odataString, type WikitClient } from "./wikit-client.ts";
 
 export interface IdentitySummary {
   name: string;
@@ -93,4 +93,22 @@ export function checkScope(scope: string): string {
     );
   }
   return scope;
+}
+
+/** The ID of the role definition a `--role` names (its name, as az resolves it), or a CliError naming the fix. */
+export async function roleDefinitionId(
+  client: WikitClient,
+  subscription: string,
+  role: string,
+): Promise<string> {
+  const filter = encodeURIComponent(`roleName eq ${odataString(role)}`);
+  const { value } = (await client.arm(
+    "GET",
+    `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.roleDefinition}?$filter=${filter}`,
+  )) as { value: { name?: unknown }[] };
+  const definition = value[0];
+  if (typeof definition?.name !== "string") {
+    throw new CliError(`Role '${role}' doesn't exist. Built-in roles: see \`wikit role definition list\`.`);
+  }
+  return `/subscriptions/${subscription}/providers/${RESOURCE_TYPES.roleDefinition}/${definition.name}`;
 }

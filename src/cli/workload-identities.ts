@@ -13,6 +13,7 @@ import {
 } from "../names/arm-resource-ids.ts";
 import { WIKIT_VERSION } from "../names/wikit-release.ts";
 import { CliError } from "./cli-error.ts";
+import { roleDefinitionId } from "./principal-lookup.ts";
 import {
   ARM_API_VERSION,
   expectSuccess,
@@ -277,20 +278,6 @@ export class WorkloadIdentities {
 
   // ---- Role assignments -------------------------------------------------------------------------------------
 
-  /** The ID of the role definition with this name (or GUID), as az resolves `--role`. */
-  async roleDefinitionId(role: string): Promise<string> {
-    const filter = encodeURIComponent(`roleName eq ${odataString(role)}`);
-    const { value } = (await this.#client.arm(
-      "GET",
-      `/subscriptions/${this.subscription}/providers/${RESOURCE_TYPES.roleDefinition}?$filter=${filter}`,
-    )) as { value: { name?: unknown }[] };
-    const definition = value[0];
-    if (typeof definition?.name !== "string") {
-      throw new CliError(`Role '${role}' doesn't exist. Built-in roles: see \`wikit role definition list\`.`);
-    }
-    return `/subscriptions/${this.subscription}/providers/${RESOURCE_TYPES.roleDefinition}/${definition.name}`;
-  }
-
   /**
    * Grants the role at the scope unless the principal holds it there already; either way the assignment's ID, which
    * `serviceaccount delete --role-assignment-id` takes. A 409 on the way (made meanwhile) also counts as there.
@@ -305,7 +292,7 @@ export class WorkloadIdentities {
         `--azure-scope takes a resource ID, e.g. /subscriptions/{id}/resourceGroups/{group} or a vault's ID (\`wikit keyvault show -g RG -n KV --query id -o tsv\`); '${scope}' is not one.`,
       );
     }
-    const roleDefinitionId = await this.roleDefinitionId(role);
+    const definitionId = await roleDefinitionId(this.#client, this.subscription, role);
     const held = async () => {
       const filter = encodeURIComponent(`principalId eq ${odataString(principalId)}`);
       const { value } = (await this.#client.arm(
@@ -317,14 +304,14 @@ export class WorkloadIdentities {
       return value.find(
         (assignment) =>
           same(assignment.properties.scope, scope) &&
-          same(assignment.properties.roleDefinitionId, roleDefinitionId),
+          same(assignment.properties.roleDefinitionId, definitionId),
       )?.id;
     };
     const existing = await held();
     if (existing) return { created: false, id: existing };
     const id = roleAssignmentId(scope, randomUUID());
     const response = await this.#armStatus("PUT", id, {
-      properties: { roleDefinitionId, principalId, principalType: "ServicePrincipal" },
+      properties: { roleDefinitionId: definitionId, principalId, principalType: "ServicePrincipal" },
     });
     if (response.status === 409) return { created: false, id: await held() };
     const created = expectSuccess(response) as { id?: string };

@@ -12,8 +12,14 @@ import {
 import { MANAGEMENT_PATHS } from "../../names/local-stack-names.ts";
 import { CliError } from "../cli-error.ts";
 import { flattenResource, printResult } from "../output.ts";
-import { checkPrincipalId, checkScope, listIdentities, resolveAssignee } from "../principal-lookup.ts";
-import { ARM_API_VERSION, expectSuccess, type WikitClient } from "../wikit-client.ts";
+import {
+  checkPrincipalId,
+  checkScope,
+  listIdentities,
+  resolveAssignee,
+  roleDefinitionId,
+} from "../principal-lookup.ts";
+import { ARM_API_VERSION, expectSuccess, odataString, type WikitClient } from "../wikit-client.ts";
 import { type Common, connect, locateVault, withCommon } from "./command-common.ts";
 import { registerDeletedVaultCommands } from "./deleted-vaults.ts";
 import { registerSecretDataPlaneCommands } from "./keyvault-secrets.ts";
@@ -437,20 +443,9 @@ export function registerResourceCommands(program: Command): void {
           options.assigneeObjectId !== undefined
             ? checkPrincipalId("--assignee-object-id", options.assigneeObjectId, identities)
             : resolveAssignee(options.assignee ?? "", identities);
-        // As az does: the server resolves a role name, GUID or role-definition ID to its definition.
-        const filter = encodeURIComponent(`roleName eq '${options.role}'`);
-        const { value } = (await client.arm(
-          "GET",
-          `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions?$filter=${filter}`,
-        )) as { value: { name?: unknown }[] };
-        const definition = value[0];
-        if (typeof definition?.name !== "string")
-          throw new CliError(
-            `Role '${options.role}' doesn't exist. Built-in roles: see \`wikit role definition list\`.`,
-          );
         const body = {
           properties: {
-            roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${definition.name}`,
+            roleDefinitionId: await roleDefinitionId(client, subscription, options.role),
             principalId,
             principalType: options.assigneePrincipalType,
           },
@@ -496,7 +491,9 @@ export function registerResourceCommands(program: Command): void {
     .option("-n, --name <name>", "only the role with this name")
     .action(async (options: Common & { name?: string }) => {
       const { client, subscription } = await connect(options);
-      const filter = options.name ? `?$filter=${encodeURIComponent(`roleName eq '${options.name}'`)}` : "";
+      const filter = options.name
+        ? `?$filter=${encodeURIComponent(`roleName eq ${odataString(options.name)}`)}`
+        : "";
       const { value } = (await client.arm(
         "GET",
         `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions${filter}`,
