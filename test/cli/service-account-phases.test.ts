@@ -198,11 +198,13 @@ describe("serviceaccount create|delete with azwi's phases", { timeout: 600_000 }
     assert.equal(apps.length, 1);
   });
 
-  test("--identity-name: a managed identity, its ARM-named credential and its role", async () => {
+  test("--identity-name: a managed identity, its ARM-named credential and its role (azwi's -s names the subscription)", async () => {
     const { stderr } = await ok(
       onFake(
         "create",
         identityAccount,
+        "-s",
+        subscription,
         "--identity-name",
         "mi-web",
         "-g",
@@ -370,6 +372,10 @@ describe("serviceaccount create|delete with azwi's phases", { timeout: 600_000 }
   });
 
   test("flag errors with azwi's texts, before anything is written", async () => {
+    await fails(
+      ["sa", "create", "phase", "app", "--identity-name", "mi-elsewhere", "-g", GROUP, "-s", "no-such-sub"],
+      /no-such-sub/,
+    );
     await fails(
       ["serviceaccount", "create", "--kubeconfig", kubeconfig, "--skip-phases", "sa"],
       /failed to compute skip phases: phase 'sa' not found\. Valid phases are: \[aad-application service-account federated-identity role-assignment\]/,

@@ -157,11 +157,17 @@ const PHASE_FLAGS: Record<"create" | "delete", Record<PhaseName, Flag[]>> = {
 
 /** Flags as commander parsed them, with the short forms folded into azwi's names. */
 function mergedFlags(
-  options: ServiceAccountFlags & { name?: string; namespace?: string; clientId?: string },
+  options: ServiceAccountFlags & {
+    name?: string;
+    namespace?: string;
+    clientId?: string;
+    subscriptionId?: string;
+  },
 ) {
-  const { name, namespace, clientId, ...rest } = options;
+  const { name, namespace, clientId, subscriptionId, ...rest } = options;
   return {
     ...rest,
+    subscription: rest.subscription ?? subscriptionId,
     serviceAccountName: rest.serviceAccountName ?? name,
     serviceAccountNamespace: rest.serviceAccountNamespace ?? namespace,
     aadApplicationClientId: rest.aadApplicationClientId ?? clientId,
@@ -171,7 +177,8 @@ function mergedFlags(
 function addFlags(command: Command, flags: readonly Flag[]): Command {
   command
     .option("--data-dir <dir>", "state directory of the running wikit (default: $WIKIT_HOME or ~/.wikit)")
-    .option("--subscription <name-or-id>", "subscription of the identity (default: the current one)");
+    .option("--subscription <name-or-id>", "subscription of the identity (default: the current one)")
+    .option("-s, --subscription-id <id>", "same as --subscription (azwi's name)");
   for (const flag of new Set(flags)) command.addOption(FLAGS[flag]());
   return command;
 }
@@ -225,7 +232,12 @@ function registerPhasedCommand(serviceAccount: Command, verb: "create" | "delete
           );
         }
         // As azwi's `phase` commands: only the phase's own flags.
-        const allowed = new Set<string>(["dataDir", "subscription", ...PHASE_FLAGS[verb][phase]]);
+        const allowed = new Set<string>([
+          "dataDir",
+          "subscription",
+          "subscriptionId",
+          ...PHASE_FLAGS[verb][phase],
+        ]);
         const foreign = command.options.filter((option) => {
           const key = option.attributeName();
           return command.getOptionValueSource(key) === "cli" && !allowed.has(key);
