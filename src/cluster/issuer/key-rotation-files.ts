@@ -4,7 +4,7 @@
 // either the old file or the new one; the state is written last.
 
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { mkdir, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keyIdOf } from "../../signing-keys/key-id.ts";
 import { writeFileDurably } from "../../store/durable-file.ts";
@@ -94,6 +94,50 @@ export async function takeNextStep(
   now: number,
   settings: RotationSettings,
 ): Promise<StepOutcome> {
+  const release = await lockRotation(dir);
+  try {
+    return await takeLockedStep(dir, now, settings);
+  } finally {
+    await release();
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 only checks; EPERM means it exists under another user). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the directory's rotation lock, so that two runs never interleave their file actions; a lock whose process
+ * is gone (a run that was killed) is taken over. Returns its release.
+ */
+async function lockRotation(dir: string): Promise<() => Promise<void>> {
+  const lockFile = join(dir, ROTATION_FILES.lock);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockFile, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
+      return () => rm(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = Number.parseInt((await readOptional(lockFile)) ?? "", 10);
+    // No pid yet: a run has just created the lock and is writing it.
+    if (!Number.isInteger(holder) || holder <= 0 || processExists(holder)) {
+      throw new RotationError(
+        `another \`wikit issuer rotate\`${Number.isInteger(holder) ? ` (pid ${holder})` : ""} is taking a step in ${dir}; wait for it to end, or remove ${lockFile} if no rotation runs`,
+      );
+    }
+    await rm(lockFile, { force: true });
+  }
+  throw new RotationError(`cannot take the rotation lock ${lockFile}: another run keeps taking it`);
+}
+
+async function takeLockedStep(dir: string, now: number, settings: RotationSettings): Promise<StepOutcome> {
   const issuer = await issuerOfDirectory(dir);
   const from = (await readRotationState(dir)).step;
   // Each action changes the files so that the machine asks for another; the bound catches a machine that loops.

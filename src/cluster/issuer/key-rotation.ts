@@ -19,6 +19,8 @@
 /** The files of an issuer directory, by name (what `issuer init` writes, plus a rotation's). */
 export const ROTATION_FILES = {
   state: "rotation.json",
+  /** Held by the run taking a step: the pid of its process. */
+  lock: "rotation.lock",
   signingKey: "sa.key",
   publicKey: "sa.pub",
   nextSigningKey: "sa-next.key",
