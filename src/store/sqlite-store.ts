@@ -401,8 +401,9 @@ export class SqliteStore implements Store {
           }
         }
         this.#run("DELETE FROM sign_ins WHERE time < ?", Date.now() - retention.maxAgeMs);
+        // By position, not `MAX(seq) - maxRecords`: the age limit above leaves gaps in seq.
         this.#run(
-          "DELETE FROM sign_ins WHERE seq <= (SELECT MAX(seq) FROM sign_ins) - ?",
+          "DELETE FROM sign_ins WHERE seq <= (SELECT seq FROM sign_ins ORDER BY seq DESC LIMIT 1 OFFSET ?)",
           retention.maxRecords,
         );
         // Diagnostics, written every fraction of a second: not worth a disk flush on the event loop each time.

@@ -1,0 +1,8 @@
+/**
+ * The store's database cannot be reached (refused, reset, shut down, timed out): the request may succeed later,
+ * so callers answer 503 rather than 500. The message names the server without credentials.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  readonly code = "STORE_UNAVAILABLE";
+}
