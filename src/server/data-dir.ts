@@ -27,6 +27,8 @@ export const dataDirFiles = {
   /** The admin principal: who it is (`admin.json`), and its certificate with the private key (`admin.pem`). */
   adminPrincipal: (dir: string) => join(dir, "admin.json"),
   adminCertificate: (dir: string) => join(dir, "admin.pem"),
+  /** The key-encryption keys that seal secret values in the database (owner-only). */
+  secretKeyRing: (dir: string) => join(dir, "secret-keys.json"),
   /** The CLI's access tokens as the admin principal, until they expire. */
   tokenCache: (dir: string) => join(dir, "tokens.json"),
 };

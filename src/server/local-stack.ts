@@ -23,11 +23,12 @@ import {
   LOCAL_HOST,
 } from "../names/local-stack-names.ts";
 import { MICROSOFT_AUTHORITY_HOSTS, MICROSOFT_RESOURCES } from "../names/microsoft-hosts.ts";
-import { eraseVaultSecrets } from "../resources/vault/deleted-secrets.ts";
+import { deletedSecretsBinId, eraseVaultSecrets } from "../resources/vault/deleted-secrets.ts";
 import { vaultRoutes } from "../resources/vault/vault-routes.ts";
 import { SigningKeyRing } from "../signing-keys/key-ring.ts";
+import { SealedSecretsStore } from "../store/sealed-secrets.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
-import type { ArmResource } from "../store/store.ts";
+import type { ArmResource, Store } from "../store/store.ts";
 import { ensureAdminPrincipal, grantAdmin } from "./admin-principal.ts";
 import {
   dataDirFiles,
@@ -38,6 +39,7 @@ import {
   type ServerInfo,
   writeServerInfo,
 } from "./data-dir.ts";
+import { loadOrCreateSecretKeyRing } from "./secret-key-ring-file.ts";
 import { loadLocalTls } from "./tls/local-ca.ts";
 
 export interface LocalStackOptions {
@@ -74,7 +76,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
   }
 
-  const store = new SqliteStore(dataDirFiles.database(dataDir));
+  // Secret values are sealed at rest; values stored before sealing, or under an earlier current key, are resealed.
+  const store = new SealedSecretsStore(
+    new SqliteStore(dataDirFiles.database(dataDir)),
+    await loadOrCreateSecretKeyRing(dataDirFiles.secretKeyRing(dataDir)),
+  );
+  await store.resealSecrets(await vaultIdsWithSecrets(store), deletedSecretsBinId);
   // The directory holds vaults as ARM resources; the vault part owns their secrets and erases them.
   const directory = createDirectory(store, {
     eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId),
@@ -314,4 +321,11 @@ export async function vaultNamesResolve(vaultDomain: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The IDs under which secrets are stored: every vault's, live or soft-deleted (which keeps its vault's ID). */
+async function vaultIdsWithSecrets(store: Store): Promise<string[]> {
+  const live = await store.listResources({ type: RESOURCE_TYPES.vault });
+  const deleted = await store.listResources({ type: RESOURCE_TYPES.deletedVault });
+  return [...live.map((vault) => vault.id), ...deleted.map((vault) => String(vault.properties.vaultId))];
 }
