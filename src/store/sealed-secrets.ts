@@ -1,11 +1,12 @@
-// Secret values encrypted at rest, whatever the store: envelope encryption with AES-256-GCM. Each value gets its own
+// Secret values and private signing keys encrypted at rest, whatever the store: envelope encryption with AES-256-GCM. Each value gets its own
 // data-encryption key (DEK), which a key-encryption key (KEK) from the key ring wraps. The sealed form names the KEK,
 // so a ring that gained a new current KEK still opens values sealed under the old ones, and `resealSecrets` moves
 // them to the current one. The secret's vault, name and version are authenticated with the value (GCM's additional
 // data): a sealed value copied onto another secret does not open.
 //
-// SealedSecretsStore wraps any Store: values are sealed on the way in and opened on the way out, so the vault,
-// the management routes and soft delete work on plaintext and the database only ever holds sealed values.
+// SealedSecretsStore wraps any Store: values and keys are sealed on the way in and opened on the way out, so the
+// vault, the management routes, soft delete and the key rings work on plaintext and the database holds only sealed
+// forms. A signing key is bound to its purpose and kid the way a value is bound to its secret.
 
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type {
@@ -76,20 +77,26 @@ function decrypt(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
   ]);
 }
 
-/** What the value is bound to: its vault, name (both case-insensitive, as their keys) and version. */
-function boundTo(secret: Pick<SecretVersion, "vaultId" | "name" | "version">): Buffer {
-  return Buffer.from(`${secret.vaultId.toLowerCase()}\n${secret.name.toLowerCase()}\n${secret.version}`);
+/** What a secret value is bound to: its vault, name (both case-insensitive, as their keys) and version. */
+function secretBinding(secret: Pick<SecretVersion, "vaultId" | "name" | "version">): Buffer {
+  return Buffer.from(
+    `secret\n${secret.vaultId.toLowerCase()}\n${secret.name.toLowerCase()}\n${secret.version}`,
+  );
+}
+
+/** What a private signing key is bound to: its ring's purpose and its kid. */
+function signingKeyBinding(key: Pick<StoredSigningKey, "purpose" | "kid">): Buffer {
+  return Buffer.from(`signing-key\n${key.purpose}\n${key.kid}`);
 }
 
 /** `wikit-sealed:1:<kek id>:<wrapped DEK>:<ciphertext>`, both parts base64url of IV ‖ ciphertext ‖ tag. */
-export function sealValue(ring: SecretKeyRing, secret: SecretVersion): string {
+function seal(ring: SecretKeyRing, plaintext: string, boundTo: Buffer): string {
   const kek = ring.keys.get(ring.current);
   if (!kek)
     throw new SecretSealError(`the current key-encryption key '${ring.current}' is not in the key ring`);
   const dek = randomBytes(KEY_BYTES);
-  const aad = boundTo(secret);
-  const wrapped = encrypt(kek, dek, aad);
-  const body = encrypt(dek, Buffer.from(secret.value, "utf8"), aad);
+  const wrapped = encrypt(kek, dek, boundTo);
+  const body = encrypt(dek, Buffer.from(plaintext, "utf8"), boundTo);
   return `${SEALED_PREFIX}${ring.current}:${wrapped.toString("base64url")}:${body.toString("base64url")}`;
 }
 
@@ -99,30 +106,58 @@ export function sealingKeyOf(value: string): string | undefined {
   return value.slice(SEALED_PREFIX.length).split(":")[0];
 }
 
-/** The plaintext of a stored value; a value from before sealing is returned as it is. */
-export function openValue(ring: SecretKeyRing, secret: SecretVersion): string {
-  const kekId = sealingKeyOf(secret.value);
-  if (kekId === undefined) return secret.value;
-  const [, wrapped, body, extra] = secret.value.slice(SEALED_PREFIX.length).split(":");
+/** The plaintext of a sealed value; `what` names it in errors. */
+function open(ring: SecretKeyRing, sealed: string, boundTo: Buffer, what: string): string {
+  const kekId = sealingKeyOf(sealed) ?? "";
+  const [, wrapped, body, extra] = sealed.slice(SEALED_PREFIX.length).split(":");
   if (wrapped === undefined || body === undefined || extra !== undefined) {
-    throw new SecretSealError(`the sealed value of secret '${secret.name}' is malformed`);
+    throw new SecretSealError(`the sealed form of ${what} is malformed`);
   }
   const kek = ring.keys.get(kekId);
   if (!kek) {
     throw new SecretSealError(
-      `secret '${secret.name}' is sealed under key-encryption key '${kekId}', which the key ring lacks; restore that key`,
+      `${what} is sealed under key-encryption key '${kekId}', which the key ring lacks; restore that key`,
     );
   }
-  const aad = boundTo(secret);
   try {
-    const dek = decrypt(kek, Buffer.from(wrapped, "base64url"), aad);
-    return decrypt(dek, Buffer.from(body, "base64url"), aad).toString("utf8");
+    const dek = decrypt(kek, Buffer.from(wrapped, "base64url"), boundTo);
+    return decrypt(dek, Buffer.from(body, "base64url"), boundTo).toString("utf8");
   } catch (error) {
     if (error instanceof SecretSealError) throw error;
-    throw new SecretSealError(
-      `secret '${secret.name}' version ${secret.version} does not open: it was altered, or moved from another secret`,
-    );
+    throw new SecretSealError(`${what} does not open: it was altered, or moved from elsewhere`);
   }
+}
+
+/** A secret's value sealed for the store. */
+export function sealValue(ring: SecretKeyRing, secret: SecretVersion): string {
+  return seal(ring, secret.value, secretBinding(secret));
+}
+
+/** The plaintext of a stored value; a value from before sealing is returned as it is. */
+export function openValue(ring: SecretKeyRing, secret: SecretVersion): string {
+  if (sealingKeyOf(secret.value) === undefined) return secret.value;
+  return open(ring, secret.value, secretBinding(secret), `secret '${secret.name}' version ${secret.version}`);
+}
+
+/** The member a sealed private JWK is kept under, in place of the key's own members. */
+const SEALED_JWK_MEMBER = "wikit-sealed";
+
+function sealSigningKey(ring: SecretKeyRing, key: StoredSigningKey): StoredSigningKey {
+  const sealed = seal(ring, JSON.stringify(key.privateJwk), signingKeyBinding(key));
+  return { ...key, privateJwk: { [SEALED_JWK_MEMBER]: sealed } };
+}
+
+/** The sealing KEK of a stored signing key; undefined for a key stored before sealing. */
+function signingKeySealedUnder(key: StoredSigningKey): string | undefined {
+  const sealed = key.privateJwk[SEALED_JWK_MEMBER];
+  return typeof sealed === "string" ? sealingKeyOf(sealed) : undefined;
+}
+
+function openSigningKey(ring: SecretKeyRing, key: StoredSigningKey): StoredSigningKey {
+  const sealed = key.privateJwk[SEALED_JWK_MEMBER];
+  if (typeof sealed !== "string") return key;
+  const what = `signing key '${key.kid}' (${key.purpose})`;
+  return { ...key, privateJwk: JSON.parse(open(ring, sealed, signingKeyBinding(key), what)) };
 }
 
 /** A Store whose secret values are sealed at rest; everything else passes through. */
@@ -218,11 +253,18 @@ export class SealedSecretsStore implements Store {
   listKubeObjects(cluster: string, kind: string, namespace?: string): Promise<KubeObject[]> {
     return this.#inner.listKubeObjects(cluster, kind, namespace);
   }
-  listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {
-    return this.#inner.listSigningKeys(purpose);
+  /** A key stored in plaintext or under an earlier KEK is resealed as it is read: every ring is read at start. */
+  async listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {
+    const opened: StoredSigningKey[] = [];
+    for (const stored of await this.#inner.listSigningKeys(purpose)) {
+      const key = openSigningKey(this.#ring, stored);
+      if (signingKeySealedUnder(stored) !== this.#ring.current) await this.putSigningKey(key);
+      opened.push(key);
+    }
+    return opened;
   }
   putSigningKey(key: StoredSigningKey): Promise<void> {
-    return this.#inner.putSigningKey(key);
+    return this.#inner.putSigningKey(sealSigningKey(this.#ring, key));
   }
   appendSignIns(
     records: readonly { record: SignInRecord; credentialId?: string }[],

@@ -1,6 +1,7 @@
-// Secret values at rest, through a real `wikit up` and its CLI: the database never holds a value in plaintext — not
-// one set through the vault, not one stored before sealing existed (resealed at the next start), and a new current
-// key-encryption key in secret-keys.json takes every value over at the next start, after which the old key can go.
+// Secret values at rest, through a real `wikit up` and its CLI: the database never holds a value (nor a private
+// signing key) in plaintext — not one set through the vault, not one stored before sealing existed (resealed at the
+// next start) — and a new current key-encryption key in secret-keys.json takes every value over at the next start,
+// after which the old key can go.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -78,6 +79,17 @@ describe("secret values sealed at rest under wikit up", { timeout: 300_000 }, ()
     assert.equal(databaseHolds(dataDir, VALUE), false);
     assert.equal(await opened("api-key"), VALUE);
     assert.equal(statSync(dataDirFiles.secretKeyRing(dataDir)).mode & 0o777, 0o600);
+    // The token service's and the cluster's private signing keys are sealed the same way.
+    const raw = new SqliteStore(dataDirFiles.database(dataDir));
+    try {
+      for (const purpose of ["sts", "cluster:local"]) {
+        const keys = await raw.listSigningKeys(purpose);
+        assert.ok(keys.length > 0, purpose);
+        for (const key of keys) assert.equal(key.privateJwk.d, undefined, `${purpose} ${key.kid}`);
+      }
+    } finally {
+      await raw.close();
+    }
   });
 
   test("a value stored before sealing is read, and sealed at the next start", async () => {

@@ -1,6 +1,6 @@
 // Secret values sealed at rest: the whole store contract holds through SealedSecretsStore, the database holds no
 // plaintext, a sealed value opens only where it was written and only unaltered, values from before sealing are read
-// and resealed, and a new current key-encryption key takes every value over.
+// and resealed, a new current key-encryption key takes every value over, and private signing keys are sealed alike.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -110,6 +110,31 @@ describe("sealed secret values", () => {
       /sealed under key-encryption key 'new', which the key ring lacks/,
     );
     await lost.close();
+  });
+
+  test("private signing keys are sealed too, bound to purpose and kid; one stored before sealing is resealed on read", async () => {
+    const inner = new SqliteStore(join(tempDir(), "wikit.db"));
+    const sealed = new SealedSecretsStore(inner, ring("new", "new"));
+    const privateJwk = { kty: "EC", crv: "P-256", x: "x", y: "y", d: "private-part" };
+    await sealed.putSigningKey({ purpose: "sts", kid: "k1", alg: "ES256", privateJwk, created: 1 });
+    const [stored] = await inner.listSigningKeys("sts");
+    assert.equal(stored?.privateJwk.d, undefined);
+    assert.equal(JSON.stringify(stored).includes("private-part"), false);
+    assert.deepEqual((await sealed.listSigningKeys("sts"))[0]?.privateJwk, privateJwk);
+
+    await inner.putSigningKey({ ...(stored ?? assert.fail()), kid: "k2" });
+    await assert.rejects(sealed.listSigningKeys("sts"), /signing key 'k2' \(sts\) does not open/);
+    await inner.putSigningKey({ purpose: "sts", kid: "k2", alg: "ES256", privateJwk, created: 2 });
+    assert.deepEqual(
+      (await sealed.listSigningKeys("sts")).map((key) => key.privateJwk.d),
+      ["private-part", "private-part"],
+    );
+    assert.equal(
+      (await inner.listSigningKeys("sts")).every((key) => key.privateJwk.d === undefined),
+      true,
+      "the plaintext key was resealed as it was read",
+    );
+    await sealed.close();
   });
 
   test("a ring without its current key, or with a key of the wrong size, seals nothing", () => {
