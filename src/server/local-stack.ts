@@ -26,12 +26,9 @@ import { MICROSOFT_AUTHORITY_HOSTS, MICROSOFT_RESOURCES } from "../names/microso
 import { deletedSecretsBinId, eraseVaultSecrets } from "../resources/vault/deleted-secrets.ts";
 import { vaultRoutes } from "../resources/vault/vault-routes.ts";
 import { SigningKeyRing } from "../signing-keys/key-ring.ts";
-import { SealedSecretsStore } from "../store/sealed-secrets.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
 import type { ArmResource, Store } from "../store/store.ts";
 import { ensureAdminPrincipal, grantAdmin } from "./admin-principal.ts";
 import {
-  dataDirFiles,
   isProcessAlive,
   loadOrCreateAdminToken,
   readServerInfo,
@@ -39,7 +36,7 @@ import {
   type ServerInfo,
   writeServerInfo,
 } from "./data-dir.ts";
-import { loadOrCreateSecretKeyRing } from "./secret-key-ring-file.ts";
+import { openLocalStore } from "./local-store.ts";
 import { loadLocalTls } from "./tls/local-ca.ts";
 
 export interface LocalStackOptions {
@@ -77,10 +74,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 
   // Secret values are sealed at rest; values stored before sealing, or under an earlier current key, are resealed.
-  const store = new SealedSecretsStore(
-    new SqliteStore(dataDirFiles.database(dataDir)),
-    await loadOrCreateSecretKeyRing(dataDirFiles.secretKeyRing(dataDir)),
-  );
+  const store = await openLocalStore(dataDir);
   await store.resealSecrets(await vaultIdsWithSecrets(store), deletedSecretsBinId);
   // The directory holds vaults as ARM resources; the vault part owns their secrets and erases them.
   const directory = createDirectory(store, {

@@ -19,8 +19,8 @@ import {
   signServiceAccountToken,
 } from "../../src/cluster/tokens/service-account-token.ts";
 import { dataDirFiles, readServerInfo, type ServerInfo } from "../../src/server/data-dir.ts";
+import { openLocalStore } from "../../src/server/local-store.ts";
 import { SigningKeyRing } from "../../src/signing-keys/key-ring.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { newDataDir, pythonWithAzure, repoRoot, wikit, wikitJson } from "./local-stack.ts";
 
 const jsApp = join(repoRoot, "examples", "js", "read-secret.mjs");
@@ -267,7 +267,7 @@ describe("official SDKs against wikit up", { timeout: 600_000 }, () => {
 
   test("an expired service-account token reaches the app as AADSTS700024", async () => {
     // Signed with the cluster's real key, so only its time window is wrong.
-    const store = new SqliteStore(dataDirFiles.database(dataDir));
+    const store = await openLocalStore(dataDir);
     const keys = await SigningKeyRing.open(store, "cluster:local");
     const account = wikitJson<{ metadata: { uid: string } }>(dataDir, [
       "serviceaccount",

@@ -8,8 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { dataDirFiles } from "../../src/server/data-dir.ts";
-import { loadOrCreateSecretKeyRing } from "../../src/server/secret-key-ring-file.ts";
-import { SealedSecretsStore } from "../../src/store/sealed-secrets.ts";
+import { openLocalStore } from "../../src/server/local-store.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { newDataDir, startWikitUp, wikitOk } from "./local-stack.ts";
 
@@ -29,10 +28,7 @@ describe("secret values sealed at rest under wikit up", { timeout: 300_000 }, ()
   let vaultId: string;
   /** The plaintext of a secret, read with the data directory's key ring while wikit is down. */
   const opened = async (name: string) => {
-    const store = new SealedSecretsStore(
-      new SqliteStore(dataDirFiles.database(dataDir)),
-      await loadOrCreateSecretKeyRing(dataDirFiles.secretKeyRing(dataDir)),
-    );
+    const store = await openLocalStore(dataDir);
     try {
       return (await store.getSecretVersion(vaultId, name))?.value;
     } finally {
