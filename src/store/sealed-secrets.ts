@@ -210,8 +210,21 @@ export class SealedSecretsStore implements Store {
     return (await this.#inner.listSecretVersions(vaultId, name)).map((secret) => this.#open(secret));
   }
 
+  /**
+   * Each value opens when it is first read: list answers carry names and attributes only, so a vault of a thousand
+   * secrets is listed without a thousand decryptions.
+   */
   async listLatestSecrets(vaultId: string): Promise<SecretVersion[]> {
-    return (await this.#inner.listLatestSecrets(vaultId)).map((secret) => this.#open(secret));
+    return (await this.#inner.listLatestSecrets(vaultId)).map((stored) => {
+      let opened: string | undefined;
+      return Object.defineProperty({ ...stored }, "value", {
+        enumerable: true,
+        get: () => {
+          opened ??= openValue(this.#ring, stored);
+          return opened;
+        },
+      });
+    });
   }
 
   deleteSecret(vaultId: string, name: string): Promise<boolean> {

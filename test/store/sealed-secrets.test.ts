@@ -70,6 +70,25 @@ describe("sealed secret values", () => {
     await sealed.close();
   });
 
+  test("a list opens a value only when it is read: names list even past a value that does not open", async () => {
+    const inner = new SqliteStore(join(tempDir(), "wikit.db"));
+    const sealed = new SealedSecretsStore(inner, ring("new", "new"));
+    await sealed.putSecretVersion(secret(VAULT, "good", "v1", "fine"));
+    await sealed.putSecretVersion(secret(VAULT, "bad", "v1", "to be altered"));
+    const stored = (await inner.getSecretVersion(VAULT, "bad")) ?? assert.fail();
+    await inner.putSecretVersion({
+      ...stored,
+      name: "bad",
+      version: "v1",
+      value: stored.value.replace(/.$/, (c) => (c === "A" ? "B" : "A")),
+    });
+    const listed = await sealed.listLatestSecrets(VAULT);
+    assert.deepEqual(listed.map((item) => item.name).sort(), ["bad", "good"]);
+    assert.equal(listed.find((item) => item.name === "good")?.value, "fine");
+    assert.throws(() => listed.find((item) => item.name === "bad")?.value, SecretSealError);
+    await sealed.close();
+  });
+
   test("values from before sealing are read as they are, and resealed in place with their order kept", async () => {
     const inner = new SqliteStore(join(tempDir(), "wikit.db"));
     await inner.putSecretVersion(secret(VAULT, "legacy", "v1", "first"));
