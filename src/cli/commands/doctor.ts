@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import type { Diagnosis, DoctorFinding } from "../../cluster/doctor/cluster-diagnosis.ts";
+import type { Diagnosis } from "../../cluster/doctor/cluster-diagnosis.ts";
 import { type WorkloadRef, workloadLabel } from "../../cluster/doctor/cluster-objects.ts";
 import type { FederatedCredentialView, WikitPrincipal } from "../../cluster/doctor/credential-check.ts";
 import type { WorkloadRow } from "../../cluster/doctor/labelled-pods.ts";
 import { fetchIssuerDocument } from "../../cluster/issuer/issuer-document-fetch.ts";
+import { FINDING_MARKS } from "../../cluster/issuer/issuer-verification.ts";
 import { RESOURCE_TYPES } from "../../names/arm-resource-ids.ts";
 import { resolveDataDir } from "../../server/data-dir.ts";
 import { CliError } from "../cli-error.ts";
@@ -27,12 +28,6 @@ interface DoctorOptions {
   yes?: boolean;
   dataDir?: string;
 }
-
-const MARKS: Record<DoctorFinding["level"], string> = {
-  ok: "ok     ",
-  warning: "warning",
-  problem: "PROBLEM",
-};
 
 export function registerDoctorCommand(program: Command): void {
   program
@@ -135,7 +130,7 @@ async function doctor(options: DoctorOptions): Promise<void> {
     throw error;
   }
   for (const finding of diagnosis.findings)
-    note(`${MARKS[finding.level]}  ${finding.area}: ${finding.message}`);
+    note(`${FINDING_MARKS[finding.level]}  ${finding.area}: ${finding.message}`);
 
   const restarted: WorkloadRef[] = [];
   if (options.repair) {

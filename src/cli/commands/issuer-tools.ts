@@ -12,7 +12,7 @@ import {
   issuerDocuments,
   JWKS_PATH,
 } from "../../cluster/issuer/issuer-files.ts";
-import { verifyIssuer } from "../../cluster/issuer/issuer-verification.ts";
+import { FINDING_MARKS, verifyIssuer } from "../../cluster/issuer/issuer-verification.ts";
 import {
   apiServerKeyFilesAt,
   formatDuration,
@@ -365,8 +365,8 @@ Examples:
         (url, accept) => fetchIssuerDocument(url, accept, extraCa),
         token,
       );
-      const marks = { ok: "ok     ", warning: "warning", problem: "PROBLEM" } as const;
-      for (const finding of findings) process.stdout.write(`${marks[finding.level]}  ${finding.message}\n`);
+      for (const finding of findings)
+        process.stdout.write(`${FINDING_MARKS[finding.level]}  ${finding.message}\n`);
       const problems = findings.filter((finding) => finding.level === "problem").length;
       process.stdout.write(
         problems === 0 ? "The issuer is ready for token exchange.\n" : `${problems} problem(s).\n`,

@@ -13,6 +13,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { getDocument } from "../issuer/issuer-document-fetch.ts";
+import { DISCOVERY_PATH, JWKS_PATH } from "../issuer/issuer-files.ts";
 import type { Fetched } from "../issuer/issuer-verification.ts";
 import { USE_LABEL } from "../webhook/constants.ts";
 import { kubeErrorMessage } from "../webhook/service-account-cache.ts";
@@ -20,9 +21,6 @@ import type { ClusterSnapshot } from "./cluster-diagnosis.ts";
 import type { ClusterObject, WorkloadRef } from "./cluster-objects.ts";
 import { restartPatch } from "./repair-plan.ts";
 import { certSecretNameOf, labelledPodWebhooks, webhookDeployment, webhookService } from "./webhook-check.ts";
-
-const DISCOVERY_PATH = "/.well-known/openid-configuration";
-const JWKS_PATH = "/openid/v1/jwks";
 
 /** A read that failed, with what was being read. */
 export class ClusterReadError extends Error {}
@@ -63,8 +61,8 @@ export async function readClusterSnapshot(
     namespace === undefined ? all() : one(namespace);
 
   const [discovery, jwks] = await Promise.all([
-    apiServerGet(kubeConfig, DISCOVERY_PATH, "application/json"),
-    apiServerGet(kubeConfig, JWKS_PATH, "application/jwk-set+json, application/json"),
+    apiServerGet(kubeConfig, `/${DISCOVERY_PATH}`, "application/json"),
+    apiServerGet(kubeConfig, `/${JWKS_PATH}`, "application/jwk-set+json, application/json"),
   ]);
   const configurations = await reading("the MutatingWebhookConfigurations", async () =>
     items(await admission.listMutatingWebhookConfiguration()),

@@ -18,6 +18,13 @@ export interface Finding {
   message: string;
 }
 
+/** How a finding's level is printed, one column wide, by the commands that report findings. */
+export const FINDING_MARKS: Readonly<Record<Finding["level"], string>> = {
+  ok: "ok     ",
+  warning: "warning",
+  problem: "PROBLEM",
+};
+
 const JSON_TYPE = /^application\/(json|jwk-set\+json)\b/i;
 
 /** Every finding about the issuer at `issuer`, and about `token` when given. */
