@@ -124,6 +124,29 @@ async function fakeCluster(): Promise<FakeKubeApi> {
   return api;
 }
 
+/**
+ * A webhook with certificate rotation on a fresh fake cluster, listening on free ports (no metrics listener), given to
+ * `run`; the cluster and the certificate directory are removed afterwards. `run` closes the webhook.
+ */
+async function withRotatingWebhook(
+  flags: WebhookFlags,
+  run: (running: RunningWebhook, api: FakeKubeApi) => Promise<void>,
+): Promise<void> {
+  const api = await fakeCluster();
+  const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-"));
+  try {
+    const running = await serveQuietly(
+      api.kubeConfig(),
+      { webhookCertDir: certDir, port: "0", healthAddr: "127.0.0.1:0", metricsAddr: "0", ...flags },
+      { AZURE_TENANT_ID: TENANT, POD_NAMESPACE: NAMESPACE },
+    );
+    await run(running, api);
+  } finally {
+    await api.close();
+    await rm(certDir, { recursive: true, force: true });
+  }
+}
+
 describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
   let api: FakeKubeApi;
   let certDir: string;
@@ -194,20 +217,7 @@ describe("serveWebhook with certificate rotation", { timeout: 60_000 }, () => {
 
 describe("serveWebhook with a shutdown delay", { timeout: 60_000 }, () => {
   test("after close(), readyz fails while admissions are still answered; then the listeners close", async () => {
-    const api = await fakeCluster();
-    const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-delay-"));
-    try {
-      const running = await serveQuietly(
-        api.kubeConfig(),
-        {
-          webhookCertDir: certDir,
-          port: "0",
-          healthAddr: "127.0.0.1:0",
-          metricsAddr: "0",
-          shutdownDelaySeconds: "2",
-        },
-        { AZURE_TENANT_ID: TENANT, POD_NAMESPACE: NAMESPACE },
-      );
+    await withRotatingWebhook({ shutdownDelaySeconds: "2" }, async (running, api) => {
       const port = await running.server.webhookListening;
       const health = running.server.ports.health ?? assert.fail("no health port");
       await eventually(async () => (await probe(health, "/readyz")) === 200);
@@ -224,10 +234,7 @@ describe("serveWebhook with a shutdown delay", { timeout: 60_000 }, () => {
       const closed = /ECONNREFUSED|socket hang up|ECONNRESET/;
       await assert.rejects(probe(health, "/readyz"), closed);
       await assert.rejects(post(port, ca, review()), closed);
-    } finally {
-      await api.close();
-      await rm(certDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -250,20 +257,7 @@ describe("serveWebhook --bind-address", { timeout: 60_000 }, () => {
     { bindAddress: undefined, reached: ["127.0.0.1", "127.0.0.2"], refused: [] },
   ]) {
     test(`${bindAddress ?? "no flag (every interface)"}: reachable on ${reached.join(", ")}${refused.length > 0 ? `, refused on ${refused.join(", ")}` : ""}`, async () => {
-      const api = await fakeCluster();
-      const certDir = await mkdtemp(join(tmpdir(), "wikit-serve-bind-"));
-      try {
-        const running = await serveQuietly(
-          api.kubeConfig(),
-          {
-            webhookCertDir: certDir,
-            port: "0",
-            healthAddr: "127.0.0.1:0",
-            metricsAddr: "0",
-            ...(bindAddress === undefined ? {} : { bindAddress }),
-          },
-          { AZURE_TENANT_ID: TENANT, POD_NAMESPACE: NAMESPACE },
-        );
+      await withRotatingWebhook(bindAddress === undefined ? {} : { bindAddress }, async (running) => {
         try {
           const port = await running.server.webhookListening;
           for (const host of reached) assert.equal(await accepts(host, port), true, host);
@@ -271,10 +265,7 @@ describe("serveWebhook --bind-address", { timeout: 60_000 }, () => {
         } finally {
           await running.close();
         }
-      } finally {
-        await api.close();
-        await rm(certDir, { recursive: true, force: true });
-      }
+      });
     });
   }
 });
