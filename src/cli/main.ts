@@ -11,6 +11,7 @@ import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIssuerCommands, registerIssuerToolCommands } from "./commands/issuer-tools.ts";
 import { registerLoginCommands } from "./commands/login.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
+import { registerServeCommand } from "./commands/serve.ts";
 import { registerSignInCommands } from "./commands/sign-in.ts";
 import { registerTenantCommands } from "./commands/tenant.ts";
 import { registerTokenCommands } from "./commands/token.ts";
@@ -19,6 +20,7 @@ import { registerWebhookCommands } from "./commands/webhook.ts";
 import { registerWebhookManifests } from "./commands/webhook-manifests.ts";
 import { configureOutput, type OutputSettings, verbose } from "./output.ts";
 import { OUTPUT_FORMATS, QueryError } from "./output-format.ts";
+import { configureServer } from "./server-target.ts";
 
 /**
  * Commander reports a missing required option before an unknown one; az names the unknown option first, with the
@@ -52,13 +54,21 @@ export function buildProgram(): Command {
     .option("--only-show-errors", "only show errors, suppressing warnings and notes")
     .option("--verbose", "increase logging verbosity: each request made to wikit, and the command's time")
     .option("--debug", "increase logging verbosity to show all debug logs")
+    .addOption(
+      new Option(
+        "--server <url>",
+        "a `wikit serve` to manage instead of the local `wikit up` (admin credential: WIKIT_ADMIN_TOKEN or WIKIT_ADMIN_TOKEN_FILE)",
+      ).env("WIKIT_SERVER"),
+    )
     .showHelpAfterError("(add --help to see the command's options and examples)")
     .exitOverride();
   program.hook("preAction", (_program, action) => {
     checkRequiredOptions.call(action);
     configureOutput(action.optsWithGlobals() as OutputSettings);
+    configureServer((action.optsWithGlobals() as { server?: string }).server);
   });
   registerUpDown(program);
+  registerServeCommand(program);
   registerResourceCommands(program);
   registerClusterCommands(program);
   registerDirectoryObjectCommands(program);

@@ -18,6 +18,7 @@ import {
 } from "./admin-sign-in.ts";
 import { CliError } from "./cli-error.ts";
 import { verbose } from "./output.ts";
+import { type RemoteServer, remoteServer } from "./server-target.ts";
 
 export const ARM_API_VERSION = "2023-01-31";
 
@@ -85,23 +86,30 @@ export class WikitClient {
   readonly dataDir: string;
   readonly #admin: AdminPrincipalFiles | undefined;
   readonly #adminToken: string | undefined;
-  readonly #ca: string;
+  readonly #ca: string | undefined;
+  /** The host the server is reached at: 127.0.0.1 for the local `wikit up`, the URL's host for `--server`. */
+  readonly #address: string;
 
   private constructor(
     dataDir: string,
     info: ServerInfo,
     admin: AdminPrincipalFiles | undefined,
     adminToken: string | undefined,
-    ca: string,
+    ca: string | undefined,
+    address = "127.0.0.1",
   ) {
     this.dataDir = dataDir;
     this.info = info;
     this.#admin = admin;
     this.#adminToken = adminToken;
     this.#ca = ca;
+    this.#address = address;
   }
 
+  /** The client of the server `--server` / WIKIT_SERVER names, else of the `wikit up` of `dataDir`. */
   static async connect(dataDir: string): Promise<WikitClient> {
+    const remote = await remoteServer();
+    if (remote) return WikitClient.#connectRemote(dataDir, remote);
     const info = await readServerInfo(dataDir);
     if (!info || !isProcessAlive(info.pid)) {
       throw new CliError(
@@ -116,6 +124,27 @@ export class WikitClient {
       );
     }
     return new WikitClient(dataDir, info, admin, adminToken, await readFile(info.caFile, "utf8"));
+  }
+
+  /** A `wikit serve` reached by URL with the admin token; its default tenant and subscription asked of it. */
+  static async #connectRemote(dataDir: string, remote: RemoteServer): Promise<WikitClient> {
+    const { url } = remote;
+    const port = Number(url.port || 443);
+    const info: ServerInfo = {
+      pid: 0,
+      url: url.origin,
+      port,
+      caFile: "",
+      tenantId: "",
+      subscriptionId: "",
+      issuerUrl: "",
+      vaultDomain: "",
+      startedAt: "",
+    };
+    const client = new WikitClient(dataDir, info, undefined, remote.adminToken, remote.ca, url.hostname);
+    const [first] = await client.subscriptions();
+    if (first) Object.assign(info, { tenantId: first.tenantId, subscriptionId: first.subscriptionId });
+    return client;
   }
 
   /** The admin's bearer value for `resource` in `tenant`: an access token of the admin principal, cached. */
@@ -192,13 +221,13 @@ export class WikitClient {
     path: string,
     payload: string | undefined,
     headers: Record<string, string>,
-    hostName = "localhost",
+    hostName = this.#address === "127.0.0.1" ? "localhost" : this.#address,
   ) {
     const started = performance.now();
     return new Promise<ApiResponse>((resolve, reject) => {
       const req = httpsRequest(
         {
-          host: "127.0.0.1",
+          host: this.#address,
           port: this.info.port,
           servername: hostName,
           ca: this.#ca,
@@ -232,7 +261,7 @@ export class WikitClient {
       req.on("error", (error) =>
         reject(
           new CliError(
-            `cannot reach wikit at ${this.info.url}: ${error.message}. Is \`wikit up\` still running?`,
+            `cannot reach wikit at ${this.info.url}: ${error.message}. ${this.info.pid ? "Is `wikit up` still running?" : "Is the server running, and its address right?"}`,
           ),
         ),
       );

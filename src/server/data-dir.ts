@@ -60,8 +60,29 @@ export async function loadOrCreateAdminToken(dir: string): Promise<string> {
   const file = dataDirFiles.adminToken(dir);
   if (existsSync(file)) {
     const token = (await readFile(file, "utf8")).trim();
-    if (token.length >= 32) return token;
+    if (token.length >= ADMIN_TOKEN_MIN_LENGTH) return token;
   }
+  return createAdminTokenFile(file);
+}
+
+const ADMIN_TOKEN_MIN_LENGTH = 32;
+
+/**
+ * A server's admin credential, from `file` (given to every replica, e.g. a mounted Secret): made when the file does
+ * not exist; refused, never replaced, when it is shorter than 32 characters.
+ */
+export async function loadAdminTokenFile(file: string): Promise<string> {
+  if (!existsSync(file)) return createAdminTokenFile(file);
+  const token = (await readFile(file, "utf8")).trim();
+  if (token.length < ADMIN_TOKEN_MIN_LENGTH) {
+    throw new Error(
+      `the admin token in ${file} is ${token.length} characters long; it must be at least ${ADMIN_TOKEN_MIN_LENGTH} (e.g. head -c 32 /dev/urandom | base64)`,
+    );
+  }
+  return token;
+}
+
+async function createAdminTokenFile(file: string): Promise<string> {
   const token = randomBytes(32).toString("base64url");
   await writeFileDurably(file, `${token}\n`, 0o600);
   return token;

@@ -1,19 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { mkdir } from "node:fs/promises";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
+import type { FastifyInstance } from "fastify";
 import { registerIssuerRoutes } from "../cluster/issuer/issuer-routes.ts";
 import { registerKubeApiRoutes } from "../cluster/local-cluster/kube-api-routes.ts";
 import { type LocalClusterIds, LocalClusters } from "../cluster/local-cluster/local-clusters.ts";
-import { builtInRoleById } from "../identity/directory/built-in-roles.ts";
 import { createDirectory } from "../identity/directory/directory.ts";
 import { conflict } from "../identity/directory/directory-error.ts";
 import { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
-import { createTokenService } from "../identity/http/token-service.ts";
 import { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
 import { LOCAL_CLUSTER_PROPERTY } from "../management/arm-routes.ts";
-import { GRAPH_RESOURCES, registerManagementPlane } from "../management/management-plane.ts";
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import {
   DEFAULT_PORT,
@@ -22,11 +18,10 @@ import {
   LOCAL_CLUSTER,
   LOCAL_HOST,
 } from "../names/local-stack-names.ts";
-import { MICROSOFT_AUTHORITY_HOSTS, MICROSOFT_RESOURCES } from "../names/microsoft-hosts.ts";
-import { deletedSecretsBinId, eraseVaultSecrets } from "../resources/vault/deleted-secrets.ts";
-import { vaultRoutes } from "../resources/vault/vault-routes.ts";
+import { MICROSOFT_AUTHORITY_HOSTS } from "../names/microsoft-hosts.ts";
+import { eraseVaultSecrets } from "../resources/vault/deleted-secrets.ts";
 import { SigningKeyRing } from "../signing-keys/key-ring.ts";
-import type { ArmResource, Store } from "../store/store.ts";
+import type { ArmResource } from "../store/store.ts";
 import { ensureAdminPrincipal, grantAdmin } from "./admin-principal.ts";
 import {
   isProcessAlive,
@@ -36,7 +31,10 @@ import {
   type ServerInfo,
   writeServerInfo,
 } from "./data-dir.ts";
+import { registerFederation } from "./federation-routes.ts";
+import { createHttpsApp } from "./https-app.ts";
 import { openLocalStore } from "./local-store.ts";
+import { resealVaultSecrets } from "./reseal-secrets.ts";
 import { loadLocalTls } from "./tls/local-ca.ts";
 
 export interface LocalStackOptions {
@@ -75,7 +73,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // Secret values are sealed at rest; values stored before sealing, or under an earlier current key, are resealed.
   const store = await openLocalStore(dataDir);
-  await store.resealSecrets(await vaultIdsWithSecrets(store), deletedSecretsBinId);
+  await resealVaultSecrets(store);
   // The directory holds vaults as ARM resources; the vault part owns their secrets and erases them.
   const directory = createDirectory(store, {
     eraseVaultContents: (vaultId) => eraseVaultSecrets(store, vaultId),
@@ -120,52 +118,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (ids) await clusters.open(ids);
   }
 
-  const app = Fastify({
-    https: { key: tls.serving.keyPem, cert: tls.serving.certPem },
-    logger: { level: options.logLevel ?? "info", stream: options.logStream ?? process.stdout },
-    // One concise line per request (the hook below) instead of Fastify's two.
-    logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { caseSensitive: false, ignoreTrailingSlash: false },
-    bodyLimit: 1024 * 1024,
-    forceCloseConnections: true,
-    return503OnClosing: true,
-  });
-  app.addHook("onResponse", async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        path: request.url.split("?")[0],
-        host: request.headers.host,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      "request",
-    );
-  });
+  const app = createHttpsApp({ tls: tls.serving, logLevel: options.logLevel, logStream: options.logStream });
 
+  // Vault URIs are added by the federation; managed clusters show where their issuer is served.
   const present = (resource: ArmResource): ArmResource => {
-    const type = resource.type.toLowerCase();
-    if (type === RESOURCE_TYPES.vault.toLowerCase()) {
-      return { ...resource, properties: { ...resource.properties, vaultUri: vaultUri(resource.name) } };
-    }
     const ids =
-      type === RESOURCE_TYPES.managedCluster.toLowerCase() ? localClusterIdsOf(resource) : undefined;
-    if (ids) {
-      const { oidcIssuerProfile, ...properties } = resource.properties;
-      return {
-        ...resource,
-        properties: {
-          ...properties,
-          oidcIssuerProfile: {
-            ...(oidcIssuerProfile as object),
-            enabled: true,
-            issuerUrl: issuerUrl(ids.issuerId),
-          },
-          fqdn: `${LOCAL_HOST}:${endpoints.port}`,
+      resource.type.toLowerCase() === RESOURCE_TYPES.managedCluster.toLowerCase()
+        ? localClusterIdsOf(resource)
+        : undefined;
+    if (!ids) return resource;
+    const { oidcIssuerProfile, ...properties } = resource.properties;
+    return {
+      ...resource,
+      properties: {
+        ...properties,
+        oidcIssuerProfile: {
+          ...(oidcIssuerProfile as object),
+          enabled: true,
+          issuerUrl: issuerUrl(ids.issuerId),
         },
-      };
-    }
-    return resource;
+        fqdn: `${LOCAL_HOST}:${endpoints.port}`,
+      },
+    };
   };
 
   const signIns = new SignInLog(store, {
@@ -173,68 +147,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       app.log.error({ err: error, lost }, "sign-in records could not be written and are lost"),
   });
 
-  // The token service's keys, rebuilt per call so that a rotated key verifies at once.
-  const accessTokenKey: JWTVerifyGetKey = (header, token) =>
-    createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token);
-  const roleAssignmentsOf = (principalId: string) => directory.roleAssignments.listFor(principalId);
-
   app.get("/healthz", async () => ({ status: "ok" }));
   registerIssuerRoutes(app, "/oidc/:issuerId", ({ issuerId = "" }) => {
     const cluster = clusters.byIssuerId(issuerId);
     return cluster && { issuer: cluster.issuer, keys: cluster.signingKeys };
   });
-  await app.register(
-    createTokenService({
-      tenants: directory.tenants,
-      principals: directory.principals,
-      signingKeys: stsKeys,
-      issuerKeys: new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true }),
-      explainErrors: options.explainErrors ?? true,
-      signIns,
-      knownResources: () => [
-        vaultResource(),
-        ...(endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
-        ...MICROSOFT_RESOURCES,
-        ...GRAPH_RESOURCES,
-        // What a tool asks for when it uses wikit's own URL as Microsoft Graph's (az's microsoftGraphResourceId).
-        baseUrl(),
-      ],
-      // Instance discovery names wikit's own authority, and Microsoft's when a client reaches wikit under
-      // those names (`wikit run`'s authority proxy, or DNS overrides in model B).
-      authorityFor: (hostname) =>
-        hostname === LOCAL_HOST
-          ? baseUrl()
-          : (MICROSOFT_AUTHORITY_HOSTS as readonly string[]).includes(hostname)
-            ? `https://${hostname}`
-            : undefined,
-    }),
-  );
-  await app.register(vaultRoutes, {
-    store,
-    resolveVault: async (host) => {
-      const hostname = host.replace(/:\d+$/, "").toLowerCase();
-      if (!hostname.endsWith(`.${vaultDomain}`)) return undefined;
-      const name = hostname.slice(0, -vaultDomain.length - 1);
-      if (name.includes(".")) return undefined;
-      const vault = await directory.vaults.findByName(name);
-      return vault ? { vault: present(vault), resource: vaultResource() } : undefined;
-    },
-    authorityHost: baseUrl,
-    accessTokenKey,
-    listRoleAssignments: roleAssignmentsOf,
-    roleDefinitionOf: builtInRoleById,
-  });
-  await registerManagementPlane(app, {
+  await registerFederation(app, {
     store,
     directory,
     signIns,
+    stsKeys,
+    issuerKeys: new IssuerMetadataClient({ ca: tls.ca.certPem, allowPrivateNetworks: true }),
+    endpoints: {
+      baseUrl,
+      authorityHostname: LOCAL_HOST,
+      vaultDomain,
+      vaultResource,
+      vaultResourceAliases: () => (endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
+      vaultUri,
+    },
+    explainErrors: options.explainErrors ?? true,
     adminToken,
-    accessTokenKey,
-    present,
-    vaultUri,
-    graphAliases: () => [baseUrl()],
-    defaultTenant: () => tenant.tenantId,
     adminClientId: admin.clientId,
+    defaultTenant: () => tenant.tenantId,
+    present,
     onTenantCreated: (made) => grantAdmin(directory, admin, made),
     adminRoutes: (management) =>
       registerKubeApiRoutes(management, `${KUBE_API_ROOT}/:cluster`, ({ cluster = "" }) =>
@@ -315,11 +251,4 @@ export async function vaultNamesResolve(vaultDomain: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The IDs under which secrets are stored: every vault's, live or soft-deleted (which keeps its vault's ID). */
-async function vaultIdsWithSecrets(store: Store): Promise<string[]> {
-  const live = await store.listResources({ type: RESOURCE_TYPES.vault });
-  const deleted = await store.listResources({ type: RESOURCE_TYPES.deletedVault });
-  return [...live.map((vault) => vault.id), ...deleted.map((vault) => String(vault.properties.vaultId))];
 }

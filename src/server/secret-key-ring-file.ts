@@ -1,7 +1,8 @@
 // The key ring that seals secret values at rest (src/store/sealed-secrets.ts), kept as a file readable by its owner
 // only: `{"current": "<id>", "keys": {"<id>": "<32 bytes, base64>"}}`. wikit up makes it on first start in its data
 // directory. To rotate: add a key, make it current, restart; the old key stays until nothing is sealed under it
-// (the start reseals every value under the current key).
+// (the start reseals every value under the current key). Replicas sharing a store rotate in two rolls (add the key
+// everywhere, then make it current), so that no replica meets a value sealed under a key it lacks.
 
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";

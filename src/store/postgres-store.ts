@@ -88,6 +88,16 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
         PRIMARY KEY (purpose, kid)
       );`,
   },
+  {
+    version: 2,
+    sql: `
+      -- Leases: which replica does the work one replica must do (key rotation), until it stops renewing.
+      CREATE TABLE leases (
+        name text COLLATE "C" PRIMARY KEY,
+        holder text NOT NULL,
+        expires bigint NOT NULL             -- epoch milliseconds
+      );`,
+  },
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -283,10 +293,7 @@ export class PostgresStore implements Store {
   }
 
   async putResource(resource: ArmResource): Promise<void> {
-    await this.#query(
-      "INSERT INTO resources (key, type, body) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET type = excluded.type, body = excluded.body",
-      [resource.id.toLowerCase(), resource.type.toLowerCase(), JSON.stringify(resource)],
-    );
+    await this.#query(PUT_RESOURCE, resourceRow(resource));
   }
 
   async deleteResource(id: string): Promise<boolean> {
@@ -307,28 +314,40 @@ export class PostgresStore implements Store {
   }
 
   async listResources(query: ResourceQuery): Promise<ArmResource[]> {
-    const clauses: string[] = [];
-    const params: string[] = [];
-    const param = (value: string): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (query.type) clauses.push(`type = ${param(query.type.toLowerCase())}`);
-    if (query.under) {
-      const scope = query.under.toLowerCase().replace(/\/+$/, "");
-      clauses.push(
-        `(key = ${param(scope)} OR (key > ${param(`${scope}/`)} AND key < ${param(`${scope}0`)}))`,
-      );
-    }
-    if (query.property) {
-      // A plain name is written into the SQL so that the expression indexes apply; any other is bound, so that it
-      // names one member and cannot reach into others. Compared as JSON: a string equals only the same string.
-      const { name, value } = query.property;
-      const member = PLAIN_PROPERTY_NAME.test(name) ? `'${name}'` : `${param(name)}::text`;
-      clauses.push(`(body::jsonb) -> 'properties' -> ${member} = to_jsonb(${param(value)}::text)`);
-    }
-    const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
-    return this.#bodies<ArmResource>(`SELECT body FROM resources ${where} ORDER BY key`, params);
+    const { sql, params } = resourceSelect(query);
+    return this.#bodies<ArmResource>(sql, params);
+  }
+
+  async putResourceAmong(
+    among: ResourceQuery,
+    decide: (current: ArmResource[]) => ArmResource,
+  ): Promise<ArmResource> {
+    return this.#transaction(async (client) => {
+      // Writers of the same set queue on one lock for the length of their transaction: each decides on what the
+      // previous one committed, whichever replica it runs in.
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        JSON.stringify([among.type?.toLowerCase(), among.under?.toLowerCase(), among.property]),
+      ]);
+      const { sql, params } = resourceSelect(among);
+      const { rows } = await client.query<{ body: string }>(sql, params);
+      const resource = decide(rows.map((row) => JSON.parse(row.body) as ArmResource));
+      await client.query(PUT_RESOURCE, resourceRow(resource));
+      return resource;
+    });
+  }
+
+  async tryLease(name: string, holder: string, ttlMs: number, now = Date.now()): Promise<boolean> {
+    const { rowCount } = await this.#query(
+      `INSERT INTO leases (name, holder, expires) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+       WHERE leases.holder = excluded.holder OR leases.expires <= $4`,
+      [name, holder, now + ttlMs, now],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#query("DELETE FROM leases WHERE name = $1 AND holder = $2", [name, holder]);
   }
 
   async getKubeObject(
@@ -557,4 +576,37 @@ function describeCause(error: unknown): string {
   const code = sqlState(error);
   const message = error instanceof Error ? error.message : String(error);
   return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+const PUT_RESOURCE =
+  "INSERT INTO resources (key, type, body) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET type = excluded.type, body = excluded.body";
+
+const resourceRow = (resource: ArmResource): string[] => [
+  resource.id.toLowerCase(),
+  resource.type.toLowerCase(),
+  JSON.stringify(resource),
+];
+
+/** The SELECT of the resources a query matches, in key order. */
+function resourceSelect(query: ResourceQuery): { sql: string; params: string[] } {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  const param = (value: string): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (query.type) clauses.push(`type = ${param(query.type.toLowerCase())}`);
+  if (query.under) {
+    const scope = query.under.toLowerCase().replace(/\/+$/, "");
+    clauses.push(`(key = ${param(scope)} OR (key > ${param(`${scope}/`)} AND key < ${param(`${scope}0`)}))`);
+  }
+  if (query.property) {
+    // A plain name is written into the SQL so that the expression indexes apply; any other is bound, so that it
+    // names one member and cannot reach into others. Compared as JSON: a string equals only the same string.
+    const { name, value } = query.property;
+    const member = PLAIN_PROPERTY_NAME.test(name) ? `'${name}'` : `${param(name)}::text`;
+    clauses.push(`(body::jsonb) -> 'properties' -> ${member} = to_jsonb(${param(value)}::text)`);
+  }
+  const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
+  return { sql: `SELECT body FROM resources ${where} ORDER BY key`, params };
 }

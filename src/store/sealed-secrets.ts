@@ -249,6 +249,18 @@ export class SealedSecretsStore implements Store {
   listResources(query: ResourceQuery): Promise<ArmResource[]> {
     return this.#inner.listResources(query);
   }
+  putResourceAmong(
+    among: ResourceQuery,
+    decide: (current: ArmResource[]) => ArmResource,
+  ): Promise<ArmResource> {
+    return this.#inner.putResourceAmong(among, decide);
+  }
+  tryLease(name: string, holder: string, ttlMs: number, now?: number): Promise<boolean> {
+    return this.#inner.tryLease(name, holder, ttlMs, now);
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.#inner.releaseLease(name, holder);
+  }
   getKubeObject(
     cluster: string,
     kind: string,

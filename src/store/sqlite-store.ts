@@ -85,6 +85,8 @@ CREATE TABLE IF NOT EXISTS signing_keys (
   body TEXT NOT NULL,
   PRIMARY KEY (purpose, kid)
 );
+-- Leases: which process does the work one process must do (key rotation), until it stops renewing.
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires INTEGER NOT NULL);
 `;
 
 /**
@@ -176,6 +178,10 @@ export class SqliteStore implements Store {
   }
 
   async putResource(resource: ArmResource): Promise<void> {
+    this.#putResource(resource);
+  }
+
+  #putResource(resource: ArmResource): void {
     this.#run(
       "INSERT INTO resources (key, type, body) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET type = excluded.type, body = excluded.body",
       resource.id.toLowerCase(),
@@ -199,6 +205,41 @@ export class SqliteStore implements Store {
   }
 
   async listResources(query: ResourceQuery): Promise<ArmResource[]> {
+    return this.#listResources(query);
+  }
+
+  async putResourceAmong(
+    among: ResourceQuery,
+    decide: (current: ArmResource[]) => ArmResource,
+  ): Promise<ArmResource> {
+    // BEGIN IMMEDIATE holds the database's write lock from the read on: no other writer, in this process or
+    // another, comes between what `decide` saw and what it wrote.
+    let resource: ArmResource | undefined;
+    this.#transaction(() => {
+      resource = decide(this.#listResources(among));
+      this.#putResource(resource);
+    });
+    return resource as ArmResource;
+  }
+
+  async tryLease(name: string, holder: string, ttlMs: number, now = Date.now()): Promise<boolean> {
+    const changed = this.#run(
+      `INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+       WHERE leases.holder = excluded.holder OR leases.expires <= ?`,
+      name,
+      holder,
+      now + ttlMs,
+      now,
+    );
+    return changed > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#run("DELETE FROM leases WHERE name = ? AND holder = ?", name, holder);
+  }
+
+  #listResources(query: ResourceQuery): ArmResource[] {
     const clauses: string[] = [];
     const params: string[] = [];
     if (query.type) {

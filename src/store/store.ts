@@ -52,6 +52,8 @@ export interface StoredSigningKey {
   alg: string;
   privateJwk: Record<string, unknown>;
   created: number;
+  /** When the key starts signing (epoch seconds); published from `created` on, so verifiers know it first. */
+  activatesAt?: number;
   /** When the key stopped signing; it stays published for verification until removed. */
   retiredAt?: number;
 }
@@ -133,6 +135,15 @@ export interface Store {
   /** Deletes the resource and every resource beneath its ID; resolves false when it did not exist. */
   deleteResource(id: string): Promise<boolean>;
   listResources(query: ResourceQuery): Promise<ArmResource[]>;
+  /**
+   * Writes the resource `decide` makes of the resources `among` matches now, as one step: no other write to that
+   * set, from this process or another sharing the store, comes between the read and the write. How rules that span
+   * resources (at most 20 credentials, unique subjects) hold when replicas race. `decide` throws to write nothing.
+   */
+  putResourceAmong(
+    among: ResourceQuery,
+    decide: (current: ArmResource[]) => ArmResource,
+  ): Promise<ArmResource>;
 
   // Kubernetes objects belong to one local cluster, named by its key (`local` for wikit up's own).
   getKubeObject(
@@ -169,6 +180,14 @@ export interface Store {
   listSignIns(query: SignInQuery): Promise<SignInRecord[]>;
   /** Usage of the credentials beneath an identity (ARM ID). */
   listCredentialUsage(identityId: string): Promise<CredentialUsage[]>;
+
+  /**
+   * Takes or renews the lease `name` for `holder` until `ttlMs` from `now`: true when `holder` holds it, false while
+   * another holder's lease runs. Work one process of many must do (key rotation) is done by the lease's holder.
+   */
+  tryLease(name: string, holder: string, ttlMs: number, now?: number): Promise<boolean>;
+  /** Gives the lease up, when `holder` holds it, so that another process may take it at once. */
+  releaseLease(name: string, holder: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -84,6 +84,13 @@ export async function signWithKeyFile(
 export function exchangeAtTokenService(info: ServerInfo, ca: string, clientId: string, token: string) {
   return httpsRequest(`${info.url}/${info.tenantId}/oauth2/v2.0/token`, {
     ca,
+    ...federatedTokenRequest(clientId, token, "https://vault.azure.net/.default"),
+  });
+}
+
+/** The POST a workload makes to exchange a service-account `token` for an access token for `scope`. */
+export function federatedTokenRequest(clientId: string, token: string, scope: string) {
+  return {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
@@ -91,9 +98,9 @@ export function exchangeAtTokenService(info: ServerInfo, ca: string, clientId: s
       client_id: clientId,
       client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
       client_assertion: token,
-      scope: "https://vault.azure.net/.default",
+      scope,
     }).toString(),
-  });
+  };
 }
 
 /** Starts `wikit up`, an issuer in `dir` served at https://localhost:PORT/{path}/, and identity mi-{name} trusting it. */

@@ -190,6 +190,59 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     });
   });
 
+  describe(`${name} store: writes decided among resources, and leases`, () => {
+    const CREDENTIAL_TYPE = `${IDENTITY_TYPE}/federatedIdentityCredentials`;
+    const IDENTITY = `${GROUP}/providers/${IDENTITY_TYPE}/id-1`;
+    const credentials = { type: CREDENTIAL_TYPE, under: IDENTITY };
+    /** Adds a credential unless three are there already, as a capped collection's rule does. */
+    const addCapped = (store: Store, name: string) =>
+      store.putResourceAmong(credentials, (current) => {
+        if (current.length >= 3) throw new Error(`full: ${current.map((r) => r.name).join(",")}`);
+        return resource(`${IDENTITY}/federatedIdentityCredentials/${name}`, CREDENTIAL_TYPE);
+      });
+
+    test("putResourceAmong writes what decide makes of the current set, and nothing when it throws", async () => {
+      const store = await fresh();
+      const written = await addCapped(store, "fic-1");
+      assert.equal(written.name, "fic-1");
+      await addCapped(store, "fic-2");
+      await addCapped(store, "fic-3");
+      await assert.rejects(addCapped(store, "fic-4"), /full: fic-1,fic-2,fic-3/);
+      assert.deepEqual(
+        (await store.listResources(credentials)).map((r) => r.name),
+        ["fic-1", "fic-2", "fic-3"],
+      );
+    });
+
+    test("concurrent putResourceAmong calls through separate connections never break the set's rule", async () => {
+      const open = await newLocation();
+      const stores = [await open(), await open(), await open()];
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) => addCapped(stores[i % stores.length] as Store, `fic-${i}`)),
+      );
+      assert.equal(outcomes.filter((outcome) => outcome.status === "fulfilled").length, 3);
+      assert.equal((await stores[0]?.listResources(credentials))?.length, 3);
+    });
+
+    test("a lease is held by one holder until it expires or is released; its holder renews it", async () => {
+      const store = await fresh();
+      assert.equal(await store.tryLease("keys", "a", 1000, 10_000), true);
+      assert.equal(await store.tryLease("keys", "b", 1000, 10_500), false);
+      assert.equal(await store.tryLease("keys", "a", 1000, 10_900), true, "renewed until 11,900");
+      assert.equal(await store.tryLease("keys", "b", 1000, 11_500), false);
+      assert.equal(await store.tryLease("keys", "b", 1000, 11_900), true, "taken over once expired");
+      await store.releaseLease("keys", "a");
+      assert.equal(
+        await store.tryLease("keys", "a", 1000, 12_000),
+        false,
+        "a release by a non-holder does nothing",
+      );
+      await store.releaseLease("keys", "b");
+      assert.equal(await store.tryLease("keys", "a", 1000, 12_000), true);
+      assert.equal(await store.tryLease("other", "b", 1000, 12_000), true, "leases are independent by name");
+    });
+  });
+
   describe(`${name} store: Kubernetes objects`, () => {
     test("every write gets a larger resourceVersion than the one before", async () => {
       const store = await fresh();

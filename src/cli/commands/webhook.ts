@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { parseAllDocuments } from "yaml";
 import { admissionResponse } from "../../cluster/webhook/admission-review.ts";
 import {
+  AUTHORITY_HOST_ENV,
   AZURE_TENANT_ID,
   DEFAULT_CERT_DIR,
   DEFAULT_HEALTH_ADDRESS,
@@ -35,6 +36,10 @@ import { printResult } from "../output.ts";
 function addConfigurationOptions(command: Command): Command {
   return command
     .option("--audience <audience>", "audience of the projected token (default: api://AzureADTokenExchange)")
+    .option(
+      "--authority-host <url>",
+      `injected as AZURE_AUTHORITY_HOST instead of the cloud's, e.g. a wikit serve's public URL (env ${AUTHORITY_HOST_ENV})`,
+    )
     .option(
       "--webhook-cert-dir <dir>",
       `directory holding tls.crt and tls.key (default: ${DEFAULT_CERT_DIR})`,

@@ -188,6 +188,14 @@ export const EMULATION_ADDRESS_ENV = "WIKIT_EMULATION_ADDRESS";
 export const EMULATION_HOST_NAMES_ENV = "WIKIT_EMULATION_HOST_NAMES";
 export const EMULATION_CA_CONFIGMAP_ENV = "WIKIT_EMULATION_CA_CONFIGMAP";
 
+// ---- wikit's own authority (model A: pods reach a `wikit serve` under its own name) --------------------
+
+/**
+ * Environment the webhook reads an authority host from (the flag --authority-host wins): injected as
+ * AZURE_AUTHORITY_HOST instead of the cloud's, e.g. the public URL of a `wikit serve` deployment.
+ */
+export const AUTHORITY_HOST_ENV = "WIKIT_AUTHORITY_HOST";
+
 // ---- Server -----------------------------------------------------------------------------------------------
 
 /** Files the admission server reads its serving certificate from, in --webhook-cert-dir. */

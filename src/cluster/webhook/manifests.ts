@@ -76,6 +76,8 @@ export interface CustomTokenEndpointValues {
 export interface WebhookValues {
   azureTenantID: string;
   azureEnvironment: string;
+  /** Injected as AZURE_AUTHORITY_HOST instead of the cloud's when not empty, e.g. a `wikit serve`'s URL. */
+  authorityHost: string;
   replicaCount: number;
   image: { repository: string; tag: string; pullPolicy: string };
   imagePullSecrets: { name: string }[];
@@ -151,6 +153,7 @@ export const UPSTREAM_WEBHOOK_OBJECT_NAMES: WebhookObjectNames = {
 export const DEFAULT_WEBHOOK_VALUES: WebhookValues = {
   azureTenantID: "",
   azureEnvironment: DEFAULT_AZURE_CLOUD,
+  authorityHost: "",
   replicaCount: 2,
   image: { repository: DEFAULT_WEBHOOK_IMAGE_REPOSITORY, tag: "", pullPolicy: "IfNotPresent" },
   imagePullSecrets: [],

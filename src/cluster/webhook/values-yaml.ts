@@ -14,6 +14,10 @@ export const VALUE_COMMENTS: Readonly<Record<string, string>> = {
     "Tenant injected as AZURE_TENANT_ID when a ServiceAccount names none (required; a GUID or a domain name).",
   azureEnvironment: `Cloud whose authority host is injected as AZURE_AUTHORITY_HOST: AzurePublicCloud, AzureUSGovernmentCloud,
 AzureChinaCloud, AzureGermanCloud or AzureStackCloud.`,
+  authorityHost: `wikit's own authority: injected as AZURE_AUTHORITY_HOST instead of azureEnvironment's when not empty, e.g.
+the public URL of the wikit-server chart's \`wikit serve\` (its publicUrl) installed beside this one:
+  authorityHost: https://wikit.example.test/
+An https URL with a host and an optional port only; pods must trust the server's certificate.`,
   replicaCount:
     "Webhook replicas. With failurePolicy Fail an unavailable webhook blocks every labelled pod: keep at least 2.",
   "image.tag": "Defaults to the chart's appVersion.",

@@ -1,11 +1,13 @@
 // The webhook server's configuration from its flags and environment, without I/O (webhook.md §14.1–§14.3):
 // the same flags, variables, defaults and start-up error texts as azure-workload-identity, plus wikit's
-// `--port` and emulation settings. The first problem found is reported, as upstream stops at the first one.
+// `--port`, `--authority-host` and emulation settings. The first problem found is reported, as upstream stops
+// at the first one.
 
 import { isIP } from "node:net";
 import type { SecureVersion } from "node:tls";
 import { isPlainObject, type JsonObject } from "../../json/json-value.ts";
 import {
+  AUTHORITY_HOST_ENV,
   AZURE_ENVIRONMENT,
   AZURE_ENVIRONMENT_FILEPATH,
   AZURE_KUBERNETES_CA_CONFIGMAP_NAME,
@@ -71,6 +73,8 @@ export interface WebhookFlags {
   /** Comma-separated. */
   emulationHostNames?: string;
   emulationCaConfigmap?: string;
+  /** wikit addition: injected as AZURE_AUTHORITY_HOST instead of the cloud's (e.g. a `wikit serve`). */
+  authorityHost?: string;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -180,7 +184,8 @@ function build(flags: WebhookFlags, env: Environment, options: WebhookConfigOpti
 
   const tenantId = flags.tenantId ?? envValue(env, AZURE_TENANT_ID);
   if (tenantId === undefined) throw new ConfigError(`required key ${AZURE_TENANT_ID} missing value`);
-  const authorityHost = authorityHostFor(envValue(env, AZURE_ENVIRONMENT) ?? "", env, options);
+  const authorityHost =
+    customAuthorityHost(flags, env) ?? authorityHostFor(envValue(env, AZURE_ENVIRONMENT) ?? "", env, options);
 
   const mutation: MutationConfig = { tenantId, authorityHost, logLevel };
   if (flags.audience) mutation.audience = flags.audience;
@@ -290,6 +295,30 @@ function authorityHostFor(cloud: string, env: Environment, options: WebhookConfi
     throw new ConfigError(`${prefix}: ${path} has no https activeDirectoryEndpoint`);
   }
   return endpoint.endsWith("/") ? endpoint : `${endpoint}/`;
+}
+
+/**
+ * The authority host given instead of the cloud's, as the SDKs take it: `https://<host>[:port]/`. The cloud is
+ * then not consulted, so a deployment that names its own authority needs no cloud definition file.
+ */
+function customAuthorityHost(flags: WebhookFlags, env: Environment): string | undefined {
+  const given = (flags.authorityHost ?? envValue(env, AUTHORITY_HOST_ENV) ?? "").trim();
+  if (!given) return undefined;
+  const refuse = (why: string) =>
+    new ConfigError(
+      `invalid --authority-host "${given}": ${why}; give the token service's https URL, e.g. https://wikit.example.test/`,
+    );
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw refuse("not a URL");
+  }
+  if (url.protocol !== "https:") throw refuse("the SDKs reach the authority over https only");
+  if (url.username || url.password) throw refuse("credentials do not belong in the authority host");
+  // The SDKs append /<tenant>/oauth2/v2.0/token to the host, so a path, query or fragment would be lost or mangled.
+  if (url.pathname !== "/" || url.search || url.hash) throw refuse("only a scheme, a host and a port");
+  return `${url.origin}/`;
 }
 
 // ---- Custom token endpoint (§14.3, §15) -------------------------------------------------------------------

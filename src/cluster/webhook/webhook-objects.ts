@@ -4,6 +4,7 @@
 
 import {
   ADMISSION_REVIEW_VERSIONS,
+  AUTHORITY_HOST_ENV,
   AZURE_ENVIRONMENT,
   AZURE_KUBERNETES_CA_CONFIGMAP_NAME,
   AZURE_KUBERNETES_CA_CTB_LABEL_SELECTOR,
@@ -188,12 +189,15 @@ const CUSTOM_TOKEN_ENDPOINT_CONFIG: [string, string][] = [
   [AZURE_KUBERNETES_CA_CTB_LABEL_SELECTOR, "azureKubernetesCACTBLabelSelector"],
 ];
 
+const authorityHost = value("authorityHost");
 const configMap = {
   apiVersion: "v1",
   kind: "ConfigMap",
   metadata: metadata("configMap"),
   data: {
     [AZURE_ENVIRONMENT]: value("azureEnvironment"),
+    // Left out when empty: the webhook then injects the cloud's authority host, as upstream does.
+    [AUTHORITY_HOST_ENV]: when(authorityHost, authorityHost),
     [AZURE_TENANT_ID]: required(TENANT_ID_REQUIRED_MESSAGE, value("azureTenantID")),
     ...Object.fromEntries(
       CUSTOM_TOKEN_ENDPOINT_CONFIG.map(([key, setting]) => {

@@ -6,7 +6,7 @@ import {
   servicePrincipalId,
   tenantId as tenantResourceId,
 } from "../../names/arm-resource-ids.ts";
-import type { ArmResource, Store } from "../../store/store.ts";
+import type { ArmResource, ResourceQuery, Store } from "../../store/store.ts";
 import { certificateCredential } from "../exchange/certificate-assertion.ts";
 import { badRequest, conflict, notFound } from "./directory-error.ts";
 import { type PrincipalSearch, toFederatedCredential, toFederatedPrincipal } from "./directory-rows.ts";
@@ -94,44 +94,47 @@ export class AppRegistrations {
   ): Promise<GraphObject> {
     const owner = await this.#applicationRow(tenantId, objectId);
     const { id: _id, name: givenName, ...rest } = (body ?? {}) as Record<string, unknown>;
-    const rows = await this.#credentialRows(owner.id);
-    const currentRow =
-      existingName === undefined ? undefined : rows.find((row) => matchesCredential(row, existingName));
-    if (existingName !== undefined && !currentRow) throw credentialNotFound(existingName);
-    const existing = rows.map(toFederatedCredential);
-    const current = currentRow && toFederatedCredential(currentRow);
-    const name = current?.name ?? givenName;
-    if (typeof name !== "string") {
-      throw badRequest(
-        "Request_BadRequest",
-        "A value is required for property 'name' of resource 'FederatedIdentityCredential'.",
-      );
-    }
-    if (current && givenName !== undefined && givenName !== current.name) {
-      throw badRequest("Request_BadRequest", "Property 'name' is read-only and cannot be changed.");
-    }
-    checkApplicationCredentialName(name);
-    if (!current && existing.some((credential) => credential.name.toLowerCase() === name.toLowerCase())) {
-      throw conflict(
-        "Request_MultipleObjectsWithSameKeyValue",
-        `A federated identity credential named '${name}' already exists on this application.`,
-      );
-    }
-    const merged = current ? { ...current.properties, ...rest } : rest;
-    const properties = checkFederatedCredential(merged);
-    checkCredentialFitsIdentity(name, properties, existing);
-    const credential: GraphObject = {
-      id: String(currentRow?.properties.id ?? randomUUID()),
-      name,
-      ...properties,
-      description: properties.description ?? null,
-    };
-    await this.#store.putResource({
-      id: currentRow?.id ?? federatedCredentialId(owner.id, name),
-      name,
-      type: RESOURCE_TYPES.applicationFederatedCredential,
-      properties: credential,
+    // Decided on the credentials as they are at the write: two writers cannot both take the 20th place.
+    const written = await this.#store.putResourceAmong(this.#credentialQuery(owner.id), (rows) => {
+      const currentRow =
+        existingName === undefined ? undefined : rows.find((row) => matchesCredential(row, existingName));
+      if (existingName !== undefined && !currentRow) throw credentialNotFound(existingName);
+      const existing = rows.map(toFederatedCredential);
+      const current = currentRow && toFederatedCredential(currentRow);
+      const name = current?.name ?? givenName;
+      if (typeof name !== "string") {
+        throw badRequest(
+          "Request_BadRequest",
+          "A value is required for property 'name' of resource 'FederatedIdentityCredential'.",
+        );
+      }
+      if (current && givenName !== undefined && givenName !== current.name) {
+        throw badRequest("Request_BadRequest", "Property 'name' is read-only and cannot be changed.");
+      }
+      checkApplicationCredentialName(name);
+      if (!current && existing.some((credential) => credential.name.toLowerCase() === name.toLowerCase())) {
+        throw conflict(
+          "Request_MultipleObjectsWithSameKeyValue",
+          `A federated identity credential named '${name}' already exists on this application.`,
+        );
+      }
+      const merged = current ? { ...current.properties, ...rest } : rest;
+      const properties = checkFederatedCredential(merged);
+      checkCredentialFitsIdentity(name, properties, existing);
+      const credential: GraphObject = {
+        id: String(currentRow?.properties.id ?? randomUUID()),
+        name,
+        ...properties,
+        description: properties.description ?? null,
+      };
+      return {
+        id: currentRow?.id ?? federatedCredentialId(owner.id, name),
+        name,
+        type: RESOURCE_TYPES.applicationFederatedCredential,
+        properties: credential,
+      };
     });
+    const credential = written.properties as GraphObject;
     return credential;
   }
 
@@ -319,10 +322,11 @@ export class AppRegistrations {
   }
 
   async #credentialRows(applicationRowId: string): Promise<ArmResource[]> {
-    return this.#store.listResources({
-      type: RESOURCE_TYPES.applicationFederatedCredential,
-      under: applicationRowId,
-    });
+    return this.#store.listResources(this.#credentialQuery(applicationRowId));
+  }
+
+  #credentialQuery(applicationRowId: string): ResourceQuery {
+    return { type: RESOURCE_TYPES.applicationFederatedCredential, under: applicationRowId };
   }
 }
 

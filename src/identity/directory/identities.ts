@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { federatedCredentialId, providerResourceId, RESOURCE_TYPES } from "../../names/arm-resource-ids.ts";
-import type { ArmResource, Store } from "../../store/store.ts";
+import type { ArmResource, ResourceQuery, Store } from "../../store/store.ts";
 import {
   type FederatedPrincipal,
   toFederatedCredential,
@@ -94,17 +94,18 @@ export class Identities {
     );
     checkFederatedCredentialName(name);
     const properties = checkFederatedCredential(propertiesOf(input));
-    const existing = (await this.listFederatedCredentials(identity.id)).map(toFederatedCredential);
-    checkCredentialFitsIdentity(name, properties, existing);
-    const current = existing.find((credential) => credential.name.toLowerCase() === name.toLowerCase());
-    const credential: ArmResource = {
-      id: current?.id ?? federatedCredentialId(identity.id, name),
-      name: current?.name ?? name,
-      type: RESOURCE_TYPES.federatedCredential,
-      properties: { ...properties },
-    };
-    await this.#store.putResource(credential);
-    return credential;
+    // Decided on the credentials as they are at the write: two writers cannot both take the 20th place.
+    return this.#store.putResourceAmong(credentialsOf(identity.id), (rows) => {
+      const existing = rows.map(toFederatedCredential);
+      checkCredentialFitsIdentity(name, properties, existing);
+      const current = existing.find((credential) => credential.name.toLowerCase() === name.toLowerCase());
+      return {
+        id: current?.id ?? federatedCredentialId(identity.id, name),
+        name: current?.name ?? name,
+        type: RESOURCE_TYPES.federatedCredential,
+        properties: { ...properties },
+      };
+    });
   }
 
   async deleteFederatedCredential(id: string): Promise<boolean> {
@@ -113,6 +114,11 @@ export class Identities {
 
   /** The identity's credentials, as stored (one query). */
   async listFederatedCredentials(identityId: string): Promise<ArmResource[]> {
-    return this.#store.listResources({ type: RESOURCE_TYPES.federatedCredential, under: identityId });
+    return this.#store.listResources(credentialsOf(identityId));
   }
 }
+
+const credentialsOf = (identityId: string): ResourceQuery => ({
+  type: RESOURCE_TYPES.federatedCredential,
+  under: identityId,
+});

@@ -39,24 +39,27 @@ export class Vaults {
     const deleted = await this.#findDeletedByName(name);
     if (properties.createMode === "recover") return this.#recover(subscription, id, name, deleted);
     checkNotSoftDeleted(name, deleted);
-    const vault: ArmResource = {
-      id: namesake?.id ?? id,
-      name: namesake?.name ?? name,
-      type: RESOURCE_TYPES.vault,
-      location: locationOf(input, namesake?.location ?? resourceGroup.location ?? DEFAULT_LOCATION),
-      tags: tagsOf(input),
-      properties: {
-        sku: { family: "A", name: "standard" },
-        tenantId,
-        enableRbacAuthorization: true,
-        enableSoftDelete: true,
-        softDeleteRetentionInDays: 90,
-        accessPolicies: [],
-        provisioningState: "Succeeded",
-      },
-    };
-    await this.#store.putResource(vault);
-    return vault;
+    // Names are global: checked again as part of the write, so that two replicas cannot both take one.
+    return this.#store.putResourceAmong({ type: RESOURCE_TYPES.vault }, (vaults) => {
+      const current = vaults.find((vault) => vault.name.toLowerCase() === name.toLowerCase());
+      checkVaultNameFree(name, id, current);
+      return {
+        id: current?.id ?? id,
+        name: current?.name ?? name,
+        type: RESOURCE_TYPES.vault,
+        location: locationOf(input, current?.location ?? resourceGroup.location ?? DEFAULT_LOCATION),
+        tags: tagsOf(input),
+        properties: {
+          sku: { family: "A", name: "standard" },
+          tenantId,
+          enableRbacAuthorization: true,
+          enableSoftDelete: true,
+          softDeleteRetentionInDays: 90,
+          accessPolicies: [],
+          provisioningState: "Succeeded",
+        },
+      };
+    });
   }
 
   async get(subscription: string, group: string, name: string): Promise<ArmResource> {

@@ -2,6 +2,8 @@
 // Clients match on the code; the texts follow Entra's wording so that messages users paste into a search
 // engine lead somewhere useful. `{name}` marks a value substituted when the error is raised.
 
+import { StoreUnavailableError } from "../../store/store-unavailable-error.ts";
+
 export type OAuthErrorCode =
   | "invalid_request"
   | "invalid_client"
@@ -11,11 +13,12 @@ export type OAuthErrorCode =
   | "invalid_scope"
   | "unsupported_grant_type"
   | "invalid_instance"
-  | "server_error";
+  | "server_error"
+  | "temporarily_unavailable";
 
 interface AadstsEntry {
   readonly error: OAuthErrorCode;
-  readonly status: 400 | 401 | 500;
+  readonly status: 400 | 401 | 500 | 503;
   readonly message: string;
 }
 
@@ -196,6 +199,12 @@ export const AADSTS_CATALOGUE = {
     status: 500,
     message: "There was an error issuing a token or an issue with our sign-in service.",
   },
+  // The store is out of reach for a moment (a database restart, a failover): answered with Retry-After.
+  90033: {
+    error: "temporarily_unavailable",
+    status: 503,
+    message: "A transient error has occurred. Please try again.",
+  },
 } as const satisfies Record<number, AadstsEntry>;
 
 export type AadstsCode = keyof typeof AADSTS_CATALOGUE;
@@ -217,10 +226,15 @@ type AadstsErrorArgs = {
     : [code: C, params: AadstsParams<C>, options?: ErrorOptions];
 }[AadstsCode];
 
+/** What a failure that is not an AadstsError is answered as: the service's own fault, or a passing outage. */
+export function serviceFaultOf(error: unknown): AadstsError {
+  return new AadstsError(error instanceof StoreUnavailableError ? 90033 : 50000, {}, { cause: error });
+}
+
 export class AadstsError extends Error {
   declare readonly code: AadstsCode;
   declare readonly error: OAuthErrorCode;
-  declare readonly status: 400 | 401 | 500;
+  declare readonly status: 400 | 401 | 500 | 503;
   /** `AADSTS<code>: <text>`, the first line of `error_description`. */
   declare readonly description: string;
   /** What a person can act on, beyond Entra's text (see credential-mismatch.ts); shown only where that is safe. */

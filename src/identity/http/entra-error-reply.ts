@@ -2,7 +2,8 @@
 // endpoint: AADSTS code, `error_codes`, trace and correlation IDs, the caller's authority in `error_uri`.
 
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { AadstsError, tokenErrorBody } from "../exchange/aadsts-errors.ts";
+import { StoreUnavailableError } from "../../store/store-unavailable-error.ts";
+import { AadstsError, serviceFaultOf, tokenErrorBody } from "../exchange/aadsts-errors.ts";
 import { authorityOf } from "./caller-authority.ts";
 import { requestIds } from "./request-ids.ts";
 
@@ -43,8 +44,12 @@ function replyWithEntraError(
   reply: FastifyReply,
   explainErrors: boolean,
 ) {
-  const error = failure instanceof AadstsError ? failure : (refusalOf(failure) ?? serviceFault(failure));
+  const error = failure instanceof AadstsError ? failure : (refusalOf(failure) ?? serviceFaultOf(failure));
   if (error.status === 500) request.log.error({ err: failure }, "token service fault");
+  if (failure instanceof StoreUnavailableError) {
+    request.log.warn({ cause: failure.message }, "store unavailable");
+    reply.header("retry-after", String(failure.retryAfterSeconds));
+  }
   if (ISSUER_FAILURES.has(error.code)) {
     // The cause names documents and addresses, never the assertion, which is not logged.
     request.log.warn({ aadsts: error.code, cause: causeChain(error) }, "issuer metadata unavailable");
@@ -75,11 +80,6 @@ function refusalOf(error: FastifyError | Error): AadstsError | undefined {
   if (status === undefined || status < 400 || status >= 500) return undefined;
   if (status === 413) return new AadstsError(50027, {}, { cause: error });
   return new AadstsError(900144, { name: "grant_type" }, { cause: error });
-}
-
-/** Anything else is the service's own fault, answered in Entra's shape too, never the framework's. */
-function serviceFault(error: Error): AadstsError {
-  return new AadstsError(50000, {}, { cause: error });
 }
 
 /** The messages of an error's causes, outermost first. */

@@ -7,7 +7,7 @@ import type { FastifyRequest } from "fastify";
 import { decodeJwt, type JWTPayload } from "jose";
 import { federatedCredentialId } from "../../names/arm-resource-ids.ts";
 import type { SignInRecord } from "../../store/store.ts";
-import { AadstsError } from "../exchange/aadsts-errors.ts";
+import { AadstsError, serviceFaultOf } from "../exchange/aadsts-errors.ts";
 import { MAX_ASSERTION_LENGTH } from "../exchange/assertion.ts";
 import type { PendingSignIn } from "../sign-ins/sign-in-log.ts";
 import { causeChain } from "./entra-error-reply.ts";
@@ -31,11 +31,8 @@ export function signInRecord(
 ): PendingSignIn {
   const { traceId, correlationId } = requestIds(request);
   const presented = presentedClaims(attempt.assertion);
-  // Anything but an AadstsError is the service's fault, answered as AADSTS50000 (see entra-error-reply.ts).
-  const failure =
-    error === undefined || error instanceof AadstsError
-      ? error
-      : new AadstsError(50000, {}, { cause: error });
+  // Anything but an AadstsError is answered as a fault of the service (see entra-error-reply.ts).
+  const failure = error === undefined || error instanceof AadstsError ? error : serviceFaultOf(error);
   const record: SignInRecord = {
     id: randomUUID(),
     time: Date.now(),

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { JWTVerifyGetKey } from "jose";
 import type { ArmResource, SecretVersion, Store } from "../../store/store.ts";
+import { StoreUnavailableError } from "../../store/store-unavailable-error.ts";
 import { checkAccessToken } from "./access-token-check.ts";
 import { challengeHeader } from "./challenge.ts";
 import { ERROR_CODES, MESSAGES, SECRET_DATA_ACTIONS, type SecretDataAction } from "./constants.ts";
@@ -92,6 +93,19 @@ export const vaultRoutes: FastifyPluginAsync<VaultRouteDeps> = async (app, deps)
       // Fastify's own refusals, such as a body over the size limit.
       const refusal = new VaultError(status, ERROR_CODES.badParameter, (error as Error).message);
       return reply.code(status).type(JSON_UTF8).send(refusal.toBody());
+    }
+    if (error instanceof StoreUnavailableError) {
+      request.log.warn({ cause: error.message }, "store unavailable");
+      const outage = new VaultError(
+        503,
+        "ServiceUnavailable",
+        "The service is unavailable for a moment. Try again.",
+      );
+      return reply
+        .code(503)
+        .header("retry-after", String(error.retryAfterSeconds))
+        .type(JSON_UTF8)
+        .send(outage.toBody());
     }
     request.log.error({ err: error }, "vault request failed");
     const failure = new VaultError(500, ERROR_CODES.internalError, MESSAGES.internalError);

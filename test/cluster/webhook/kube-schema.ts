@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/ObjectSerializer.js";
 import { MutatingWebhookConfiguration } from "kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
@@ -31,6 +32,10 @@ const KINDS: Record<string, { model: new (data: never) => Validatable; serialize
   "v1/Service": { model: Service, serializerType: "V1Service" },
   "apps/v1/Deployment": { model: Deployment, serializerType: "V1Deployment" },
   "policy/v1/PodDisruptionBudget": { model: PodDisruptionBudget, serializerType: "V1PodDisruptionBudget" },
+  "autoscaling/v2/HorizontalPodAutoscaler": {
+    model: HorizontalPodAutoscaler,
+    serializerType: "V2HorizontalPodAutoscaler",
+  },
   "rbac.authorization.k8s.io/v1/Role": { model: Role, serializerType: "V1Role" },
   "rbac.authorization.k8s.io/v1/ClusterRole": { model: ClusterRole, serializerType: "V1ClusterRole" },
   "rbac.authorization.k8s.io/v1/RoleBinding": { model: RoleBinding, serializerType: "V1RoleBinding" },

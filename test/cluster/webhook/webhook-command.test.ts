@@ -37,7 +37,10 @@ metadata:
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !/^(CONFIG_)?(AZURE_|PROXY_|WIKIT_EMULATION_|POD_NAMESPACE|KUBECONFIG)/.test(name),
+      ([name]) =>
+        !/^(CONFIG_)?(AZURE_|PROXY_|WIKIT_EMULATION_|WIKIT_AUTHORITY_HOST|POD_NAMESPACE|KUBECONFIG)/.test(
+          name,
+        ),
     ),
   );
   return { ...env, ...extra };

@@ -181,6 +181,59 @@ describe("tenant and cloud", () => {
     assert.equal(config({}, env, readFile).mutation.authorityHost, "https://login.stack.example/");
   });
 
+  test("--authority-host or WIKIT_AUTHORITY_HOST replaces the cloud's authority host; the flag wins", () => {
+    const env = { ...ENV, AZURE_ENVIRONMENT: "AzureChinaCloud" };
+    assert.equal(
+      config({ authorityHost: "https://wikit.example.test" }, env).mutation.authorityHost,
+      "https://wikit.example.test/",
+    );
+    assert.equal(
+      config({}, { ...env, WIKIT_AUTHORITY_HOST: "https://WIKIT.example.test:8443/" }).mutation.authorityHost,
+      "https://wikit.example.test:8443/",
+    );
+    assert.equal(
+      config(
+        { authorityHost: "https://flag.example.test/" },
+        { ...env, WIKIT_AUTHORITY_HOST: "https://env.example.test/" },
+      ).mutation.authorityHost,
+      "https://flag.example.test/",
+    );
+    assert.equal(
+      config({}, { ...env, CONFIG_WIKIT_AUTHORITY_HOST: "https://prefixed.example.test/" }).mutation
+        .authorityHost,
+      "https://prefixed.example.test/",
+    );
+  });
+
+  test("an empty authority host keeps the cloud's, as upstream injects it", () => {
+    assert.equal(
+      config({}, { ...ENV, WIKIT_AUTHORITY_HOST: "" }).mutation.authorityHost,
+      "https://login.microsoftonline.com/",
+    );
+    assert.equal(config({ authorityHost: " " }).mutation.authorityHost, "https://login.microsoftonline.com/");
+  });
+
+  test("an AzureStackCloud needs no definition file when the authority host is given", () => {
+    const env = { ...ENV, AZURE_ENVIRONMENT: "AzureStackCloud", WIKIT_AUTHORITY_HOST: "https://wikit.test/" };
+    assert.equal(config({}, env).mutation.authorityHost, "https://wikit.test/");
+  });
+
+  const badAuthorities: [string, RegExp][] = [
+    ["wikit.example.test", /not a URL/],
+    ["http://wikit.example.test/", /https only/],
+    ["https://user:pass@wikit.example.test/", /credentials/],
+    ["https://wikit.example.test/tenant/", /only a scheme, a host and a port/],
+    ["https://wikit.example.test/?x=1", /only a scheme, a host and a port/],
+  ];
+  for (const [given, reason] of badAuthorities) {
+    test(`--authority-host ${given} is refused, naming the flag and the fix`, () => {
+      const message = error({ authorityHost: given });
+      assert.match(message, new RegExp(`^invalid --authority-host "${given.replaceAll(/[.?/]/g, "\\$&")}"`));
+      assert.match(message, reason);
+      assert.match(message, /e\.g\. https:\/\/wikit\.example\.test\/$/);
+    });
+  }
+
   test("AzureStackCloud without a readable definition says what is missing", () => {
     const env = { ...ENV, AZURE_ENVIRONMENT: "AzureStackCloud" };
     assert.match(
