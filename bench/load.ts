@@ -47,6 +47,40 @@ export async function closedLoop(
   return { ok, failed, seconds: elapsed, latenciesMs };
 }
 
+/**
+ * Open loop: `perSecond` requests a second for `seconds`, each sent when due whatever the others are doing, so that
+ * a slow answer delays no later request. `send` is given the request's index; its latency lands at that index.
+ */
+export async function openLoop(
+  send: (index: number) => Promise<boolean>,
+  { perSecond, seconds }: { perSecond: number; seconds: number },
+): Promise<Sample> {
+  const total = Math.round(perSecond * seconds);
+  const interval = 1000 / perSecond;
+  const latenciesMs: number[] = new Array(total);
+  let ok = 0;
+  let failed = 0;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const due = started + index * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Latency counts from when the request was due, so that the client's own lateness is not hidden — or from
+    // when it was sent, if the timer fired early (timers round delays down to whole milliseconds).
+    const start = Math.min(due, performance.now());
+    inFlight.push(
+      send(index).then((success) => {
+        if (success) ok += 1;
+        else failed += 1;
+        latenciesMs[index] = performance.now() - start;
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  return { ok, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

@@ -31,7 +31,7 @@ import { ServiceAccountCache } from "../src/cluster/webhook/service-account-cach
 import { createCertificateAuthority, issueServingCertificate } from "../src/pki/certificates.ts";
 import { FakeKubeApi } from "../test/cluster/webhook/fake-kube-api.ts";
 import { ADMISSION_REVIEW_TEXT as FIXTURE } from "../test/fixtures/kubernetes.ts";
-import { closedLoop, median, option, percentile, type Sample } from "./load.ts";
+import { closedLoop, median, openLoop, option, percentile, type Sample } from "./load.ts";
 
 const MUTATION = {
   tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
@@ -176,31 +176,9 @@ async function fixedRate(port: number, ca: string, perSecond: number, seconds: n
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   const body = Buffer.from(FIXTURE);
   await Promise.all(Array.from({ length: 200 }, () => post(agent, port, ca, body)));
-  const total = Math.round(perSecond * seconds);
-  const interval = 1000 / perSecond;
-  const latenciesMs: number[] = [];
-  let ok = 0;
-  let failed = 0;
-  const started = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let index = 0; index < total; index += 1) {
-    const due = started + index * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    // Latency counts from when the request was due, so that the client's own lateness is not hidden — or from
-    // when it was sent, if the timer fired early (timers round delays down to whole milliseconds).
-    const start = Math.min(due, performance.now());
-    inFlight.push(
-      post(agent, port, ca, body).then((success) => {
-        if (success) ok += 1;
-        else failed += 1;
-        latenciesMs.push(performance.now() - start);
-      }),
-    );
-  }
-  await Promise.all(inFlight);
+  const sample = await openLoop(() => post(agent, port, ca, body), { perSecond, seconds });
   agent.destroy();
-  return { ok, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
+  return sample;
 }
 
 interface ServerProcess {

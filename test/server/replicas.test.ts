@@ -22,7 +22,7 @@ import {
 } from "../compat/issuer-host.ts";
 import { pythonWithAzure, repoRoot } from "../compat/local-stack.ts";
 import { PostgresTestServer } from "../store/postgres-server.ts";
-import { ServerReplicas } from "./server-replicas.ts";
+import { provisionVaultReader, ServerReplicas } from "./server-replicas.ts";
 
 const ARM = "api-version=2023-01-31";
 const VAULT_API = "api-version=7.4";
@@ -60,7 +60,7 @@ describe("wikit serve: three replicas on one PostgreSQL", { timeout: 1_200_000 }
   let clientId: string;
   let principalId: string;
   let identityId: string;
-  let vaultId: string;
+  let _vaultId: string;
   const work = mkdtempSync(join(tmpdir(), "wikit-replicas-"));
   /** Every secret value and token used: none may appear in any log line. */
   const neverLogged = new Set<string>([SECRET_VALUE]);
@@ -115,55 +115,18 @@ describe("wikit serve: three replicas on one PostgreSQL", { timeout: 1_200_000 }
     ]);
     neverLogged.add(replicas.adminToken);
 
-    // The directory is made through three different replicas, as an operator's calls land behind a Service.
-    await replicas.cliOk(0, ["group", "create", "-n", GROUP, "-l", "westeurope", "-o", "none"]);
-    const identity = JSON.parse(await replicas.cliOk(1, ["identity", "create", "-g", GROUP, "-n", "mi-app"]));
-    ({ clientId, principalId, tenantId } = identity);
-    identityId = identity.id;
-    await replicas.cliOk(2, [
-      "identity",
-      "federated-credential",
-      "create",
-      "-g",
-      GROUP,
-      "--identity-name",
-      "mi-app",
-      "-n",
-      "app-fic",
-      "--issuer",
+    const made = await provisionVaultReader(replicas, {
+      group: GROUP,
+      identity: "mi-app",
       issuer,
-      "--subject",
-      "system:serviceaccount:default:app-sa",
-      "-o",
-      "none",
-    ]);
-    vaultId = JSON.parse(await replicas.cliOk(0, ["keyvault", "create", "-g", GROUP, "-n", VAULT])).id;
-    await replicas.cliOk(1, [
-      "keyvault",
-      "secret",
-      "set",
-      "--vault-name",
-      VAULT,
-      "-n",
-      SECRET_NAME,
-      "--value",
-      SECRET_VALUE,
-      "-o",
-      "none",
-    ]);
-    await replicas.cliOk(2, [
-      "role",
-      "assignment",
-      "create",
-      "--role",
-      "Key Vault Secrets Officer",
-      "--assignee-object-id",
-      principalId,
-      "--scope",
-      vaultId,
-      "-o",
-      "none",
-    ]);
+      serviceAccount: "app-sa",
+      vault: VAULT,
+      secret: SECRET_NAME,
+      value: SECRET_VALUE,
+    });
+    ({ clientId, principalId, tenantId } = made.identity);
+    identityId = made.identity.id;
+    _vaultId = made.vaultId;
   });
 
   after(async () => {

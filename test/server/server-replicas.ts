@@ -207,3 +207,79 @@ function fetchInsecure(url: string): Promise<string> {
     }, reject);
   });
 }
+
+/** What `provisionVaultReader` makes: names of its pieces and the secret the vault holds. */
+export interface VaultReaderPlan {
+  group: string;
+  identity: string;
+  issuer: string;
+  /** The service account the credential trusts, in namespace `default`. */
+  serviceAccount: string;
+  vault: string;
+  secret: string;
+  value: string;
+}
+
+/**
+ * Through the CLI with `--server`, step k through replica k (modulo their number), as an operator's calls land
+ * behind a Service: a group, an identity trusting the issuer's service account, a vault holding one secret, and
+ * the identity's Key Vault Secrets Officer role on it. The identity as `identity create` printed it, and the vault's ID.
+ */
+export async function provisionVaultReader(replicas: ServerReplicas, plan: VaultReaderPlan) {
+  let step = 0;
+  const cli = (args: string[]) => replicas.cliOk(step++ % replicas.replicas.length, args);
+  await cli(["group", "create", "-n", plan.group, "-l", "westeurope", "-o", "none"]);
+  const identity = JSON.parse(await cli(["identity", "create", "-g", plan.group, "-n", plan.identity])) as {
+    id: string;
+    clientId: string;
+    principalId: string;
+    tenantId: string;
+  };
+  await cli([
+    "identity",
+    "federated-credential",
+    "create",
+    "-g",
+    plan.group,
+    "--identity-name",
+    plan.identity,
+    "-n",
+    `${plan.identity}-fic`,
+    "--issuer",
+    plan.issuer,
+    "--subject",
+    `system:serviceaccount:default:${plan.serviceAccount}`,
+    "-o",
+    "none",
+  ]);
+  const vaultId = String(
+    JSON.parse(await cli(["keyvault", "create", "-g", plan.group, "-n", plan.vault])).id,
+  );
+  await cli([
+    "keyvault",
+    "secret",
+    "set",
+    "--vault-name",
+    plan.vault,
+    "-n",
+    plan.secret,
+    "--value",
+    plan.value,
+    "-o",
+    "none",
+  ]);
+  await cli([
+    "role",
+    "assignment",
+    "create",
+    "--role",
+    "Key Vault Secrets Officer",
+    "--assignee-object-id",
+    identity.principalId,
+    "--scope",
+    vaultId,
+    "-o",
+    "none",
+  ]);
+  return { identity, vaultId };
+}
