@@ -142,8 +142,11 @@ export class WikitClient {
       startedAt: "",
     };
     const client = new WikitClient(dataDir, info, undefined, remote.adminToken, remote.ca, url.hostname);
-    const [first] = await client.subscriptions();
-    if (first) Object.assign(info, { tenantId: first.tenantId, subscriptionId: first.subscriptionId });
+    // The server's default subscription is the one its first start made, named `wikit` as `wikit up`'s is.
+    const subscriptions = await client.subscriptions();
+    const chosen =
+      subscriptions.find((subscription) => subscription.displayName === "wikit") ?? subscriptions[0];
+    if (chosen) Object.assign(info, { tenantId: chosen.tenantId, subscriptionId: chosen.subscriptionId });
     return client;
   }
 

@@ -7,11 +7,6 @@ import { type RunningServer, type ServerOptions, startServer } from "./server-st
 /** A worker that dies sooner than this after its start is not restarted at once again (a crash loop). */
 const RESTART_BACKOFF_MS = 1000;
 
-/**
- * Runs `wikit serve` until SIGTERM or SIGINT: in this process, or as `workers` processes sharing its port
- * (node:cluster), so that one pod uses its cores. The primary restarts a worker that dies and sums the workers'
- * metrics; each worker is a whole replica of its own on the shared store.
- */
 export interface RunOptions {
   /** Processes sharing the port; 1 runs the server in this process. */
   workers: number;
@@ -19,12 +14,15 @@ export interface RunOptions {
   shutdownDelayMs: number;
 }
 
+/**
+ * Runs `wikit serve` until SIGTERM or SIGINT: in this process, or as `workers` processes sharing its port
+ * (node:cluster), so that one pod uses its cores. The primary restarts a worker that dies and sums the workers'
+ * metrics; each worker is a whole replica of its own on the shared store.
+ */
 export async function runServer(options: ServerOptions, run: RunOptions): Promise<void> {
   const { workers } = run;
   if (workers <= 1 || cluster.isWorker) {
-    const server = await startServer(options);
-    stopOnSignal(server, run.shutdownDelayMs);
-    if (cluster.isWorker) process.send?.({ type: "wikit:listening", port: server.port });
+    stopOnSignal(await startServer(options), run.shutdownDelayMs);
     return;
   }
   superviseWorkers(options, workers);
