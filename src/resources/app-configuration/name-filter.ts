@@ -111,7 +111,7 @@ export function matchesNameFilter(filter: NameFilter, name: string | null): bool
     case "any":
       return true;
     case "prefix":
-      return name !== null && name.startsWith(filter.prefix);
+      return name?.startsWith(filter.prefix) ?? false;
     case "names":
       return filter.names.includes(name);
   }
