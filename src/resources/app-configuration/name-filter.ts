@@ -1,8 +1,10 @@
 // App Configuration's key and label filters (`/kv?key=…&label=…`, `/keys?name=…`, `/labels?name=…`), parsed and
 // matched without I/O. A filter is `*` (or absent) for any name, a name, a name ending in `*` for a prefix, or up
-// to five names separated by commas. `*`, `,` and `\` are reserved: a backslash before one makes it literal. In a
-// label filter, the NUL character names the null label (what SDKs send as "\0"). Anything else is refused with the
-// parameter's name, never guessed at.
+// to five names separated by commas. `*`, `,` and `\` are reserved: a backslash before one makes it literal (before
+// any other character it is allowed too, and means that character). In a label filter, the NUL character names the
+// null label (what SDKs send as "\0"). Anything else is refused with the parameter's name, never guessed at: the
+// suffix and infix forms (`*abc`, `*abc*`) of the service's first REST reference among them, as the current SDKs
+// document a single trailing wildcard only.
 
 /** What a filter selects; a name of `null` is the null label. */
 export type NameFilter =
@@ -24,7 +26,6 @@ export class FilterError extends Error {
 }
 
 const MAX_NAMES = 5;
-const RESERVED = new Set(["*", ",", "\\"]);
 const NULL_LABEL = "\u0000";
 
 interface Segment {
@@ -86,8 +87,11 @@ function splitSegments(parameter: FilterParameter, filter: string): Segment[] {
     }
     if (char === "\\") {
       const next = filter[i + 1];
-      if (next === undefined || !RESERVED.has(next)) {
-        throw new FilterError(parameter, `${parameter}: '\\' must be followed by '*', ',' or '\\'.`);
+      if (next === undefined) {
+        throw new FilterError(
+          parameter,
+          `${parameter}(${i + 1}): a filter cannot end in '\\'; write '\\\\' for a literal backslash.`,
+        );
       }
       text += next;
       i++;

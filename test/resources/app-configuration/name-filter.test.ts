@@ -26,6 +26,7 @@ describe("App Configuration key and label filters", () => {
       ["a\\,b", ["a,b"]],
       ["a\\\\b", ["a\\b"]],
       ["a\\**", ["a*b"]],
+      ["myapp\\:color", ["myapp:color"]],
       ["nothing", []],
     ];
     for (const [filter, expected] of cases) {
@@ -45,8 +46,7 @@ describe("App Configuration key and label filters", () => {
       ["key", "*a", /'\*' is allowed only at the end of a name/],
       ["key", "a*b", /'\*' is allowed only at the end of a name/],
       ["key", "a,b,c,d,e,f", /up to 5 comma-separated names/],
-      ["key", "a\\b", /'\\' must be followed by '\*', ',' or '\\'/],
-      ["key", "a\\", /'\\' must be followed by/],
+      ["key", "a\\", /key\(2\): a filter cannot end in '\\'/],
       ["key", "a,,b", /a name in the list is empty/],
       ["key", "\0", /the NUL character may only stand alone, for the null label/],
       ["label", "x\0", /label: the NUL character/],
