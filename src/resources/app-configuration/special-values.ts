@@ -10,15 +10,8 @@ export const FEATURE_FLAG_PREFIX = ".appconfig.featureflag/";
 
 /** The value of a Key Vault reference to a secret (its identifier: `https://{vault}/secrets/{name}[/{version}]`). */
 export function keyVaultReferenceValue(secretId: string): string {
-  let url: URL;
-  try {
-    url = new URL(secretId);
-  } catch {
-    throw new Error(
-      `'${secretId}' is not a secret identifier such as https://myvault.vault.localhost:8443/secrets/name`,
-    );
-  }
-  if (url.protocol !== "https:" || !/^\/secrets\/[^/]+(\/[^/]+)?\/?$/.test(url.pathname)) {
+  const url = URL.parse(secretId);
+  if (url?.protocol !== "https:" || !/^\/secrets\/[^/]+(\/[^/]+)?\/?$/.test(url.pathname)) {
     throw new Error(
       `'${secretId}' is not a secret identifier such as https://myvault.vault.localhost:8443/secrets/name`,
     );
