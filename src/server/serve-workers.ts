@@ -1,6 +1,8 @@
 import cluster, { type Worker } from "node:cluster";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
+import { loadAdminTokenFile } from "./data-dir.ts";
+import { loadOrCreateSecretKeyRing } from "./secret-key-ring-file.ts";
 import { serveClusterMetrics } from "./server-metrics.ts";
 import { type RunningServer, type ServerOptions, startServer } from "./server-stack.ts";
 
@@ -25,6 +27,10 @@ export async function runServer(options: ServerOptions, run: RunOptions): Promis
     stopOnSignal(await startServer(options), run.shutdownDelayMs);
     return;
   }
+  // Made here, before any worker starts: workers making them at the same moment would each make their own, and
+  // seal the store's keys under a key ring the others do not have.
+  await loadOrCreateSecretKeyRing(options.secretKeyFile);
+  await loadAdminTokenFile(options.adminTokenFile);
   superviseWorkers(options, workers);
 }
 
