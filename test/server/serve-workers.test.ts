@@ -3,30 +3,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../compat/issuer-host.ts";
 import { cliEntry, repoRoot, runWikit } from "../compat/local-stack.ts";
-
-/** A GET to the server on loopback that does not check its certificate: status and body. */
-function getInsecure(port: number, path: string) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const request = get(
-      { host: "127.0.0.1", port, path, rejectUnauthorized: false, servername: "localhost" },
-      (response) => {
-        let body = "";
-        response.on("data", (chunk: Buffer) => {
-          body += chunk.toString();
-        });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-      },
-    );
-    request.once("error", reject);
-  });
-}
+import { getInsecure } from "./server-replicas.ts";
 
 async function waitReady(port: number, child: ChildProcess, logFile: string): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt++) {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -66,7 +67,9 @@ export class ServerReplicas {
     const balancer = await TcpBalancer.start(ports);
     const set = new ServerReplicas(dir, store, replicas, balancer, extraArgs);
     await Promise.all(replicas.map((_, index) => set.startReplica(index)));
-    const ca = await fetchInsecure(`https://127.0.0.1:${ports[0]}/wikit/ca.crt`);
+    const fetched = await getInsecure(ports[0] as number, "/wikit/ca.crt");
+    assert.equal(fetched.status, 200, fetched.body);
+    const ca = fetched.body;
     writeFileSync(set.caFile, ca);
     set.#ca = ca;
     return set;
@@ -117,10 +120,7 @@ export class ServerReplicas {
         null,
         `replica ${index} exited:\n${readFileSync(replica.logFile, "utf8")}`,
       );
-      const status = await fetchInsecure(`https://127.0.0.1:${replica.port}/readyz`).then(
-        () => 200,
-        () => 0,
-      );
+      const { status } = await getInsecure(replica.port, "/readyz").catch(() => ({ status: 0 }));
       if (status === 200) return;
       assert.ok(
         Date.now() < deadline,
@@ -189,22 +189,24 @@ export class ServerReplicas {
   }
 }
 
-/** A GET that does not check the certificate: how a client first fetches the CA it will trust. */
-function fetchInsecure(url: string): Promise<string> {
+/**
+ * A GET to a server on loopback that does not check its certificate (how a client first fetches the CA it will
+ * trust, and how a probe asks whether it is ready): its status and body.
+ */
+export function getInsecure(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    import("node:https").then(({ get }) => {
-      const request = get(url, { rejectUnauthorized: false, servername: "localhost" }, (response) => {
+    const request = get(
+      { host: "127.0.0.1", port, path, rejectUnauthorized: false, servername: "localhost" },
+      (response) => {
         let body = "";
         response.on("data", (chunk: Buffer) => {
           body += chunk.toString();
         });
-        response.on("end", () =>
-          response.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: ${response.statusCode}`)),
-        );
-      });
-      request.once("error", reject);
-      request.setTimeout(5000, () => request.destroy(new Error(`${url}: timed out`)));
-    }, reject);
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    request.once("error", reject);
+    request.setTimeout(5000, () => request.destroy(new Error(`${path}: timed out`)));
   });
 }
 
