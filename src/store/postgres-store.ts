@@ -1,9 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import {
+  type KeyValueRevisionRow,
+  keyPrefixRange,
+  keyValueRevision,
+  keyValueToWrite,
+  labelColumn,
+} from "./key-value-rows.ts";
 import { describePostgresUrl } from "./postgres-url.ts";
 import type {
   ArmResource,
   CredentialUsage,
+  KeyValueChange,
+  KeyValueQuery,
+  KeyValueRevision,
   KubeObject,
   ResourceQuery,
   SecretVersion,
@@ -11,6 +21,7 @@ import type {
   SignInRecord,
   SignInRetention,
   Store,
+  StoredKeyValue,
   StoredSigningKey,
 } from "./store.ts";
 import { StoreUnavailableError } from "./store-unavailable-error.ts";
@@ -97,6 +108,30 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
         holder text NOT NULL,
         expires bigint NOT NULL             -- epoch milliseconds
       );`,
+  },
+  {
+    version: 3,
+    sql: `
+      -- App Configuration key-values. Keys and labels compare case-sensitively, in code-point order (COLLATE "C");
+      -- the primary key's order is the listing order, and a key prefix is a range of it.
+      CREATE TABLE key_values (
+        store_key text COLLATE "C" NOT NULL, -- lower-cased ARM ID of the configuration store
+        key text COLLATE "C" NOT NULL,
+        label text COLLATE "C" NOT NULL,     -- '' for the null label, which the data plane never tells from ''
+        body text NOT NULL,                  -- the key-value as JSON
+        PRIMARY KEY (store_key, key, label)
+      );
+      CREATE TABLE key_value_revisions (
+        -- Every store's changes in one order. Changes of one key-value commit in sequence order (they queue on its
+        -- lock); changes of different key-values in two replicas may become visible out of it.
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        store_key text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        label text COLLATE "C" NOT NULL,
+        at bigint NOT NULL,                  -- epoch milliseconds
+        body text                            -- the key-value as written, NULL for its deletion
+      );
+      CREATE INDEX key_value_revisions_by_key ON key_value_revisions (store_key, key, seq);`,
   },
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
@@ -439,6 +474,75 @@ export class PostgresStore implements Store {
     return (rowCount ?? 0) > 0;
   }
 
+  async getKeyValue(
+    configStoreId: string,
+    key: string,
+    label: string | null,
+  ): Promise<StoredKeyValue | undefined> {
+    return this.#body<StoredKeyValue>(SELECT_KEY_VALUE, [
+      configStoreId.toLowerCase(),
+      key,
+      labelColumn(label),
+    ]);
+  }
+
+  async listKeyValues(configStoreId: string, query: KeyValueQuery = {}): Promise<StoredKeyValue[]> {
+    const { clause, params } = keyPrefixClause(query, [configStoreId.toLowerCase()]);
+    return this.#bodies<StoredKeyValue>(
+      `SELECT body FROM key_values WHERE store_key = $1 ${clause} ORDER BY key, label`,
+      params,
+    );
+  }
+
+  async changeKeyValue(
+    configStoreId: string,
+    key: string,
+    label: string | null,
+    change: (current: StoredKeyValue | undefined) => KeyValueChange,
+  ): Promise<{ keyValue: StoredKeyValue | undefined; sequence?: number }> {
+    const names = [configStoreId.toLowerCase(), key, labelColumn(label)];
+    return this.#transaction(async (client) => {
+      // SELECT … FOR UPDATE locks no row that does not exist yet: two creations of one key-value would both see
+      // none. Writers of one key-value queue on a lock of its name instead, whether it exists or not.
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        JSON.stringify(["key-value", ...names]),
+      ]);
+      const { rows } = await client.query<{ body: string }>(SELECT_KEY_VALUE, names);
+      const current = rows[0] && (JSON.parse(rows[0].body) as StoredKeyValue);
+      const decided = change(current);
+      if ("keep" in decided) return { keyValue: current };
+      if ("delete" in decided) {
+        if (current === undefined) return { keyValue: undefined };
+        await client.query("DELETE FROM key_values WHERE store_key = $1 AND key = $2 AND label = $3", names);
+        return { keyValue: undefined, sequence: await addRevision(client, names, decided.at, null) };
+      }
+      const written = keyValueToWrite(decided.put, key, label);
+      const body = JSON.stringify(written);
+      await client.query(
+        "INSERT INTO key_values (store_key, key, label, body) VALUES ($1, $2, $3, $4) ON CONFLICT (store_key, key, label) DO UPDATE SET body = excluded.body",
+        [...names, body],
+      );
+      return { keyValue: written, sequence: await addRevision(client, names, written.lastModified, body) };
+    });
+  }
+
+  async listKeyValueRevisions(configStoreId: string, query: KeyValueQuery = {}): Promise<KeyValueRevision[]> {
+    const { clause, params } = keyPrefixClause(query, [configStoreId.toLowerCase()]);
+    const { rows } = await this.#query<KeyValueRevisionRow>(
+      `SELECT seq, key, label, at, body FROM key_value_revisions WHERE store_key = $1 ${clause} ORDER BY seq`,
+      params,
+    );
+    return rows.map(keyValueRevision);
+  }
+
+  async deleteKeyValues(configStoreId: string): Promise<void> {
+    const storeKey = configStoreId.toLowerCase();
+    await this.#transaction(async (client) => {
+      await client.query("DELETE FROM key_values WHERE store_key = $1", [storeKey]);
+      await client.query("DELETE FROM key_value_revisions WHERE store_key = $1", [storeKey]);
+    });
+  }
+
   async listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {
     return this.#bodies<StoredSigningKey>("SELECT body FROM signing_keys WHERE purpose = $1 ORDER BY seq", [
       purpose,
@@ -609,4 +713,30 @@ function resourceSelect(query: ResourceQuery): { sql: string; params: string[] }
   }
   const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
   return { sql: `SELECT body FROM resources ${where} ORDER BY key`, params };
+}
+
+const SELECT_KEY_VALUE = "SELECT body FROM key_values WHERE store_key = $1 AND key = $2 AND label = $3";
+
+/** Records a change of the key-value `names` (store, key, label column) in the history; resolves to its sequence. */
+async function addRevision(
+  client: Queryable,
+  names: readonly string[],
+  at: number,
+  body: string | null,
+): Promise<number> {
+  const { rows } = await client.query<{ seq: string }>(
+    "INSERT INTO key_value_revisions (store_key, key, label, at, body) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    [...names, at, body],
+  );
+  return Number(rows[0]?.seq);
+}
+
+/** `AND` the range of keys that start with the query's prefix, if it has one, its values bound after `params`. */
+function keyPrefixClause(query: KeyValueQuery, params: string[]): { clause: string; params: string[] } {
+  if (!query.keyPrefix) return { clause: "", params };
+  const { from, below } = keyPrefixRange(query.keyPrefix);
+  const bound = [...params, from];
+  if (below === undefined) return { clause: `AND key >= $${bound.length}`, params: bound };
+  bound.push(below);
+  return { clause: `AND key >= $${bound.length - 1} AND key < $${bound.length}`, params: bound };
 }

@@ -12,6 +12,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type {
   ArmResource,
   CredentialUsage,
+  KeyValueChange,
+  KeyValueQuery,
+  KeyValueRevision,
   KubeObject,
   ResourceQuery,
   SecretVersion,
@@ -19,6 +22,7 @@ import type {
   SignInRecord,
   SignInRetention,
   Store,
+  StoredKeyValue,
   StoredSigningKey,
 } from "./store.ts";
 
@@ -277,6 +281,27 @@ export class SealedSecretsStore implements Store {
   }
   listKubeObjects(cluster: string, kind: string, namespace?: string): Promise<KubeObject[]> {
     return this.#inner.listKubeObjects(cluster, kind, namespace);
+  }
+  // Key-values are configuration, not secrets (a Key Vault reference holds a secret's URI, never its value): unsealed.
+  getKeyValue(configStoreId: string, key: string, label: string | null): Promise<StoredKeyValue | undefined> {
+    return this.#inner.getKeyValue(configStoreId, key, label);
+  }
+  listKeyValues(configStoreId: string, query?: KeyValueQuery): Promise<StoredKeyValue[]> {
+    return this.#inner.listKeyValues(configStoreId, query);
+  }
+  changeKeyValue(
+    configStoreId: string,
+    key: string,
+    label: string | null,
+    change: (current: StoredKeyValue | undefined) => KeyValueChange,
+  ): Promise<{ keyValue: StoredKeyValue | undefined; sequence?: number }> {
+    return this.#inner.changeKeyValue(configStoreId, key, label, change);
+  }
+  listKeyValueRevisions(configStoreId: string, query?: KeyValueQuery): Promise<KeyValueRevision[]> {
+    return this.#inner.listKeyValueRevisions(configStoreId, query);
+  }
+  deleteKeyValues(configStoreId: string): Promise<void> {
+    return this.#inner.deleteKeyValues(configStoreId);
   }
   /** A key stored in plaintext or under an earlier KEK is resealed as it is read: every ring is read at start. */
   async listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {

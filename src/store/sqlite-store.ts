@@ -1,9 +1,19 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import {
+  type KeyValueRevisionRow,
+  keyPrefixRange,
+  keyValueRevision,
+  keyValueToWrite,
+  labelColumn,
+} from "./key-value-rows.ts";
 import type {
   ArmResource,
   CredentialUsage,
+  KeyValueChange,
+  KeyValueQuery,
+  KeyValueRevision,
   KubeObject,
   ResourceQuery,
   SecretVersion,
@@ -11,6 +21,7 @@ import type {
   SignInRecord,
   SignInRetention,
   Store,
+  StoredKeyValue,
   StoredSigningKey,
 } from "./store.ts";
 
@@ -87,6 +98,24 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 );
 -- Leases: which process does the work one process must do (key rotation), until it stops renewing.
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires INTEGER NOT NULL);
+-- App Configuration key-values. Keys and labels compare case-sensitively, in code-point order (BINARY collation);
+-- the primary key's order is the listing order, and a key prefix is a range of it.
+CREATE TABLE IF NOT EXISTS key_values (
+  store_key TEXT NOT NULL,       -- lower-cased ARM ID of the configuration store
+  key TEXT NOT NULL,
+  label TEXT NOT NULL,           -- '' for the null label: the data plane never tells the empty label from it
+  body TEXT NOT NULL,            -- the key-value as JSON
+  PRIMARY KEY (store_key, key, label)
+);
+CREATE TABLE IF NOT EXISTS key_value_revisions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, -- every store's changes in one order; never reused, even after deletes
+  store_key TEXT NOT NULL,
+  key TEXT NOT NULL,
+  label TEXT NOT NULL,
+  at INTEGER NOT NULL,           -- epoch milliseconds
+  body TEXT                      -- the key-value as written, NULL for its deletion
+);
+CREATE INDEX IF NOT EXISTS key_value_revisions_by_key ON key_value_revisions (store_key, key, seq);
 `;
 
 /**
@@ -401,6 +430,109 @@ export class SqliteStore implements Store {
     );
   }
 
+  async getKeyValue(
+    configStoreId: string,
+    key: string,
+    label: string | null,
+  ): Promise<StoredKeyValue | undefined> {
+    return this.#keyValue(configStoreId.toLowerCase(), key, labelColumn(label));
+  }
+
+  #keyValue(storeKey: string, key: string, labelKey: string): StoredKeyValue | undefined {
+    const row = this.#get<{ body: string }>(
+      "SELECT body FROM key_values WHERE store_key = ? AND key = ? AND label = ?",
+      storeKey,
+      key,
+      labelKey,
+    );
+    return row ? (JSON.parse(row.body) as StoredKeyValue) : undefined;
+  }
+
+  async listKeyValues(configStoreId: string, query: KeyValueQuery = {}): Promise<StoredKeyValue[]> {
+    const { clause, params } = keyPrefixClause(query);
+    return this.#all<{ body: string }>(
+      `SELECT body FROM key_values WHERE store_key = ? ${clause} ORDER BY key, label`,
+      configStoreId.toLowerCase(),
+      ...params,
+    ).map((row) => JSON.parse(row.body) as StoredKeyValue);
+  }
+
+  async changeKeyValue(
+    configStoreId: string,
+    key: string,
+    label: string | null,
+    change: (current: StoredKeyValue | undefined) => KeyValueChange,
+  ): Promise<{ keyValue: StoredKeyValue | undefined; sequence?: number }> {
+    const storeKey = configStoreId.toLowerCase();
+    const labelKey = labelColumn(label);
+    let outcome: { keyValue: StoredKeyValue | undefined; sequence?: number } = { keyValue: undefined };
+    // BEGIN IMMEDIATE, as in putResourceAmong: no writer in another process comes between the read and the write.
+    this.#transaction(() => {
+      const current = this.#keyValue(storeKey, key, labelKey);
+      const decided = change(current);
+      if ("keep" in decided) {
+        outcome = { keyValue: current };
+      } else if ("delete" in decided) {
+        if (current === undefined) return;
+        this.#run(
+          "DELETE FROM key_values WHERE store_key = ? AND key = ? AND label = ?",
+          storeKey,
+          key,
+          labelKey,
+        );
+        outcome = {
+          keyValue: undefined,
+          sequence: this.#addRevision(storeKey, key, labelKey, decided.at, null),
+        };
+      } else {
+        const written = keyValueToWrite(decided.put, key, label);
+        const body = JSON.stringify(written);
+        this.#run(
+          "INSERT INTO key_values (store_key, key, label, body) VALUES (?, ?, ?, ?) ON CONFLICT (store_key, key, label) DO UPDATE SET body = excluded.body",
+          storeKey,
+          key,
+          labelKey,
+          body,
+        );
+        outcome = {
+          keyValue: written,
+          sequence: this.#addRevision(storeKey, key, labelKey, written.lastModified, body),
+        };
+      }
+    });
+    return outcome;
+  }
+
+  /** Records a change in the history; returns its sequence. */
+  #addRevision(storeKey: string, key: string, labelKey: string, at: number, body: string | null): number {
+    const row = this.#get<{ seq: number }>(
+      "INSERT INTO key_value_revisions (store_key, key, label, at, body) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+      storeKey,
+      key,
+      labelKey,
+      at,
+      body,
+    );
+    return Number(row?.seq);
+  }
+
+  async listKeyValueRevisions(configStoreId: string, query: KeyValueQuery = {}): Promise<KeyValueRevision[]> {
+    const { clause, params } = keyPrefixClause(query);
+    return this.#all<KeyValueRevisionRow>(
+      `SELECT seq, key, label, at, body FROM key_value_revisions WHERE store_key = ? ${clause} ORDER BY seq`,
+      configStoreId.toLowerCase(),
+      ...params,
+    ).map(keyValueRevision);
+  }
+
+  async deleteKeyValues(configStoreId: string): Promise<void> {
+    const storeKey = configStoreId.toLowerCase();
+    this.#transaction(() => {
+      this.#run("DELETE FROM key_values WHERE store_key = ?", storeKey);
+      this.#run("DELETE FROM key_value_revisions WHERE store_key = ?", storeKey);
+    });
+  }
+
   async listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {
     return this.#all<{ body: string }>(
       "SELECT body FROM signing_keys WHERE purpose = ? ORDER BY rowid",
@@ -504,4 +636,13 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.#db.close();
   }
+}
+
+/** `AND` the range of keys that start with the query's prefix, if it has one; exact for any characters. */
+function keyPrefixClause(query: KeyValueQuery): { clause: string; params: string[] } {
+  if (!query.keyPrefix) return { clause: "", params: [] };
+  const { from, below } = keyPrefixRange(query.keyPrefix);
+  return below === undefined
+    ? { clause: "AND key >= ?", params: [from] }
+    : { clause: "AND key >= ? AND key < ?", params: [from, below] };
 }

@@ -125,6 +125,41 @@ export interface ResourceQuery {
   property?: { name: string; value: string };
 }
 
+/** One key-value of an App Configuration store: a key under one label. */
+export interface StoredKeyValue {
+  key: string;
+  /** null: the null label (no label). */
+  label: string | null;
+  value: string | null;
+  contentType: string | null;
+  tags: Record<string, string>;
+  /** Read-only until unlocked. */
+  locked: boolean;
+  etag: string;
+  /** Epoch milliseconds. */
+  lastModified: number;
+}
+
+/** One change to a key-value, as its history keeps it: what was written, or its deletion. */
+export interface KeyValueRevision {
+  /** The store-wide order of changes (every configuration store's together), rising with each change. */
+  sequence: number;
+  key: string;
+  label: string | null;
+  /** The key-value as written; undefined when the change deleted it. */
+  written?: StoredKeyValue;
+  /** Epoch milliseconds of the change. */
+  at: number;
+}
+
+/** What a change makes of a key-value: a new state, its deletion, or nothing at all. */
+export type KeyValueChange = { put: StoredKeyValue } | { delete: true; at: number } | { keep: true };
+
+export interface KeyValueQuery {
+  /** Only keys that start with this text (case-sensitive), e.g. `myapp:`. */
+  keyPrefix?: string;
+}
+
 export interface Store {
   getSetting(key: string): Promise<string | undefined>;
   putSetting(key: string, value: string): Promise<void>;
@@ -163,6 +198,27 @@ export interface Store {
   /** Names of the secrets in a vault, each with its latest version. */
   listLatestSecrets(vaultId: string): Promise<SecretVersion[]>;
   deleteSecret(vaultId: string, name: string): Promise<boolean>;
+
+  /** The key-value of `key` and `label` in the configuration store of ARM ID `configStoreId`. */
+  getKeyValue(configStoreId: string, key: string, label: string | null): Promise<StoredKeyValue | undefined>;
+  /** The store's key-values, ordered by key, then label (the null label first). */
+  listKeyValues(configStoreId: string, query?: KeyValueQuery): Promise<StoredKeyValue[]>;
+  /**
+   * Applies `change` to the key-value as it is now, as one step: no other change to it, from this process or
+   * another sharing the store, comes between what `change` saw and what it wrote. A put or a delete (of a key-value
+   * that exists) is kept as a revision; `change` throws to write nothing. Resolves to the key-value as it is after
+   * the change, and the revision's sequence when one was made.
+   */
+  changeKeyValue(
+    configStoreId: string,
+    key: string,
+    label: string | null,
+    change: (current: StoredKeyValue | undefined) => KeyValueChange,
+  ): Promise<{ keyValue: StoredKeyValue | undefined; sequence?: number }>;
+  /** The store's revisions, oldest first. */
+  listKeyValueRevisions(configStoreId: string, query?: KeyValueQuery): Promise<KeyValueRevision[]>;
+  /** Every key-value and revision of the store, when the configuration store itself is deleted. */
+  deleteKeyValues(configStoreId: string): Promise<void>;
 
   listSigningKeys(purpose: string): Promise<StoredSigningKey[]>;
   putSigningKey(key: StoredSigningKey): Promise<void>;

@@ -188,7 +188,7 @@ describe("postgres store: schema migrations", () => {
     const url = await server.createDatabase();
     await (await PostgresStore.open(url)).close();
     await querySql(url, "INSERT INTO schema_migrations (version) VALUES (999)");
-    await assert.rejects(PostgresStore.open(url), /storage schema 999, this wikit understands up to 2/);
+    await assert.rejects(PostgresStore.open(url), /storage schema 999, this wikit understands up to 3/);
   });
 
   test("lookups by client ID use the expression index", async () => {
@@ -201,6 +201,31 @@ describe("postgres store: schema migrations", () => {
         const { rows } = await client.query(`EXPLAIN SELECT body FROM resources
           WHERE type = 'x' AND (body::jsonb) -> 'properties' -> 'clientId' = to_jsonb('c'::text)`);
         assert.match(JSON.stringify(rows), /resources_by_client_id/);
+      } finally {
+        await client.end();
+      }
+    });
+  });
+
+  test("key-values and their revisions are found by configuration store and key range through indexes", async () => {
+    await withStores(1, async (_, url) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query("SET enable_seqscan = off");
+        const plan = async (sql: string): Promise<string> =>
+          JSON.stringify((await client.query(`EXPLAIN ${sql}`, ["s", "a", "b"])).rows);
+        const keyValues = await plan(
+          "SELECT body FROM key_values WHERE store_key = $1 AND key >= $2 AND key < $3 ORDER BY key, label",
+        );
+        assert.match(keyValues, /key_values_pkey/);
+        assert.doesNotMatch(keyValues, /Sort/, "listed in index order, without a sort");
+        assert.match(
+          await plan(
+            "SELECT seq, key, label, at, body FROM key_value_revisions WHERE store_key = $1 AND key >= $2 AND key < $3 ORDER BY seq",
+          ),
+          /key_value_revisions_by_key/,
+        );
       } finally {
         await client.end();
       }

@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import type {
   ArmResource,
+  KeyValueChange,
   KubeObject,
   SecretVersion,
   SignInRecord,
   Store,
+  StoredKeyValue,
   StoredSigningKey,
 } from "../../src/store/store.ts";
 
@@ -39,6 +41,43 @@ function signingKey(purpose: string, kid: string, retiredAt?: number): StoredSig
 export function signIn(id: string, time: number, fields: Partial<SignInRecord> = {}): SignInRecord {
   return { id, time, tenant: "t-1", errorCode: 0, correlationId: `c-${id}`, traceId: `t-${id}`, ...fields };
 }
+
+export const CONFIG_STORE_TYPE = "Microsoft.AppConfiguration/configurationStores";
+
+export function keyValue(
+  key: string,
+  label: string | null,
+  value: string | null,
+  fields: Partial<StoredKeyValue> = {},
+): StoredKeyValue {
+  return {
+    key,
+    label,
+    value,
+    contentType: null,
+    tags: {},
+    locked: false,
+    etag: `etag-${key}-${label}-${value}`,
+    lastModified: 1000,
+    ...fields,
+  };
+}
+
+/** Stores the key-value as it is, whatever was there. */
+export function putKeyValue(
+  store: Store,
+  configStoreId: string,
+  written: StoredKeyValue,
+): Promise<{ keyValue: StoredKeyValue | undefined; sequence?: number }> {
+  return store.changeKeyValue(configStoreId, written.key, written.label, () => ({ put: written }));
+}
+
+/** What a conditional request refused: the key-value changed since the caller read it. */
+export class PreconditionFailed extends Error {}
+
+/** A key-value as `key` or `key@label`, for assertions on order. */
+const named = (keyValues: readonly { key: string; label: string | null }[]): string[] =>
+  keyValues.map((kv) => (kv.label === null ? kv.key : `${kv.key}@${kv.label}`));
 
 const KEEP_ALL = { maxRecords: 1000, maxAgeMs: Number.MAX_SAFE_INTEGER };
 
@@ -240,6 +279,320 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       await store.releaseLease("keys", "b");
       assert.equal(await store.tryLease("keys", "a", 1000, 12_000), true);
       assert.equal(await store.tryLease("other", "b", 1000, 12_000), true, "leases are independent by name");
+    });
+  });
+
+  describe(`${name} store: App Configuration key-values`, () => {
+    const APP_CONFIG = `${GROUP}/providers/${CONFIG_STORE_TYPE}/AppConf-1`;
+    const OTHER_CONFIG = `${GROUP}/providers/${CONFIG_STORE_TYPE}/AppConf-2`;
+
+    test("a key-value reads back exactly as put, tags and nulls included; null and named labels are distinct", async () => {
+      const store = await fresh();
+      const plain = keyValue("myapp:color", null, "blue");
+      const labelled = keyValue("myapp:color", "prd", null, {
+        contentType: "text/plain; charset=utf-8",
+        tags: { team: "Ops", "note:ü": "", empty: "" },
+        locked: true,
+        etag: "E-1",
+        lastModified: 1_735_689_600_123,
+      });
+      await putKeyValue(store, APP_CONFIG, plain);
+      await putKeyValue(store, APP_CONFIG, labelled);
+
+      assert.deepEqual(await store.getKeyValue(APP_CONFIG, "myapp:color", null), plain);
+      assert.deepEqual(await store.getKeyValue(APP_CONFIG, "myapp:color", "prd"), labelled);
+      assert.deepEqual(await store.listKeyValues(APP_CONFIG), [plain, labelled]);
+      assert.equal(await store.getKeyValue(APP_CONFIG, "myapp:color", "dev"), undefined);
+      assert.equal(await store.getKeyValue(OTHER_CONFIG, "myapp:color", null), undefined);
+      assert.deepEqual(await store.listKeyValues(OTHER_CONFIG), []);
+    });
+
+    test("keys and labels compare case-sensitively; the configuration store's ID case-insensitively", async () => {
+      const store = await fresh();
+      await putKeyValue(store, APP_CONFIG, keyValue("Color", "Prd", "1"));
+      await putKeyValue(store, APP_CONFIG.toUpperCase(), keyValue("color", "Prd", "2"));
+      await putKeyValue(store, APP_CONFIG.toLowerCase(), keyValue("color", "prd", "3"));
+
+      assert.equal((await store.getKeyValue(APP_CONFIG.toUpperCase(), "Color", "Prd"))?.value, "1");
+      assert.equal((await store.getKeyValue(APP_CONFIG, "color", "Prd"))?.value, "2");
+      assert.equal((await store.getKeyValue(APP_CONFIG, "color", "prd"))?.value, "3");
+      assert.equal(await store.getKeyValue(APP_CONFIG, "COLOR", "prd"), undefined);
+      assert.equal(await store.getKeyValue(APP_CONFIG, "color", "PRD"), undefined);
+      assert.equal((await store.listKeyValues(APP_CONFIG.toLowerCase())).length, 3);
+      assert.equal((await store.listKeyValueRevisions(APP_CONFIG.toUpperCase())).length, 3);
+    });
+
+    test("an empty label is the null label: one key-value, read back with the null label", async () => {
+      const store = await fresh();
+      await putKeyValue(store, APP_CONFIG, keyValue("k", null, "first"));
+      const { keyValue: written } = await putKeyValue(store, APP_CONFIG, keyValue("k", "", "second"));
+
+      assert.equal(written?.label, null);
+      assert.deepEqual(await store.getKeyValue(APP_CONFIG, "k", ""), {
+        ...keyValue("k", "", "second"),
+        label: null,
+      });
+      assert.deepEqual(named(await store.listKeyValues(APP_CONFIG)), ["k"]);
+      assert.deepEqual(
+        (await store.listKeyValueRevisions(APP_CONFIG)).map((revision) => revision.label),
+        [null, null],
+      );
+    });
+
+    test("key-values list by key, then label with the null label first, in code-point order", async () => {
+      const store = await fresh();
+      // Written out of order; U+1F600 comes after U+FFFD by code point, though before it in UTF-16 code units.
+      const written: [string, string | null][] = [
+        ["\u{1F600}", null],
+        ["b", null],
+        ["a", "prd"],
+        ["\uFFFD", null],
+        ["é", null],
+        ["a", null],
+        ["a:b", null],
+        ["a", "Prd"],
+        ["z", null],
+        ["B", null],
+        ["a", "dev"],
+      ];
+      for (const [key, label] of written) await putKeyValue(store, APP_CONFIG, keyValue(key, label, "v"));
+
+      assert.deepEqual(named(await store.listKeyValues(APP_CONFIG)), [
+        "B",
+        "a",
+        "a@Prd",
+        "a@dev",
+        "a@prd",
+        "a:b",
+        "b",
+        "z",
+        "é",
+        "\uFFFD",
+        "\u{1F600}",
+      ]);
+    });
+
+    test("keyPrefix matches exactly the keys that start with it, whatever characters it holds", async () => {
+      const store = await fresh();
+      const keys = [
+        "100%",
+        "100%:x",
+        "1000",
+        "100x",
+        "a_b",
+        "ab",
+        "axb",
+        "a\\b",
+        "a\\c",
+        "a\\\\",
+        "e:1",
+        "é:1",
+        "é:2",
+        "f",
+        "\uD7FF:1",
+        "\uE000:1",
+        "x\u{10FFFF}a",
+        "y",
+        "\u{10FFFF}",
+        "\u{10FFFF}x",
+      ];
+      for (const key of keys) await putKeyValue(store, APP_CONFIG, keyValue(key, null, "v"));
+      await putKeyValue(store, APP_CONFIG, keyValue("100%", "prd", "v"));
+      await putKeyValue(store, OTHER_CONFIG, keyValue("100%", null, "v"));
+      const withPrefix = async (keyPrefix: string): Promise<string[]> =>
+        named(await store.listKeyValues(APP_CONFIG, { keyPrefix }));
+
+      assert.deepEqual(await withPrefix("100%"), ["100%", "100%@prd", "100%:x"]);
+      assert.deepEqual(await withPrefix("a_"), ["a_b"]);
+      assert.deepEqual(await withPrefix("a\\"), ["a\\\\", "a\\b", "a\\c"]);
+      assert.deepEqual(await withPrefix("a\\\\"), ["a\\\\"]);
+      assert.deepEqual(await withPrefix("é"), ["é:1", "é:2"]);
+      assert.deepEqual(await withPrefix("e"), ["e:1"]);
+      assert.deepEqual(await withPrefix("\uD7FF"), ["\uD7FF:1"]);
+      assert.deepEqual(await withPrefix("x\u{10FFFF}"), ["x\u{10FFFF}a"]);
+      assert.deepEqual(await withPrefix("\u{10FFFF}"), ["\u{10FFFF}", "\u{10FFFF}x"]);
+      assert.deepEqual(await withPrefix("100%:x"), ["100%:x"]);
+      assert.deepEqual(await withPrefix("nothing:"), []);
+      assert.deepEqual(await withPrefix("A"), [], "prefixes are case-sensitive");
+      assert.equal((await store.listKeyValues(APP_CONFIG, { keyPrefix: "" })).length, keys.length + 1);
+    });
+
+    test("a put, a keep and a delete: what each writes, resolves to and records", async () => {
+      const store = await fresh();
+      const seen: (StoredKeyValue | undefined)[] = [];
+      const change = (decide: (current: StoredKeyValue | undefined) => KeyValueChange) =>
+        store.changeKeyValue(APP_CONFIG, "k", "prd", (current) => {
+          seen.push(current);
+          return decide(current);
+        });
+      const v1 = keyValue("k", "prd", "1", { lastModified: 1000 });
+      const v2 = keyValue("k", "prd", "2", { lastModified: 2000 });
+
+      const first = await change(() => ({ put: v1 }));
+      const second = await change(() => ({ put: v2 }));
+      assert.deepEqual(first.keyValue, v1);
+      assert.deepEqual(second.keyValue, v2);
+      assert.deepEqual(seen, [undefined, v1]);
+
+      assert.deepEqual(await change(() => ({ keep: true })), { keyValue: v2 });
+      const deleted = await change(() => ({ delete: true, at: 3000 }));
+      assert.equal(deleted.keyValue, undefined);
+      assert.equal(await store.getKeyValue(APP_CONFIG, "k", "prd"), undefined);
+      assert.deepEqual(await change(() => ({ delete: true, at: 4000 })), { keyValue: undefined });
+      assert.deepEqual(await change(() => ({ keep: true })), { keyValue: undefined });
+      assert.deepEqual(await store.listKeyValues(APP_CONFIG), []);
+
+      const sequences = [first.sequence, second.sequence, deleted.sequence];
+      assert.ok(
+        sequences.every((sequence) => Number.isInteger(sequence)),
+        String(sequences),
+      );
+      assert.deepEqual(await store.listKeyValueRevisions(APP_CONFIG), [
+        { sequence: first.sequence, key: "k", label: "prd", written: v1, at: 1000 },
+        { sequence: second.sequence, key: "k", label: "prd", written: v2, at: 2000 },
+        { sequence: deleted.sequence, key: "k", label: "prd", at: 3000 },
+      ]);
+      assert.ok(
+        (first.sequence ?? 0) < (second.sequence ?? 0) && (second.sequence ?? 0) < (deleted.sequence ?? 0),
+      );
+    });
+
+    test("revision sequences rise across every configuration store; revisions list per store, by key prefix", async () => {
+      const store = await fresh();
+      const sequences: number[] = [];
+      for (const [configStore, key] of [
+        [APP_CONFIG, "app:a"],
+        [OTHER_CONFIG, "app:a"],
+        [APP_CONFIG, "other"],
+        [APP_CONFIG, "app:b"],
+        [OTHER_CONFIG, "app:b"],
+        [APP_CONFIG, "app:a"],
+      ] as const) {
+        const { sequence } = await putKeyValue(
+          store,
+          configStore,
+          keyValue(key, null, String(sequences.length)),
+        );
+        sequences.push(sequence ?? Number.NaN);
+      }
+      assert.deepEqual(
+        [...sequences].sort((a, b) => a - b),
+        sequences,
+      );
+      assert.equal(new Set(sequences).size, sequences.length, String(sequences));
+
+      const revisions = await store.listKeyValueRevisions(APP_CONFIG, { keyPrefix: "app:" });
+      assert.deepEqual(
+        revisions.map((revision) => [revision.sequence, revision.key, revision.written?.value]),
+        [
+          [sequences[0], "app:a", "0"],
+          [sequences[3], "app:b", "3"],
+          [sequences[5], "app:a", "5"],
+        ],
+      );
+      assert.equal((await store.listKeyValueRevisions(OTHER_CONFIG.toUpperCase())).length, 2);
+      assert.deepEqual(await store.listKeyValueRevisions(APP_CONFIG, { keyPrefix: "app:c" }), []);
+    });
+
+    test("deleteKeyValues removes that configuration store's key-values and revisions, and no other's", async () => {
+      const store = await fresh();
+      await putKeyValue(store, APP_CONFIG, keyValue("shared", null, "mine"));
+      await putKeyValue(store, APP_CONFIG, keyValue("shared", "prd", "mine"));
+      const { sequence: last } = await putKeyValue(store, OTHER_CONFIG, keyValue("shared", null, "theirs"));
+      // A namesake store whose ID extends this one's must not be caught by the deletion.
+      await putKeyValue(store, `${APP_CONFIG}0`, keyValue("shared", null, "namesake"));
+
+      await store.deleteKeyValues(APP_CONFIG.toUpperCase());
+      assert.deepEqual(await store.listKeyValues(APP_CONFIG), []);
+      assert.deepEqual(await store.listKeyValueRevisions(APP_CONFIG), []);
+      assert.equal(await store.getKeyValue(APP_CONFIG, "shared", "prd"), undefined);
+      assert.deepEqual(
+        (await store.listKeyValues(OTHER_CONFIG)).map((kv) => kv.value),
+        ["theirs"],
+      );
+      assert.equal((await store.listKeyValueRevisions(OTHER_CONFIG)).length, 1);
+      assert.equal((await store.listKeyValues(`${APP_CONFIG}0`)).length, 1);
+
+      const { sequence: after } = await putKeyValue(store, APP_CONFIG, keyValue("shared", null, "again"));
+      assert.ok((after ?? 0) > (last ?? Number.POSITIVE_INFINITY), "sequences are never reused");
+    });
+
+    test("a change that throws writes nothing, whether the key-value existed or not", async () => {
+      const store = await fresh();
+      const v1 = keyValue("k", null, "1");
+      await putKeyValue(store, APP_CONFIG, v1);
+      const refuse = (): never => {
+        throw new PreconditionFailed("the etag does not match");
+      };
+
+      await assert.rejects(store.changeKeyValue(APP_CONFIG, "k", null, refuse), PreconditionFailed);
+      await assert.rejects(store.changeKeyValue(APP_CONFIG, "new", null, refuse), PreconditionFailed);
+      assert.deepEqual(await store.listKeyValues(APP_CONFIG), [v1]);
+      assert.equal((await store.listKeyValueRevisions(APP_CONFIG)).length, 1);
+    });
+
+    test("a change cannot put another key-value than the one it was given", async () => {
+      const store = await fresh();
+      await assert.rejects(
+        store.changeKeyValue(APP_CONFIG, "k", "prd", () => ({ put: keyValue("k", "dev", "1") })),
+        /writes only the key-value it was given/,
+      );
+      await assert.rejects(
+        store.changeKeyValue(APP_CONFIG, "k", null, () => ({ put: keyValue("K", null, "1") })),
+        /writes only the key-value it was given/,
+      );
+      assert.deepEqual(await store.listKeyValues(APP_CONFIG), []);
+      assert.deepEqual(await store.listKeyValueRevisions(APP_CONFIG), []);
+    });
+
+    test("key-values and revisions outlast a reopen, and sequences continue", async () => {
+      const open = await newLocation();
+      const first = await open();
+      const written = keyValue("k", "prd", "1", { tags: { a: "b" } });
+      const { sequence } = await putKeyValue(first, APP_CONFIG, written);
+      await first.close();
+
+      const reopened = await open();
+      assert.deepEqual(await reopened.getKeyValue(APP_CONFIG, "k", "prd"), written);
+      assert.equal((await reopened.listKeyValueRevisions(APP_CONFIG))[0]?.sequence, sequence);
+      const next = await putKeyValue(reopened, APP_CONFIG, keyValue("k", "prd", "2"));
+      assert.ok((next.sequence ?? 0) > (sequence ?? Number.POSITIVE_INFINITY));
+    });
+
+    test("two writers through separate connections racing If-Match-style: exactly one wins each round", async () => {
+      const open = await newLocation();
+      const writers = [await open(), await open()];
+      const ifMatch =
+        (expected: string | undefined, next: StoredKeyValue) => (current: StoredKeyValue | undefined) => {
+          if (current?.etag !== expected) throw new PreconditionFailed(`${current?.etag} is not ${expected}`);
+          return { put: next };
+        };
+      const rounds = 8;
+      for (let round = 0; round < rounds; round++) {
+        // Both read the same state first (round 0: no key-value yet, as If-None-Match: * expects), then both write.
+        const seen = await Promise.all(
+          writers.map((writer) => writer.getKeyValue(APP_CONFIG, "counter", null)),
+        );
+        const outcomes = await Promise.allSettled(
+          writers.map((writer, w) =>
+            writer.changeKeyValue(
+              APP_CONFIG,
+              "counter",
+              null,
+              ifMatch(
+                seen[w]?.etag,
+                keyValue("counter", null, String(round), { etag: `round-${round}-writer-${w}` }),
+              ),
+            ),
+          ),
+        );
+        const won = outcomes.filter((outcome) => outcome.status === "fulfilled");
+        const lost = outcomes.filter((outcome) => outcome.status === "rejected");
+        assert.equal(won.length, 1, `round ${round}: ${outcomes.map((o) => o.status).join(", ")}`);
+        assert.ok(lost[0]?.reason instanceof PreconditionFailed, String(lost[0]?.reason));
+      }
+      assert.equal((await writers[1]?.getKeyValue(APP_CONFIG, "counter", null))?.value, String(rounds - 1));
+      assert.equal((await writers[0]?.listKeyValueRevisions(APP_CONFIG))?.length, rounds);
     });
   });
 
