@@ -139,6 +139,7 @@ export class WikitClient {
       subscriptionId: "",
       issuerUrl: "",
       vaultDomain: "",
+      appConfigDomain: "",
       startedAt: "",
     };
     const client = new WikitClient(dataDir, info, undefined, remote.adminToken, remote.ca, url.hostname);

@@ -21,6 +21,7 @@ const VERBS: Readonly<Record<string, string>> = {
  * API) is the admin's alone.
  */
 export function armRequirement(method: string, path: string): ArmRequirement {
+  if (method.toUpperCase() === "POST") return postRequirement(path);
   const verb = VERBS[method.toUpperCase()];
   const segments = path.split("/").filter((segment) => segment !== "");
   if (verb === undefined || segments[0]?.toLowerCase() !== "subscriptions") {
@@ -53,5 +54,23 @@ export function armRequirement(method: string, path: string): ArmRequirement {
     action: `${namespace}/${types.join("/")}/${verb}`,
     // A named resource is its own scope; a collection is read on what holds it.
     scope: named ? scope(segments.length) : rest.length === 1 ? scope(providers) : scope(segments.length - 1),
+  };
+}
+
+/**
+ * A POST is a resource's action, `{resource ID}/{action}` (listKeys, regenerateKey, purge): ARM's
+ * `{namespace}/{types}/{action}/action` on the resource. Any other POST is the admin's alone.
+ */
+function postRequirement(path: string): ArmRequirement {
+  const segments = path.split("/").filter((segment) => segment !== "");
+  const actionName = segments.at(-1);
+  const resource = armRequirement("GET", `/${segments.slice(0, -1).join("/")}`);
+  if (actionName === undefined || resource.kind !== "action") return { kind: "admin" };
+  const named = resource.scope.toLowerCase() === `/${segments.slice(0, -1).join("/")}`.toLowerCase();
+  if (!named || !/\/providers\//i.test(resource.scope)) return { kind: "admin" };
+  return {
+    kind: "action",
+    action: `${resource.action.replace(/\/read$/, "")}/${actionName}/action`,
+    scope: resource.scope,
   };
 }

@@ -17,6 +17,7 @@ export interface ArmResourceBody {
   location?: string | null;
   tags?: Record<string, string> | null;
   properties?: Record<string, unknown> | null;
+  sku?: Record<string, unknown> | null;
 }
 
 /** ARM's control-plane secret: a new version's value and metadata. */
@@ -59,6 +60,17 @@ function resourceBody(members: Record<string, SchemaObject>): SchemaObject {
 export const RESOURCE_GROUP_BODY = resourceBody({ location: LOCATION, tags: TAGS });
 export const IDENTITY_BODY = resourceBody({ location: LOCATION, tags: TAGS });
 export const VAULT_BODY = resourceBody({ location: LOCATION, tags: TAGS, properties: PROPERTIES });
+/** App Configuration's store: the SKU beside the tracked resource's members (its name is checked by the directory). */
+export const CONFIGURATION_STORE_BODY = resourceBody({
+  location: LOCATION,
+  tags: TAGS,
+  properties: PROPERTIES,
+  sku: {
+    type: "object",
+    nullable: true,
+    armError: invalidContent('\'sku\' must be an object, e.g. {"name": "standard"}.'),
+  },
+});
 export const FEDERATED_CREDENTIAL_BODY = resourceBody({ properties: PROPERTIES });
 export const ROLE_ASSIGNMENT_BODY = resourceBody({ properties: PROPERTIES });
 

@@ -5,6 +5,7 @@ import {
   type RoleDefinition,
   roleDefinitionIdFor,
 } from "../identity/directory/built-in-roles.ts";
+import { accessKeyJson } from "../identity/directory/configuration-store-keys.ts";
 import type { Directory } from "../identity/directory/directory.ts";
 import { badRequest, DirectoryError, notFound } from "../identity/directory/directory-error.ts";
 import { isPlainObject } from "../json/json-value.ts";
@@ -12,6 +13,7 @@ import { providerResourceId, RESOURCE_TYPES } from "../names/arm-resource-ids.ts
 import type { ArmResource } from "../store/store.ts";
 import {
   type ArmResourceBody,
+  CONFIGURATION_STORE_BODY,
   FEDERATED_CREDENTIAL_BODY,
   IDENTITY_BODY,
   MANAGED_CLUSTER_BODY,
@@ -29,6 +31,8 @@ export interface ArmRouteDeps {
   directory: Directory;
   /** Decorates a stored resource with values that depend on where the server listens (vault URIs, issuer). */
   present(resource: ArmResource): ArmResource;
+  /** A configuration store's data-plane endpoint, e.g. `https://settings.azconfig.localhost:8443`. */
+  configurationStoreEndpoint(name: string): string;
   /** Makes and erases the local clusters behind managed clusters; none when the server runs no clusters. */
   clusterProvisioning?: ClusterProvisioning;
   /** Whether the request's caller sees a subscription in `GET /subscriptions`; by default every one. */
@@ -66,6 +70,7 @@ type Route = { Body: ArmResourceBody | null };
 const IDENTITIES = "providers/Microsoft.ManagedIdentity/userAssignedIdentities";
 const VAULTS = "providers/Microsoft.KeyVault/vaults";
 const CLUSTERS = "providers/Microsoft.ContainerService/managedClusters";
+const CONFIGURATION_STORES = "providers/Microsoft.AppConfiguration/configurationStores";
 const GROUP = "/subscriptions/:subscription/resourceGroups/:group";
 
 /** ARM answers 201 for a create and 200 for an update of an existing resource. */
@@ -76,7 +81,8 @@ async function putStatus(reply: FastifyReply, existed: boolean, resource: ArmRes
 
 export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): void {
   const { present } = deps;
-  const { tenants, groups, identities, vaults, clusters, roleAssignments } = deps.directory;
+  const { tenants, groups, identities, vaults, configurationStores, clusters, roleAssignments } =
+    deps.directory;
   const list = (resources: ArmResource[]) => ({ value: resources.map(present) });
   const exists = async (load: () => Promise<unknown>) =>
     load().then(
@@ -289,6 +295,63 @@ export function registerArmRoutes(app: FastifyInstance, deps: ArmRouteDeps): voi
     armHandler(async ({ subscription = "", location = "", name = "" }) => {
       await vaults.purge(subscription, location, name);
       return {};
+    }),
+  );
+
+  // App Configuration stores, and their access keys (listKeys shows the secrets, as ARM's does)
+  const configurationStorePath = `${GROUP}/${CONFIGURATION_STORES}/:name`;
+  app.get(
+    `/subscriptions/:subscription/${CONFIGURATION_STORES}`,
+    armHandler(async ({ subscription = "" }) =>
+      list(await groups.listResources(subscription, undefined, RESOURCE_TYPES.configurationStore)),
+    ),
+  );
+  app.get(
+    `${GROUP}/${CONFIGURATION_STORES}`,
+    armHandler(async ({ subscription = "", group = "" }) =>
+      list(await groups.listResources(subscription, group, RESOURCE_TYPES.configurationStore)),
+    ),
+  );
+  app.get(
+    configurationStorePath,
+    armHandler(async ({ subscription = "", group = "", name = "" }) =>
+      present(await configurationStores.get(subscription, group, name)),
+    ),
+  );
+  app.put<Route>(
+    configurationStorePath,
+    bodySchema(CONFIGURATION_STORE_BODY),
+    armHandler<Route["Body"]>(async ({ subscription = "", group = "", name = "" }, request, reply) => {
+      const input = inputOf(validatedBody(request));
+      const existed = await exists(() => configurationStores.get(subscription, group, name));
+      const stored = await configurationStores.put(subscription, group, name, input);
+      return putStatus(reply, existed, present(stored));
+    }),
+  );
+  app.delete(
+    configurationStorePath,
+    armHandler(async ({ subscription = "", group = "", name = "" }, _request, reply) => {
+      const deleted = await configurationStores.delete(subscription, group, name);
+      reply.code(deleted ? 200 : 204);
+      return deleted ? {} : undefined;
+    }),
+  );
+  app.post(
+    `${configurationStorePath}/listKeys`,
+    armHandler(async ({ subscription = "", group = "", name = "" }) => {
+      const found = await configurationStores.get(subscription, group, name);
+      const endpoint = deps.configurationStoreEndpoint(found.name);
+      const keys = await configurationStores.listKeys(found.id);
+      return { value: keys.map((key) => accessKeyJson(endpoint, key)), nextLink: null };
+    }),
+  );
+  app.post<{ Body: unknown }>(
+    `${configurationStorePath}/regenerateKey`,
+    armHandler<unknown>(async ({ subscription = "", group = "", name = "" }, request) => {
+      const found = await configurationStores.get(subscription, group, name);
+      const keyId = isPlainObject(request.body) ? request.body.id : undefined;
+      const key = await configurationStores.regenerateKey(found.id, keyId);
+      return accessKeyJson(deps.configurationStoreEndpoint(found.name), key);
     }),
   );
 

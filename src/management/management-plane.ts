@@ -27,6 +27,8 @@ export interface ManagementPlaneDeps {
   accessTokenKey: JWTVerifyGetKey;
   present(resource: ArmResource): ArmResource;
   vaultUri(name: string): string;
+  /** A configuration store's data-plane endpoint. */
+  configurationStoreEndpoint(name: string): string;
   /** Resource identifiers Graph tokens may name beside Microsoft Graph's: the server's own URL, as a tool's Graph. */
   graphAliases(): readonly string[];
   defaultTenant(): string;
@@ -58,6 +60,7 @@ export async function registerManagementPlane(
     registerArmRoutes(arm, {
       directory,
       present: deps.present,
+      configurationStoreEndpoint: deps.configurationStoreEndpoint,
       subscriptionVisible: access.subscriptionVisible,
       clusterProvisioning: deps.clusterProvisioning,
     });

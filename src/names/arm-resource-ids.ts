@@ -9,6 +9,7 @@ export const RESOURCE_TYPES = {
   federatedCredential: "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
   vault: "Microsoft.KeyVault/vaults",
   deletedVault: "Microsoft.KeyVault/deletedVaults",
+  configurationStore: "Microsoft.AppConfiguration/configurationStores",
   managedCluster: "Microsoft.ContainerService/managedClusters",
   roleAssignment: "Microsoft.Authorization/roleAssignments",
   roleDefinition: "Microsoft.Authorization/roleDefinitions",

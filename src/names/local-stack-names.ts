@@ -2,6 +2,8 @@
 
 export const DEFAULT_PORT = 8443;
 export const DEFAULT_VAULT_DOMAIN = "vault.localhost";
+/** App Configuration stores answer at `https://{name}.{domain}:{port}`. */
+export const DEFAULT_APPCONFIG_DOMAIN = "azconfig.localhost";
 /** The host name every endpoint but the vaults answers on. */
 export const LOCAL_HOST = "localhost";
 /** wikit up's own cluster: its managed cluster's group and name, and its key in the store and the API's paths. */

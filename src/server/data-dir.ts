@@ -105,6 +105,8 @@ export interface ServerInfo {
   issuerUrl: string;
   /** Vaults answer at `https://{name}.{vaultDomain}:{port}`. */
   vaultDomain: string;
+  /** App Configuration stores answer at `https://{name}.{appConfigDomain}:{port}`. */
+  appConfigDomain: string;
   startedAt: string;
 }
 

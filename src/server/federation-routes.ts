@@ -7,8 +7,10 @@ import { createTokenService } from "../identity/http/token-service.ts";
 import type { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
 import type { ClusterProvisioning } from "../management/arm-routes.ts";
 import { GRAPH_RESOURCES, registerManagementPlane } from "../management/management-plane.ts";
-import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
+import { parseScope, RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import { MICROSOFT_AUTHORITY_HOSTS, MICROSOFT_RESOURCES } from "../names/microsoft-hosts.ts";
+import { appConfigurationRoutes } from "../resources/app-configuration/app-configuration-routes.ts";
+import { authorize } from "../resources/vault/rbac.ts";
 import { vaultRoutes } from "../resources/vault/vault-routes.ts";
 import type { SigningKeyRing } from "../signing-keys/key-ring.ts";
 import type { ArmResource, Store } from "../store/store.ts";
@@ -25,6 +27,9 @@ export interface FederationEndpoints {
   /** Resource identifiers that name the vaults beside vaultResource (the vault domain without its port). */
   vaultResourceAliases(): readonly string[];
   vaultUri(name: string): string;
+  /** App Configuration stores answer at `https://{name}.{appConfigDomain}`, with the server's port. */
+  appConfigDomain: string;
+  configurationStoreEndpoint(name: string): string;
 }
 
 export interface FederationDeps {
@@ -54,10 +59,25 @@ export async function registerFederation(app: FastifyInstance, deps: FederationD
   const { store, directory, endpoints } = deps;
   const present = (resource: ArmResource): ArmResource => {
     const shown = deps.present ? deps.present(resource) : resource;
-    return shown.type.toLowerCase() === RESOURCE_TYPES.vault.toLowerCase()
-      ? { ...shown, properties: { ...shown.properties, vaultUri: endpoints.vaultUri(shown.name) } }
-      : shown;
+    switch (shown.type.toLowerCase()) {
+      case RESOURCE_TYPES.vault.toLowerCase():
+        return { ...shown, properties: { ...shown.properties, vaultUri: endpoints.vaultUri(shown.name) } };
+      case RESOURCE_TYPES.configurationStore.toLowerCase():
+        return {
+          ...shown,
+          properties: { ...shown.properties, endpoint: endpoints.configurationStoreEndpoint(shown.name) },
+        };
+      default:
+        return shown;
+    }
   };
+  const appConfigDomain = endpoints.appConfigDomain.toLowerCase();
+  // What App Configuration's SDKs ask tokens for: the domain (`https://azconfig.localhost`, as the JS SDK derives it
+  // from the endpoint) or a store's own endpoint (older Python SDKs).
+  const appConfigAudience = `https://${appConfigDomain}`;
+  const storeEndpointPattern = new RegExp(
+    `^https://[a-z0-9-]{5,50}\\.${appConfigDomain.replaceAll(".", "\\.")}(:\\d+)?$`,
+  );
   // The token service's keys, rebuilt per call so that a rotated key verifies at once.
   const accessTokenKey: JWTVerifyGetKey = (header, token) =>
     createLocalJWKSet({ keys: deps.stsKeys.publicJwks() })(header, token);
@@ -77,6 +97,8 @@ export async function registerFederation(app: FastifyInstance, deps: FederationD
         ...GRAPH_RESOURCES,
         // What a tool asks for when it uses wikit's own URL as Microsoft Graph's (az's microsoftGraphResourceId).
         endpoints.baseUrl(),
+        appConfigAudience,
+        storeEndpointPattern,
       ],
       // Instance discovery names wikit's own authority, and Microsoft's when a client reaches wikit under
       // those names (`wikit run`'s authority proxy, or DNS overrides in model B).
@@ -104,6 +126,36 @@ export async function registerFederation(app: FastifyInstance, deps: FederationD
     listRoleAssignments: (principalId) => directory.roleAssignments.listFor(principalId),
     roleDefinitionOf: builtInRoleById,
   });
+  await app.register(appConfigurationRoutes, {
+    store,
+    resolveConfigurationStore: async (host) => {
+      const hostname = host.replace(/:\d+$/, "").toLowerCase();
+      if (!hostname.endsWith(`.${appConfigDomain}`)) return undefined;
+      const name = hostname.slice(0, -appConfigDomain.length - 1);
+      if (name.includes(".")) return undefined;
+      const configurationStore = await directory.configurationStores.findByName(name);
+      if (!configurationStore) return undefined;
+      const subscription = parseScope(configurationStore.id)?.subscription ?? "";
+      const { tenantId } = await directory.tenants.getSubscription(subscription);
+      return { configurationStore, tenantId, audiences: [appConfigAudience] };
+    },
+    accessKeys: async (configurationStoreId) =>
+      (await directory.configurationStores.listKeys(configurationStoreId)).map((key) => ({
+        id: key.id,
+        secret: Buffer.from(key.value, "base64"),
+        readOnly: key.readOnly,
+      })),
+    accessTokenKey,
+    // The vault part's RBAC decision, over the same role assignments and built-in roles.
+    isAllowed: async (principalId, action, scope) =>
+      authorize({
+        principalId,
+        action,
+        scope,
+        assignments: await directory.roleAssignments.listFor(principalId),
+        roleDefinitionOf: builtInRoleById,
+      }).allowed,
+  });
   await registerManagementPlane(app, {
     store,
     directory,
@@ -112,6 +164,7 @@ export async function registerFederation(app: FastifyInstance, deps: FederationD
     accessTokenKey,
     present,
     vaultUri: endpoints.vaultUri,
+    configurationStoreEndpoint: endpoints.configurationStoreEndpoint,
     graphAliases: () => [endpoints.baseUrl()],
     defaultTenant: deps.defaultTenant,
     adminClientId: deps.adminClientId,

@@ -12,6 +12,7 @@ import { SignInLog } from "../identity/sign-ins/sign-in-log.ts";
 import { LOCAL_CLUSTER_PROPERTY } from "../management/arm-routes.ts";
 import { RESOURCE_TYPES } from "../names/arm-resource-ids.ts";
 import {
+  DEFAULT_APPCONFIG_DOMAIN,
   DEFAULT_PORT,
   DEFAULT_VAULT_DOMAIN,
   KUBE_API_ROOT,
@@ -43,6 +44,8 @@ export interface LocalStackOptions {
   /** Address to listen on; 127.0.0.1 keeps the stack on this machine. */
   listenAddress?: string;
   vaultDomain?: string;
+  /** App Configuration stores answer at `https://{name}.{appConfigDomain}:{port}`. */
+  appConfigDomain?: string;
   logLevel?: string;
   /** Where logs go (default stdout). */
   logStream?: NodeJS.WritableStream;
@@ -63,6 +66,7 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { dataDir } = options;
   const vaultDomain = (options.vaultDomain ?? DEFAULT_VAULT_DOMAIN).toLowerCase();
+  const appConfigDomain = (options.appConfigDomain ?? DEFAULT_APPCONFIG_DOMAIN).toLowerCase();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const running = await readServerInfo(dataDir);
   if (running && running.pid !== process.pid && isProcessAlive(running.pid)) {
@@ -88,6 +92,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     LOCAL_HOST,
     `*.${vaultDomain}`,
     vaultDomain,
+    `*.${appConfigDomain}`,
     "127.0.0.1",
     "::1",
     ...MICROSOFT_AUTHORITY_HOSTS,
@@ -165,6 +170,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       vaultResource,
       vaultResourceAliases: () => (endpoints.port === 443 ? [`https://${vaultDomain}`] : []),
       vaultUri,
+      appConfigDomain,
+      configurationStoreEndpoint: (name) =>
+        `https://${name.toLowerCase()}.${appConfigDomain}:${endpoints.port}`,
     },
     explainErrors: options.explainErrors ?? true,
     adminToken,
@@ -218,6 +226,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     subscriptionId: subscription.subscriptionId,
     issuerUrl: issuerUrl(clusterUuid),
     vaultDomain,
+    appConfigDomain,
     startedAt: new Date().toISOString(),
   };
   await writeServerInfo(dataDir, info);

@@ -33,6 +33,8 @@ export interface ServerOptions {
   /** The URL clients reach the server by (through its load balancer): the authority and the management API. */
   publicUrl: string;
   vaultDomain: string;
+  /** App Configuration stores answer at `https://{name}.{appConfigDomain}`; by default `azconfig.` beside the vaults' domain. */
+  appConfigDomain?: string;
   /** The key ring that seals secret values and private keys; every replica reads the same one. */
   secretKeyFile: string;
   /** The admin credential; every replica reads the same one. */
@@ -84,6 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
   }
   const vaultDomain = options.vaultDomain.toLowerCase();
+  const appConfigDomain = (options.appConfigDomain ?? defaultAppConfigDomain(vaultDomain)).toLowerCase();
   const portSuffix = publicUrl.port ? `:${publicUrl.port}` : "";
   const baseUrl = () => publicUrl.origin;
   const rotation: RotationPolicy = {
@@ -130,7 +133,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     : await issueServingCertificate(
         ca,
-        [publicUrl.hostname, `*.${vaultDomain}`, vaultDomain],
+        [publicUrl.hostname, `*.${vaultDomain}`, vaultDomain, `*.${appConfigDomain}`],
         SERVING_VALIDITY_DAYS,
       );
   const app = createHttpsApp({ tls: serving, logLevel: options.logLevel, logStream: options.logStream });
@@ -185,6 +188,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       vaultResource: () => `https://${vaultDomain}${portSuffix}`,
       vaultResourceAliases: () => [],
       vaultUri: (name) => `https://${name.toLowerCase()}.${vaultDomain}${portSuffix}/`,
+      appConfigDomain,
+      configurationStoreEndpoint: (name) => `https://${name.toLowerCase()}.${appConfigDomain}${portSuffix}`,
     },
     explainErrors: options.explainErrors ?? false,
     adminToken,
@@ -276,4 +281,11 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `azconfig.example.test` beside `vault.example.test`; `azconfig.<vault domain>` when it has no `vault.` label. */
+export function defaultAppConfigDomain(vaultDomain: string): string {
+  return vaultDomain.startsWith("vault.")
+    ? `azconfig.${vaultDomain.slice("vault.".length)}`
+    : `azconfig.${vaultDomain}`;
 }

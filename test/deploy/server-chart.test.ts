@@ -239,6 +239,7 @@ describe("defaults, with an existing TLS Secret", { skip }, () => {
     assert.deepEqual([...env.keys()].sort(), [
       "PGPASSWORD",
       "WIKIT_ADMIN_TOKEN_FILE",
+      "WIKIT_APPCONFIG_DOMAIN",
       "WIKIT_HOME",
       "WIKIT_LISTEN_ADDRESS",
       "WIKIT_LOG_LEVEL",
@@ -259,6 +260,7 @@ describe("defaults, with an existing TLS Secret", { skip }, () => {
     });
     assert.equal(envValue(deployment, "WIKIT_PUBLIC_URL"), "https://wikit.example.test");
     assert.equal(envValue(deployment, "WIKIT_VAULT_DOMAIN"), "vault.wikit.example.test");
+    assert.equal(envValue(deployment, "WIKIT_APPCONFIG_DOMAIN"), "azconfig.wikit.example.test");
     assert.equal(envValue(deployment, "WIKIT_PORT"), "8443");
     assert.equal(envValue(deployment, "WIKIT_LISTEN_ADDRESS"), "0.0.0.0");
     assert.equal(envValue(deployment, "WIKIT_WORKERS"), "1");
@@ -352,7 +354,11 @@ describe("TLS from cert-manager", { skip }, () => {
   test("a Certificate for the public host and the vaults' wildcard, in the Secret the pods mount", async () => {
     const objects = await renderValid(CERT_MANAGER_TLS);
     const certificate = only(objects, "Certificate");
-    assert.deepEqual(certificate.spec.dnsNames, ["wikit.example.test", "*.vault.wikit.example.test"]);
+    assert.deepEqual(certificate.spec.dnsNames, [
+      "wikit.example.test",
+      "*.vault.wikit.example.test",
+      "*.azconfig.wikit.example.test",
+    ]);
     assert.deepEqual(certificate.spec.issuerRef, {
       name: "dns-issuer",
       kind: "ClusterIssuer",
@@ -369,6 +375,7 @@ describe("TLS from cert-manager", { skip }, () => {
       ...REQUIRED,
       publicUrl: "https://Login.Example.test:8443/",
       vaultDomain: "vaults.example.test",
+      appConfigDomain: "settings.example.test",
       tls: {
         secretName: "served-tls",
         certManager: {
@@ -384,6 +391,7 @@ describe("TLS from cert-manager", { skip }, () => {
     assert.deepEqual(certificate.spec.dnsNames, [
       "login.example.test",
       "*.vaults.example.test",
+      "*.settings.example.test",
       "wikit-server.wikit.svc",
     ]);
     assert.equal(certificate.spec.secretName, "served-tls");
@@ -571,6 +579,11 @@ describe("values the chart refuses", { skip }, () => {
     ["a public URL over http", { publicUrl: "http://wikit.example.test" }, /\/publicUrl/],
     ["a public URL with a path", { publicUrl: "https://example.test/wikit" }, /\/publicUrl/],
     ["a vault domain with a wildcard", { vaultDomain: "*.vault.example.test" }, /\/vaultDomain/],
+    [
+      "an App Configuration domain with a wildcard",
+      { appConfigDomain: "*.azconfig.example.test" },
+      /\/appConfigDomain/,
+    ],
     ["a misspelt top-level value", { replicas: 2 }, /additional properties 'replicas'/],
     ["a misspelt nested value", { tls: { certManager: { enable: true } } }, /additional properties 'enable'/],
     ["replicaCount 0", { replicaCount: 0 }, /\/replicaCount/],

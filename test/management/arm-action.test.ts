@@ -84,6 +84,25 @@ describe("ARM requirements", () => {
     ["GET", "/wikit/signIns", { kind: "admin" }],
     ["GET", "/clusters/local/api/v1/namespaces", { kind: "admin" }],
     ["POST", `${SUB}/resourceGroups/rg1`, { kind: "admin" }],
+    [
+      "POST",
+      `${SUB}/resourceGroups/rg1/providers/Microsoft.AppConfiguration/configurationStores/settings/listKeys`,
+      {
+        kind: "action",
+        action: "Microsoft.AppConfiguration/configurationStores/listKeys/action",
+        scope: `${SUB}/resourceGroups/rg1/providers/Microsoft.AppConfiguration/configurationStores/settings`,
+      },
+    ],
+    [
+      "POST",
+      `${SUB}/providers/Microsoft.KeyVault/locations/local/deletedVaults/kv1/purge`,
+      {
+        kind: "action",
+        action: "Microsoft.KeyVault/locations/deletedVaults/purge/action",
+        scope: `${SUB}/providers/Microsoft.KeyVault/locations/local/deletedVaults/kv1`,
+      },
+    ],
+    ["POST", `${SUB}/resourceGroups/rg1/providers/Microsoft.KeyVault/vaults`, { kind: "admin" }],
     ["PUT", "/subscriptions", { kind: "admin" }],
   ];
   for (const [method, path, expected] of cases) {

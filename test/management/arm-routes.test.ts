@@ -350,6 +350,109 @@ describe("ARM routes: vaults", () => {
   });
 });
 
+describe("ARM routes: App Configuration stores", () => {
+  const STORES = "providers/Microsoft.AppConfiguration/configurationStores";
+
+  test("a store is created with 201 and its SKU, re-PUT is 200, and it is listed per group and subscription", async () => {
+    const { call, groupPath, subPath } = await startManagement();
+    await call("PUT", groupPath("Apps"), {});
+    const path = `${groupPath("Apps")}/${STORES}/Settings-1`;
+    const created = await call("PUT", path, { location: "westeurope", sku: { name: "Standard" } });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.equal(created.json().type, "Microsoft.AppConfiguration/configurationStores");
+    assert.deepEqual(created.json().sku, { name: "standard" });
+    assert.equal(created.json().properties.provisioningState, "Succeeded");
+    assert.equal((await call("PUT", path.toLowerCase(), { tags: { env: "dev" } })).statusCode, 200);
+    assert.deepEqual((await call("GET", path)).json().tags, { env: "dev" });
+    for (const list of [`${groupPath("Apps")}/${STORES}`, `${subPath}/${STORES}`]) {
+      assert.deepEqual(
+        (await call("GET", list)).json().value.map((store: { name: string }) => store.name),
+        ["Settings-1"],
+      );
+    }
+  });
+
+  test("names are checked and global; a bad SKU is a 400", async () => {
+    const { call, groupPath } = await startManagement();
+    await call("PUT", groupPath("Apps"), {});
+    await call("PUT", groupPath("Other"), {});
+    assertArmError(await call("PUT", `${groupPath("Apps")}/${STORES}/abc`, {}), 400, "InvalidResourceName");
+    assertArmError(
+      await call("PUT", `${groupPath("Apps")}/${STORES}/under_score`, {}),
+      400,
+      "InvalidResourceName",
+    );
+    assert.equal((await call("PUT", `${groupPath("Apps")}/${STORES}/settings`, {})).statusCode, 201);
+    assertArmError(await call("PUT", `${groupPath("Other")}/${STORES}/SETTINGS`, {}), 409, "NameUnavailable");
+    assertArmError(
+      await call("PUT", `${groupPath("Apps")}/${STORES}/settings2`, { sku: { name: "gold" } }),
+      400,
+      "InvalidRequestContent",
+    );
+  });
+
+  test("listKeys shows four keys with connection strings; regenerateKey replaces one key's ID and secret", async () => {
+    const { call, groupPath } = await startManagement();
+    await call("PUT", groupPath("Apps"), {});
+    const path = `${groupPath("Apps")}/${STORES}/settings`;
+    await call("PUT", path, {});
+    const keys = (await call("POST", `${path}/listKeys`)).json().value;
+    assert.deepEqual(
+      keys.map((key: { name: string; readOnly: boolean }) => [key.name, key.readOnly]),
+      [
+        ["Primary", false],
+        ["Secondary", false],
+        ["Primary Read Only", true],
+        ["Secondary Read Only", true],
+      ],
+    );
+    assert.equal(
+      keys[0].connectionString,
+      `Endpoint=https://settings.azconfig.localhost:8443;Id=${keys[0].id};Secret=${keys[0].value}`,
+    );
+    const regenerated = await call("POST", `${path}/regenerateKey`, { id: keys[2].id });
+    assert.equal(regenerated.statusCode, 200, regenerated.body);
+    assert.equal(regenerated.json().name, "Primary Read Only");
+    assert.notEqual(regenerated.json().id, keys[2].id);
+    assert.notEqual(regenerated.json().value, keys[2].value);
+    const after = (await call("POST", `${path}/listKeys`)).json().value;
+    assert.deepEqual(after[0], keys[0]);
+    assert.deepEqual(after[2], regenerated.json());
+    assertArmError(await call("POST", `${path}/regenerateKey`, { id: "nope" }), 404, "KeyNotFound");
+    assertArmError(await call("POST", `${path}/regenerateKey`, {}), 400, "InvalidRequestContent");
+  });
+
+  test("deleting a store, or its group, erases its key-values and keys", async () => {
+    const { call, groupPath, store } = await startManagement();
+    await call("PUT", groupPath("Apps"), {});
+    for (const name of ["settings-a", "settings-b"]) {
+      const path = `${groupPath("Apps")}/${STORES}/${name}`;
+      const id = (await call("PUT", path, {})).json().id;
+      await store.changeKeyValue(id, "k", null, () => ({
+        put: {
+          key: "k",
+          label: null,
+          value: "v",
+          contentType: null,
+          tags: {},
+          locked: false,
+          etag: "e",
+          lastModified: 1,
+        },
+      }));
+    }
+    const idOf = (name: string) => `${groupPath("Apps")}/${STORES}/${name}`;
+    assert.equal((await call("DELETE", idOf("settings-a"))).statusCode, 200);
+    assert.equal((await call("DELETE", idOf("settings-a"))).statusCode, 204);
+    assert.deepEqual(await store.listKeyValues(idOf("settings-a")), []);
+    assert.equal(await store.getSecretVersion(idOf("settings-a"), "access-keys"), undefined);
+    assert.equal((await store.listKeyValues(idOf("settings-b"))).length, 1);
+    assert.equal((await call("DELETE", groupPath("Apps"))).statusCode, 200);
+    assert.deepEqual(await store.listKeyValues(idOf("settings-b")), []);
+    assert.equal(await store.getSecretVersion(idOf("settings-b"), "access-keys"), undefined);
+  });
+});
+
 describe("ARM routes: role assignments", () => {
   const assignmentBody = (principalId: string, roleDefinitionId: string = SECRETS_USER) => ({
     properties: { roleDefinitionId, principalId },

@@ -59,6 +59,7 @@ export async function startManagement() {
     accessTokenKey: (header, token) => createLocalJWKSet({ keys: stsKeys.publicJwks() })(header, token),
     present,
     vaultUri,
+    configurationStoreEndpoint: (name) => `https://${name}.azconfig.localhost:8443`,
     graphAliases: () => [GRAPH_ALIAS],
     defaultTenant: () => tenant.tenantId,
     adminClientId: ADMIN_CLIENT_ID,

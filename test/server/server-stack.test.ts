@@ -1,15 +1,21 @@
 // One `wikit serve` replica in this process, on SQLite: what it refuses at start, and a renewed certificate served
 // without a restart.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash, createHmac } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "node:tls";
+import { connect, type PeerCertificate } from "node:tls";
 import { createCertificateAuthority, issueServingCertificate } from "../../src/pki/certificates.ts";
-import { type RunningServer, type ServerOptions, startServer } from "../../src/server/server-stack.ts";
+import {
+  defaultAppConfigDomain,
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+} from "../../src/server/server-stack.ts";
 
 const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
 
@@ -99,4 +105,72 @@ describe("wikit serve, one replica", () => {
     assert.equal(ready.json().reason, "shutting down");
     assert.equal((await server.app.inject({ url: "/healthz" })).statusCode, 200);
   });
+
+  test("an App Configuration store answers at <name>.<appconfig domain>, under the served certificate", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wikit-serve-"));
+    const server = await startServer(options(dir, { appConfigDomain: "settings.example.test" }));
+    servers.push(server);
+    const admin = { authorization: `Bearer ${readFileSync(join(dir, "admin-token"), "utf8").trim()}` };
+    const subscriptions = (
+      await server.app.inject({ url: "/subscriptions?api-version=2022-12-01", headers: admin })
+    ).json();
+    const group = `/subscriptions/${subscriptions.value[0].subscriptionId}/resourceGroups/apps`;
+    const storePath = `${group}/providers/Microsoft.AppConfiguration/configurationStores/team-settings`;
+    await server.app.inject({
+      method: "PUT",
+      url: `${group}?api-version=2022-09-01`,
+      headers: admin,
+      payload: {},
+    });
+    const created = await server.app.inject({
+      method: "PUT",
+      url: `${storePath}?api-version=2024-05-01`,
+      headers: admin,
+      payload: {},
+    });
+    assert.equal(created.json().properties.endpoint, "https://team-settings.settings.example.test:8443");
+    const certificate = await servedCertificate(server.port, "team-settings.settings.example.test");
+    assert.match(certificate.subjectaltname ?? "", /DNS:\*\.settings\.example\.test/);
+
+    const [key] = (
+      await server.app.inject({
+        method: "POST",
+        url: `${storePath}/listKeys?api-version=2024-05-01`,
+        headers: admin,
+      })
+    ).json().value;
+    const host = "team-settings.settings.example.test:8443";
+    const date = new Date().toUTCString();
+    const emptyHash = createHash("sha256").update("").digest("base64");
+    const signature = createHmac("sha256", Buffer.from(key.value, "base64"))
+      .update(`GET\n/kv?api-version=1.0\n${date};${host};${emptyHash}`)
+      .digest("base64");
+    const listed = await server.app.inject({
+      url: "/kv?api-version=1.0",
+      headers: {
+        host,
+        "x-ms-date": date,
+        "x-ms-content-sha256": emptyHash,
+        authorization: `HMAC-SHA256 Credential=${key.id}&SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`,
+      },
+    });
+    assert.equal(listed.statusCode, 200, listed.body);
+    assert.deepEqual(listed.json().items, []);
+  });
+
+  test("the App Configuration domain defaults to azconfig. beside the vault domain", () => {
+    assert.equal(defaultAppConfigDomain("vault.example.test"), "azconfig.example.test");
+    assert.equal(defaultAppConfigDomain("vaults.example.test"), "azconfig.vaults.example.test");
+  });
 });
+
+/** The certificate the server presents for a server name. */
+function servedCertificate(port: number, servername: string): Promise<PeerCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate());
+      socket.end();
+    });
+    socket.once("error", reject);
+  });
+}

@@ -370,7 +370,11 @@ export function registerClusterSideCommands(program: Command): void {
               authorityProxyTarget: options.authorityProxy
                 ? { host: "127.0.0.1", port: client.info.port }
                 : undefined,
-              localNames: ["localhost", `.${client.info.vaultDomain}`],
+              localNames: [
+                "localhost",
+                `.${client.info.vaultDomain}`,
+                ...(client.info.appConfigDomain ? [`.${client.info.appConfigDomain}`] : []),
+              ],
               runsDir: dataDirFiles.runs(dataDir),
               warn: note,
             },

@@ -11,6 +11,7 @@ interface ServeOptions {
   listenAddress: string;
   publicUrl?: string;
   vaultDomain: string;
+  appconfigDomain?: string;
   dataDir?: string;
   secretKeyFile?: string;
   adminTokenFile?: string;
@@ -76,6 +77,13 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       flag("--vault-domain <domain>", "vaults answer as <name>.<domain>", "WIKIT_VAULT_DOMAIN").default(
         DEFAULT_VAULT_DOMAIN,
+      ),
+    )
+    .addOption(
+      flag(
+        "--appconfig-domain <domain>",
+        "App Configuration stores answer as <name>.<domain> (default: azconfig. beside the vault domain)",
+        "WIKIT_APPCONFIG_DOMAIN",
       ),
     )
     .addOption(
@@ -164,6 +172,7 @@ export function registerServeCommand(program: Command): void {
         listenAddress: options.listenAddress,
         publicUrl: options.publicUrl ?? `https://localhost:${port}`,
         vaultDomain: options.vaultDomain,
+        appConfigDomain: options.appconfigDomain,
         secretKeyFile: options.secretKeyFile ?? dataDirFiles.secretKeyRing(dataDir),
         adminTokenFile: options.adminTokenFile ?? dataDirFiles.adminToken(dataDir),
         tls:

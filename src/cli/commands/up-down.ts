@@ -3,7 +3,11 @@ import { closeSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { DEFAULT_PORT, DEFAULT_VAULT_DOMAIN } from "../../names/local-stack-names.ts";
+import {
+  DEFAULT_APPCONFIG_DOMAIN,
+  DEFAULT_PORT,
+  DEFAULT_VAULT_DOMAIN,
+} from "../../names/local-stack-names.ts";
 import {
   dataDirFiles,
   isProcessAlive,
@@ -22,6 +26,7 @@ interface UpOptions {
   dataDir?: string;
   detach?: boolean;
   vaultDomain: string;
+  appconfigDomain: string;
   logLevel: string;
   explainErrors: boolean;
 }
@@ -40,6 +45,7 @@ export function endpointsBanner(info: ServerInfo, dataDir: string): string {
     `  token service    ${info.url}/${info.tenantId}/oauth2/v2.0/token   (AZURE_AUTHORITY_HOST=${info.url}/)`,
     `  cluster issuer   ${info.issuerUrl}`,
     `  vaults           https://<name>.${info.vaultDomain}:${info.port}/`,
+    `  app config       https://<name>.${info.appConfigDomain}:${info.port}`,
     `  management       ${info.url}/subscriptions/${info.subscriptionId}?api-version=2023-01-31`,
     `  admin            the principal of ${dataDirFiles.adminPrincipal(dataDir)} (certificate ${dataDirFiles.adminCertificate(dataDir)}), or the bearer in ${dataDirFiles.adminToken(dataDir)}`,
     `  tenant           ${info.tenantId}`,
@@ -57,6 +63,7 @@ async function runInForeground(dataDir: string, options: UpOptions): Promise<voi
     dataDir,
     port: options.port === undefined ? undefined : parsePort(options.port),
     vaultDomain: options.vaultDomain,
+    appConfigDomain: options.appconfigDomain,
     logLevel: options.logLevel,
     explainErrors: options.explainErrors,
   });
@@ -132,6 +139,11 @@ export function registerUpDown(program: Command): void {
     .option("--data-dir <dir>", "state directory (default: $WIKIT_HOME or ~/.wikit)")
     .option("--detach", "run in the background, logging to <data-dir>/wikit.log")
     .option("--vault-domain <domain>", "parent domain of the vault host names", DEFAULT_VAULT_DOMAIN)
+    .option(
+      "--appconfig-domain <domain>",
+      "parent domain of the App Configuration store host names",
+      DEFAULT_APPCONFIG_DOMAIN,
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option(
       "--no-explain-errors",

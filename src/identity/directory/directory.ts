@@ -1,5 +1,6 @@
 import type { Store } from "../../store/store.ts";
 import { AppRegistrations } from "./app-registrations.ts";
+import { ConfigurationStores } from "./configuration-stores.ts";
 import { Identities } from "./identities.ts";
 import { ManagedClusters } from "./managed-clusters.ts";
 import { Principals } from "./principals.ts";
@@ -25,6 +26,7 @@ export interface Directory {
   /** Identities and service principals together, as sign-in and role assignments see them. */
   principals: Principals;
   vaults: Vaults;
+  configurationStores: ConfigurationStores;
   clusters: ManagedClusters;
   roleAssignments: RoleAssignments;
 }
@@ -42,6 +44,7 @@ export function createDirectory(store: Store, options: DirectoryOptions): Direct
     apps,
     principals,
     vaults: new Vaults(store, tenants, groups, options.eraseVaultContents),
+    configurationStores: new ConfigurationStores(store, groups),
     clusters: new ManagedClusters(store, groups),
     roleAssignments: new RoleAssignments(store, tenants, groups, principals),
   };

@@ -60,3 +60,13 @@ export function checkVaultName(name: string): void {
 export function isGuid(value: string): boolean {
   return GUID.test(value);
 }
+
+/** App Configuration's rule: 5-50 letters, digits and '-', global, as the name is the endpoint's host label. */
+export function checkConfigurationStoreName(name: string): void {
+  if (!/^[A-Za-z0-9-]{5,50}$/.test(name)) {
+    throw badRequest(
+      "InvalidResourceName",
+      `The configuration store name '${name}' is invalid. It must be 5-50 characters long and contain only letters, digits and '-'.`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
 import { RESOURCE_TYPES, resourceGroupId, subscriptionId } from "../../names/arm-resource-ids.ts";
 import type { ArmResource, Store } from "../../store/store.ts";
+import { eraseConfigurationStoreContents } from "./configuration-store-contents.ts";
 import { notFound } from "./directory-error.ts";
 import { checkResourceGroupName } from "./naming-rules.ts";
 import { DEFAULT_LOCATION, locationOf, type ResourceInput, tagsOf } from "./resource-input.ts";
@@ -51,13 +52,20 @@ export class ResourceGroups {
     });
   }
 
-  /** Deletes the group and everything in it (identities, credentials, vaults and their secrets, role assignments). */
+  /** Deletes the group and everything in it (identities, credentials, vaults and their secrets, configuration stores and their key-values, role assignments). */
   async delete(subscription: string, name: string): Promise<boolean> {
     await this.#tenants.getSubscription(subscription);
     const id = resourceGroupId(subscription, name);
     // Secrets first: once the vaults are gone nothing would find their secrets again.
     const vaults = await this.#store.listResources({ type: RESOURCE_TYPES.vault, under: id });
     for (const vault of vaults) await this.#eraseVaultContents(vault.id);
+    const configurationStores = await this.#store.listResources({
+      type: RESOURCE_TYPES.configurationStore,
+      under: id,
+    });
+    for (const configurationStore of configurationStores) {
+      await eraseConfigurationStoreContents(this.#store, configurationStore.id);
+    }
     return this.#store.deleteResource(id);
   }
 

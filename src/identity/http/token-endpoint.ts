@@ -43,8 +43,11 @@ export interface TokenEndpointDeps {
   principals: FederatedPrincipalLookup;
   signingKeys: SigningKeyRing;
   validateAssertion: AssertionValidator;
-  /** Resource identifiers tokens are issued for (compared case-insensitively, trailing `/` ignored). */
-  knownResources(): readonly string[];
+  /**
+   * Resource identifiers tokens are issued for (compared case-insensitively, trailing `/` ignored), or patterns
+   * that match them lower-cased (App Configuration's per-store endpoints).
+   */
+  knownResources(): readonly (string | RegExp)[];
   accessTokenLifetimeSeconds?: number;
   signIns?: SignInRecorder;
 }
@@ -116,8 +119,11 @@ async function issueToken(
     id: tenant.tenantId,
   });
   attempt.credential = credential.name;
-  const known = new Set(deps.knownResources().map(resourceKey));
-  if (!known.has(resourceKey(resource))) {
+  const wanted = resourceKey(resource);
+  const known = deps
+    .knownResources()
+    .some((entry) => (typeof entry === "string" ? resourceKey(entry) === wanted : entry.test(wanted)));
+  if (!known) {
     throw new AadstsError(500011, { name: resource, tenant: tenant.tenantId });
   }
   const issued = await issueAccessToken(

@@ -30,8 +30,11 @@ export interface TokenServiceDeps {
   signingKeys: SigningKeyRing;
   /** Signing keys of the issuers that federated credentials trust, fetched as an OIDC client does. */
   issuerKeys: IssuerKeySource;
-  /** Resource identifiers tokens are issued for (compared case-insensitively, trailing `/` ignored). */
-  knownResources(): readonly string[];
+  /**
+   * Resource identifiers tokens are issued for (compared case-insensitively, trailing `/` ignored), or patterns
+   * that match them lower-cased (App Configuration's per-store endpoints).
+   */
+  knownResources(): readonly (string | RegExp)[];
   /** For instance discovery: the authority to name for a host name the caller used, or undefined. */
   authorityFor: AuthorityResolver;
   accessTokenLifetimeSeconds?: number;

@@ -16,7 +16,7 @@ export interface SignedRequest {
 }
 
 export type HmacOutcome =
-  | { ok: true; credential: string }
+  | { ok: true; credential: string; signature: string }
   | { ok: false; wwwAuthenticate: string; description: string };
 
 /** How far a request's date may be from the server's clock, either way. */
@@ -86,7 +86,7 @@ export function verifyHmacRequest(
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
     return refused("Invalid Signature");
   }
-  return { ok: true, credential };
+  return { ok: true, credential, signature: parameters.get("signature") as string };
 }
 
 /** `Credential=…&SignedHeaders=…&Signature=…`; some clients separate them with ", " instead. Names compare case-insensitively. */

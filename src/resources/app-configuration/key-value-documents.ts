@@ -1,21 +1,11 @@
 // Key-values as the data plane takes and gives them, without I/O: the rules on a key, the body of a PUT, the JSON
 // of a key-value (`application/vnd.microsoft.appconfig.kv+json`) and its `$select` projection.
 
+import type { StoredKeyValue } from "../../store/store.ts";
 import { invalidArgument, type ProblemDetails } from "./problem-details.ts";
 
-/** A key-value as stored: one revision of one key and label. */
-export interface KeyValueRecord {
-  key: string;
-  /** null: the key-value has no label. */
-  label: string | null;
-  value: string | null;
-  contentType: string | null;
-  tags: Record<string, string>;
-  locked: boolean;
-  etag: string;
-  /** Epoch milliseconds. */
-  lastModified: number;
-}
+/** A key-value as stored: one revision of one key and label (the store's own record). */
+export type KeyValueRecord = StoredKeyValue;
 
 /** What a PUT sets; every member may be omitted. */
 export interface KeyValueInput {

@@ -7,7 +7,7 @@ import {
   newAccessKeys,
   parseConnectionString,
   regenerateAccessKey,
-} from "../../../src/resources/app-configuration/access-keys.ts";
+} from "../../../src/identity/directory/configuration-store-keys.ts";
 
 const ENDPOINT = "https://settings.azconfig.localhost:8443";
 const NOW = Date.parse("2026-12-05T10:00:00Z");

@@ -41,6 +41,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- default (printf "vault.%s" (include "wikit-server.publicHost" .)) .Values.vaultDomain | lower -}}
 {{- end -}}
 
+{{- define "wikit-server.appConfigDomain" -}}
+{{- default (printf "azconfig.%s" (include "wikit-server.publicHost" .)) .Values.appConfigDomain | lower -}}
+{{- end -}}
+
 {{- /* The Secret holding the serving certificate: cert-manager's (named by default) or the given one. */ -}}
 {{- define "wikit-server.tlsSecretName" -}}
 {{- if .Values.tls.certManager.enabled -}}
