@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { WIKIT_VERSION } from "../names/wikit-release.ts";
 import { CliError } from "./cli-error.ts";
 import { registerAccountCommands } from "./commands/account.ts";
+import { registerAppConfigCommands } from "./commands/appconfig.ts";
 import { registerApplyCommands } from "./commands/apply.ts";
 import { registerClusterSideCommands } from "./commands/cluster-side.ts";
 import { registerClusterCommands } from "./commands/clusters.ts";
@@ -70,6 +71,7 @@ export function buildProgram(): Command {
   registerUpDown(program);
   registerServeCommand(program);
   registerResourceCommands(program);
+  registerAppConfigCommands(program);
   registerClusterCommands(program);
   registerDirectoryObjectCommands(program);
   registerTenantCommands(program);
