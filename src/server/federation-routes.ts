@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
 import { builtInRoleById } from "../identity/directory/built-in-roles.ts";
+import { accessKeySecrets } from "../identity/directory/configuration-store-keys.ts";
 import type { Directory } from "../identity/directory/directory.ts";
 import type { IssuerMetadataClient } from "../identity/exchange/issuer-metadata.ts";
 import { createTokenService } from "../identity/http/token-service.ts";
@@ -128,23 +129,22 @@ export async function registerFederation(app: FastifyInstance, deps: FederationD
   });
   await app.register(appConfigurationRoutes, {
     store,
-    resolveConfigurationStore: async (host) => {
-      const hostname = host.replace(/:\d+$/, "").toLowerCase();
-      if (!hostname.endsWith(`.${appConfigDomain}`)) return undefined;
-      const name = hostname.slice(0, -appConfigDomain.length - 1);
-      if (name.includes(".")) return undefined;
-      const configurationStore = await directory.configurationStores.findByName(name);
-      if (!configurationStore) return undefined;
-      const subscription = parseScope(configurationStore.id)?.subscription ?? "";
-      const { tenantId } = await directory.tenants.getSubscription(subscription);
-      return { configurationStore, tenantId, audiences: [appConfigAudience] };
+    configurationStores: {
+      stamp: () => directory.configurationStores.stamp(),
+      resolve: async (host) => {
+        const hostname = host.replace(/:\d+$/, "").toLowerCase();
+        if (!hostname.endsWith(`.${appConfigDomain}`)) return undefined;
+        const name = hostname.slice(0, -appConfigDomain.length - 1);
+        if (name.includes(".")) return undefined;
+        const configurationStore = await directory.configurationStores.findByName(name);
+        if (!configurationStore) return undefined;
+        const subscription = parseScope(configurationStore.id)?.subscription ?? "";
+        const { tenantId } = await directory.tenants.getSubscription(subscription);
+        return { configurationStore, tenantId, audiences: [appConfigAudience] };
+      },
+      accessKeys: async (configurationStoreId) =>
+        accessKeySecrets(await directory.configurationStores.listKeys(configurationStoreId)),
     },
-    accessKeys: async (configurationStoreId) =>
-      (await directory.configurationStores.listKeys(configurationStoreId)).map((key) => ({
-        id: key.id,
-        secret: Buffer.from(key.value, "base64"),
-        readOnly: key.readOnly,
-      })),
     accessTokenKey,
     // The vault part's RBAC decision, over the same role assignments and built-in roles.
     isAllowed: async (principalId, action, scope) =>

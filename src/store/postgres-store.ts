@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import {
@@ -131,7 +132,9 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
         at bigint NOT NULL,                  -- epoch milliseconds
         body text                            -- the key-value as written, NULL for its deletion
       );
-      CREATE INDEX key_value_revisions_by_key ON key_value_revisions (store_key, key, seq);`,
+      CREATE INDEX key_value_revisions_by_key ON key_value_revisions (store_key, key, seq);
+      -- A stamp per store that every change replaces, so that a cached list of its key-values can be checked cheaply.
+      CREATE TABLE key_value_versions (store_key text COLLATE "C" PRIMARY KEY, version text NOT NULL);`,
   },
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
@@ -526,6 +529,14 @@ export class PostgresStore implements Store {
     });
   }
 
+  async keyValuesVersion(configStoreId: string): Promise<string> {
+    const { rows } = await this.#query<{ version: string }>(
+      "SELECT version FROM key_value_versions WHERE store_key = $1",
+      [configStoreId.toLowerCase()],
+    );
+    return rows[0]?.version ?? "";
+  }
+
   async listKeyValueRevisions(configStoreId: string, query: KeyValueQuery = {}): Promise<KeyValueRevision[]> {
     const { clause, params } = keyPrefixClause(query, [configStoreId.toLowerCase()]);
     const { rows } = await this.#query<KeyValueRevisionRow>(
@@ -540,6 +551,7 @@ export class PostgresStore implements Store {
     await this.#transaction(async (client) => {
       await client.query("DELETE FROM key_values WHERE store_key = $1", [storeKey]);
       await client.query("DELETE FROM key_value_revisions WHERE store_key = $1", [storeKey]);
+      await client.query("DELETE FROM key_value_versions WHERE store_key = $1", [storeKey]);
     });
   }
 
@@ -717,13 +729,20 @@ function resourceSelect(query: ResourceQuery): { sql: string; params: string[] }
 
 const SELECT_KEY_VALUE = "SELECT body FROM key_values WHERE store_key = $1 AND key = $2 AND label = $3";
 
-/** Records a change of the key-value `names` (store, key, label column) in the history; resolves to its sequence. */
+/**
+ * Records a change of the key-value `names` (store, key, label column) in the history and replaces the store's
+ * stamp; resolves to the change's sequence.
+ */
 async function addRevision(
   client: Queryable,
   names: readonly string[],
   at: number,
   body: string | null,
 ): Promise<number> {
+  await client.query(
+    "INSERT INTO key_value_versions (store_key, version) VALUES ($1, $2) ON CONFLICT (store_key) DO UPDATE SET version = excluded.version",
+    [names[0], randomUUID()],
+  );
   const { rows } = await client.query<{ seq: string }>(
     "INSERT INTO key_value_revisions (store_key, key, label, at, body) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     [...names, at, body],

@@ -303,6 +303,9 @@ export class SealedSecretsStore implements Store {
   deleteKeyValues(configStoreId: string): Promise<void> {
     return this.#inner.deleteKeyValues(configStoreId);
   }
+  keyValuesVersion(configStoreId: string): Promise<string> {
+    return this.#inner.keyValuesVersion(configStoreId);
+  }
   /** A key stored in plaintext or under an earlier KEK is resealed as it is read: every ring is read at start. */
   async listSigningKeys(purpose: string): Promise<StoredSigningKey[]> {
     const opened: StoredSigningKey[] = [];

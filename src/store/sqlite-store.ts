@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
@@ -116,6 +117,8 @@ CREATE TABLE IF NOT EXISTS key_value_revisions (
   body TEXT                      -- the key-value as written, NULL for its deletion
 );
 CREATE INDEX IF NOT EXISTS key_value_revisions_by_key ON key_value_revisions (store_key, key, seq);
+-- A stamp per store that every change replaces, so that a cached list of its key-values can be checked cheaply.
+CREATE TABLE IF NOT EXISTS key_value_versions (store_key TEXT PRIMARY KEY, version TEXT NOT NULL);
 `;
 
 /**
@@ -503,8 +506,21 @@ export class SqliteStore implements Store {
     return outcome;
   }
 
-  /** Records a change in the history; returns its sequence. */
+  async keyValuesVersion(configStoreId: string): Promise<string> {
+    const row = this.#get<{ version: string }>(
+      "SELECT version FROM key_value_versions WHERE store_key = ?",
+      configStoreId.toLowerCase(),
+    );
+    return row?.version ?? "";
+  }
+
+  /** Records a change in the history and replaces the store's stamp; returns the change's sequence. */
   #addRevision(storeKey: string, key: string, labelKey: string, at: number, body: string | null): number {
+    this.#run(
+      "INSERT INTO key_value_versions (store_key, version) VALUES (?, ?) ON CONFLICT (store_key) DO UPDATE SET version = excluded.version",
+      storeKey,
+      randomUUID(),
+    );
     const row = this.#get<{ seq: number }>(
       "INSERT INTO key_value_revisions (store_key, key, label, at, body) VALUES (?, ?, ?, ?, ?) RETURNING seq",
       storeKey,
@@ -530,6 +546,7 @@ export class SqliteStore implements Store {
     this.#transaction(() => {
       this.#run("DELETE FROM key_values WHERE store_key = ?", storeKey);
       this.#run("DELETE FROM key_value_revisions WHERE store_key = ?", storeKey);
+      this.#run("DELETE FROM key_value_versions WHERE store_key = ?", storeKey);
     });
   }
 

@@ -215,6 +215,11 @@ export interface Store {
     label: string | null,
     change: (current: StoredKeyValue | undefined) => KeyValueChange,
   ): Promise<{ keyValue: StoredKeyValue | undefined; sequence?: number }>;
+  /**
+   * A stamp of the store's key-values that every change replaces (opaque; "" before the first). A list read after
+   * the stamp is at least as new as the stamp: what a cache of the list is validated with.
+   */
+  keyValuesVersion(configStoreId: string): Promise<string>;
   /** The store's revisions, oldest first. */
   listKeyValueRevisions(configStoreId: string, query?: KeyValueQuery): Promise<KeyValueRevision[]>;
   /** Every key-value and revision of the store, when the configuration store itself is deleted. */

@@ -494,6 +494,27 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       assert.deepEqual(await store.listKeyValueRevisions(APP_CONFIG, { keyPrefix: "app:c" }), []);
     });
 
+    test("the key-values' stamp changes with every change (and only then), per store, and goes with deleteKeyValues", async () => {
+      const store = await fresh();
+      assert.equal(await store.keyValuesVersion(APP_CONFIG), "");
+      await putKeyValue(store, APP_CONFIG, keyValue("a", null, "1"));
+      const first = await store.keyValuesVersion(APP_CONFIG.toUpperCase());
+      assert.notEqual(first, "");
+      await store.changeKeyValue(APP_CONFIG, "a", null, () => ({ keep: true }));
+      await store.changeKeyValue(APP_CONFIG, "missing", null, () => ({ delete: true, at: 1 }));
+      assert.equal(await store.keyValuesVersion(APP_CONFIG), first, "no change, same stamp");
+      await putKeyValue(store, OTHER_CONFIG, keyValue("a", null, "1"));
+      assert.equal(await store.keyValuesVersion(APP_CONFIG), first, "another store's change");
+      await putKeyValue(store, APP_CONFIG, keyValue("a", null, "2"));
+      const second = await store.keyValuesVersion(APP_CONFIG);
+      assert.notEqual(second, first);
+      await store.changeKeyValue(APP_CONFIG, "a", null, () => ({ delete: true, at: 2 }));
+      assert.notEqual(await store.keyValuesVersion(APP_CONFIG), second, "a delete is a change");
+      await store.deleteKeyValues(APP_CONFIG);
+      assert.equal(await store.keyValuesVersion(APP_CONFIG), "");
+      assert.notEqual(await store.keyValuesVersion(OTHER_CONFIG), "");
+    });
+
     test("deleteKeyValues removes that configuration store's key-values and revisions, and no other's", async () => {
       const store = await fresh();
       await putKeyValue(store, APP_CONFIG, keyValue("shared", null, "mine"));

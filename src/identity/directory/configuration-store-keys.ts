@@ -65,13 +65,15 @@ export function accessKeyJson(endpoint: string, key: AccessKey) {
   };
 }
 
-/** The key whose ID a request's `Credential` names, with its secret decoded for the HMAC check. */
-export function findAccessKey(
+/** The keys as HMAC checks use them: each secret decoded. */
+export function accessKeySecrets(
   keys: readonly AccessKey[],
-  credential: string,
-): { key: AccessKey; secret: Buffer } | undefined {
-  const key = keys.find((candidate) => candidate.id === credential);
-  return key && { key, secret: Buffer.from(key.value, "base64") };
+): { id: string; secret: Buffer; readOnly: boolean }[] {
+  return keys.map((key) => ({
+    id: key.id,
+    secret: Buffer.from(key.value, "base64"),
+    readOnly: key.readOnly,
+  }));
 }
 
 /** `Endpoint=…;Id=…;Secret=…` (names case-insensitive, any order) taken apart; a missing part is refused by name. */

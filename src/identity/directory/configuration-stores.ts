@@ -1,12 +1,12 @@
 import { providerResourceId, RESOURCE_TYPES } from "../../names/arm-resource-ids.ts";
 import type { ArmResource, Store } from "../../store/store.ts";
-import { ACCESS_KEYS_SECRET, eraseConfigurationStoreContents } from "./configuration-store-contents.ts";
 import {
-  type AccessKey,
-  findAccessKey,
-  newAccessKeys,
-  regenerateAccessKey,
-} from "./configuration-store-keys.ts";
+  ACCESS_KEYS_SECRET,
+  configurationStoresStamp,
+  eraseConfigurationStoreContents,
+  touchConfigurationStores,
+} from "./configuration-store-contents.ts";
+import { type AccessKey, newAccessKeys, regenerateAccessKey } from "./configuration-store-keys.ts";
 import { badRequest, conflict, notFound } from "./directory-error.ts";
 import { checkConfigurationStoreName } from "./naming-rules.ts";
 import type { ResourceGroups } from "./resource-groups.ts";
@@ -74,6 +74,7 @@ export class ConfigurationStores {
       },
     );
     if (!(await this.#readKeys(stored.id))) await this.#writeKeys(stored.id, newAccessKeys(Date.now()));
+    await touchConfigurationStores(this.#store);
     return stored;
   }
 
@@ -96,7 +97,9 @@ export class ConfigurationStores {
     const found = await this.#store.getResource(id);
     if (!found || found.type !== RESOURCE_TYPES.configurationStore) return false;
     await eraseConfigurationStoreContents(this.#store, found.id);
-    return this.#store.deleteResource(found.id);
+    const deleted = await this.#store.deleteResource(found.id);
+    await touchConfigurationStores(this.#store);
+    return deleted;
   }
 
   async listKeys(storeId: string): Promise<AccessKey[]> {
@@ -115,16 +118,14 @@ export class ConfigurationStores {
     const regenerated = regenerateAccessKey(keys, keyId, Date.now());
     if (!regenerated) throw notFound("KeyNotFound", `The configuration store has no access key '${keyId}'.`);
     await this.#writeKeys(storeId, regenerated);
+    await touchConfigurationStores(this.#store);
     const index = keys.findIndex((key) => key.id === keyId);
     return regenerated[index] as AccessKey;
   }
 
-  /** The access key a request's credential names and its decoded secret; undefined when none has that ID. */
-  async accessKey(
-    storeId: string,
-    credential: string,
-  ): Promise<{ key: AccessKey; secret: Buffer } | undefined> {
-    return findAccessKey(await this.listKeys(storeId), credential);
+  /** Replaced after every change to a store, its keys or its existence: what a cache of them is checked by. */
+  stamp(): Promise<string> {
+    return configurationStoresStamp(this.#store);
   }
 
   async #readKeys(storeId: string): Promise<AccessKey[] | undefined> {

@@ -1,6 +1,6 @@
 import { RESOURCE_TYPES, resourceGroupId, subscriptionId } from "../../names/arm-resource-ids.ts";
 import type { ArmResource, Store } from "../../store/store.ts";
-import { eraseConfigurationStoreContents } from "./configuration-store-contents.ts";
+import { eraseConfigurationStoreContents, touchConfigurationStores } from "./configuration-store-contents.ts";
 import { notFound } from "./directory-error.ts";
 import { checkResourceGroupName } from "./naming-rules.ts";
 import { DEFAULT_LOCATION, locationOf, type ResourceInput, tagsOf } from "./resource-input.ts";
@@ -66,7 +66,9 @@ export class ResourceGroups {
     for (const configurationStore of configurationStores) {
       await eraseConfigurationStoreContents(this.#store, configurationStore.id);
     }
-    return this.#store.deleteResource(id);
+    const deleted = await this.#store.deleteResource(id);
+    if (configurationStores.length > 0) await touchConfigurationStores(this.#store);
+    return deleted;
   }
 
   /** The resources of `type` in a group, or in the whole subscription when `group` is undefined. */

@@ -14,6 +14,13 @@ import type {
 import { StoreUnavailableError } from "../../store/store-unavailable-error.ts";
 import { checkBearerToken } from "./bearer-token-check.ts";
 import { type Conditions, decideRead, decideWrite } from "./conditional-requests.ts";
+import {
+  type AccessKeySecret,
+  ConfigurationStoreCache,
+  type ConfigurationStoreSource,
+  type ResolvedConfigurationStore,
+  type StoreAtHost,
+} from "./configuration-store-cache.ts";
 import { ALLOWED_SKEW_MS, verifyHmacRequest } from "./hmac-authentication.ts";
 import {
   checkKey,
@@ -22,8 +29,17 @@ import {
   parseKeyValueBody,
   parseSelect,
 } from "./key-value-documents.ts";
+import {
+  byCodeUnit,
+  firstIndexFrom,
+  KeyValueSnapshots,
+  keyValuePosition,
+  type ListedKeyValue,
+  labelPosition,
+  listed,
+} from "./key-value-snapshots.ts";
 import { FilterError, matchesNameFilter, type NameFilter, parseNameFilter } from "./name-filter.ts";
-import { linkHeader, pageOf } from "./paging.ts";
+import { afterPosition, linkHeader, nextLinkAfter, PAGE_SIZE, pageOf } from "./paging.ts";
 import {
   invalidArgument,
   invalidFilter,
@@ -42,32 +58,16 @@ export const KEY_VALUE_ACTIONS = {
 } as const;
 type KeyValueAction = keyof typeof KEY_VALUE_ACTIONS;
 
-export interface ResolvedConfigurationStore {
-  configurationStore: ArmResource;
-  /** The audiences a bearer token for this store may carry (the Host itself is added per request). */
-  audiences: readonly string[];
-  /** The tenant of the store's subscription: tokens must be issued by it. */
-  tenantId: string;
-}
-
 export interface AppConfigurationRouteDeps {
   store: Store;
-  /** Finds the store a Host header names (e.g. `settings.azconfig.localhost:8443`), or undefined. */
-  resolveConfigurationStore(host: string): Promise<ResolvedConfigurationStore | undefined>;
-  /** The store's access keys, each secret decoded. */
-  accessKeys(configurationStoreId: string): Promise<readonly AccessKeySecret[]>;
+  /** The configuration stores by Host, their keys, and the stamp that says when to look them up again. */
+  configurationStores: ConfigurationStoreSource;
   /** The token service's public signing keys. */
   accessTokenKey: JWTVerifyGetKey;
   /** Whether the principal holds a role granting the data action at the scope (or above it). */
   isAllowed(principalId: string, action: string, scope: string): Promise<boolean>;
   /** Milliseconds since the epoch; `Date.now` unless a test pins the clock. */
   now?: () => number;
-}
-
-export interface AccessKeySecret {
-  id: string;
-  secret: Buffer;
-  readOnly: boolean;
 }
 
 const KV = "application/vnd.microsoft.appconfig.kv+json; charset=utf-8";
@@ -107,6 +107,8 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   const { store } = deps;
   const clock = deps.now ?? Date.now;
   const replays = new ReplayGuard(2 * ALLOWED_SKEW_MS);
+  const snapshots = new KeyValueSnapshots();
+  const configurationStores = new ConfigurationStoreCache(deps.configurationStores);
   /** The signatures of the HMAC-signed writes in flight, remembered once their change is made. */
   const writeSignatures = new WeakMap<FastifyRequest, string>();
 
@@ -163,7 +165,8 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   /** Finds the store, authenticates the caller and checks that it may `action`, in that order. */
   async function admit(request: FastifyRequest, action: KeyValueAction): Promise<Admitted> {
     const host = request.host ?? "";
-    const target = host ? await deps.resolveConfigurationStore(host) : undefined;
+    const atHost = host ? await configurationStores.at(host) : undefined;
+    const target = atHost?.target;
     if (!target) {
       throw new KeyValueError({
         type: "https://azconfig.io/errors/not-found",
@@ -176,7 +179,13 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     const now = clock();
     const authorization = request.headers.authorization ?? "";
     if (/^HMAC-SHA256(\s|$)/i.test(authorization)) {
-      await admitAccessKey(request, configurationStore, action, now);
+      await admitAccessKey(
+        request,
+        configurationStore,
+        await (atHost as StoreAtHost).accessKeys(),
+        action,
+        now,
+      );
     } else if (/^Bearer\s/i.test(authorization)) {
       await admitBearer(authorization, target, `https://${host}`, action);
     } else {
@@ -198,6 +207,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   async function admitAccessKey(
     request: FastifyRequest,
     configurationStore: ArmResource,
+    keys: readonly AccessKeySecret[],
     action: KeyValueAction,
     now: number,
   ): Promise<void> {
@@ -208,7 +218,6 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
         "Local authentication is disabled: use a Microsoft Entra token.",
       );
     }
-    const keys = await deps.accessKeys(configurationStore.id);
     const outcome = verifyHmacRequest(
       {
         method: request.method,
@@ -274,20 +283,55 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     const at = await admit(request, "read");
     const keys = parseNameFilter("key", at.query.get("key") ?? undefined);
     const labels = parseNameFilter("label", at.query.get("label") ?? undefined, { nullLabel: true });
-    const fields = parseSelect(at.query.get("$select") ?? undefined);
+    const select = at.query.get("$select") ?? undefined;
+    const fields = parseSelect(select);
+    const selected = (kv: { key: string; label: string | null }) =>
+      matchesNameFilter(keys, kv.key) && matchesNameFilter(labels, kv.label);
     const moment = acceptDatetime(request, at.now);
-    const current =
-      moment === undefined
-        ? await store.listKeyValues(at.configurationStoreId, { keyPrefix: keyPrefixOf(keys) })
-        : statesAt(
-            await store.listKeyValueRevisions(at.configurationStoreId, { keyPrefix: keyPrefixOf(keys) }),
-            moment,
-          );
-    const selected = sortByPosition(
-      current.filter((kv) => matchesNameFilter(keys, kv.key) && matchesNameFilter(labels, kv.label)),
+    if (moment !== undefined) {
+      const revisions = await store.listKeyValueRevisions(at.configurationStoreId, {
+        keyPrefix: keyPrefixOf(keys),
+      });
+      reply.header("memento-datetime", mementoDatetime(moment));
+      const then = listed(statesAt(revisions, moment).filter(selected));
+      return sendPage(request, reply, then, KV_SET, (item) => keyValueJson(item.keyValue, fields));
+    }
+
+    // The stamp first, then the list: a list read after the stamp is at least as new as it.
+    const version = await store.keyValuesVersion(at.configurationStoreId);
+    const sorted = await snapshots.sorted(at.configurationStoreId, version, () =>
+      store.listKeyValues(at.configurationStoreId),
     );
-    if (moment !== undefined) reply.header("memento-datetime", mementoDatetime(moment));
-    return sendPage(request, reply, selected, KV_SET, (kv) => keyValueJson(kv, fields));
+    const prefix = keyPrefixOf(keys) ?? "";
+    const after = afterPosition(at.query);
+    let index = firstIndexFrom(sorted, prefix);
+    if (after !== undefined) index = Math.max(index, firstIndexFrom(sorted, after, { after: true }));
+    const page: ListedKeyValue[] = [];
+    let more = false;
+    // Positions begin with the key, so the prefix's key-values lie together from `index` on.
+    for (; index < sorted.length; index++) {
+      const item = sorted[index] as ListedKeyValue;
+      if (!item.position.startsWith(prefix)) break;
+      if (!selected(item.keyValue)) continue;
+      if (page.length === PAGE_SIZE) {
+        more = true;
+        break;
+      }
+      page.push(item);
+    }
+    const url = new URL(request.url, "https://store.invalid");
+    const last = page.at(-1);
+    const nextLink =
+      more && last
+        ? nextLinkAfter(last.position, { path: url.pathname, query: url.searchParams })
+        : undefined;
+    if (nextLink) reply.header("link", linkHeader(nextLink));
+    // Without $select every key-value's JSON is made once per snapshot and reused.
+    const items = select
+      ? page.map((item) => JSON.stringify(keyValueJson(item.keyValue, fields)))
+      : page.map((item) => item.json());
+    const body = `{"items":[${items.join(",")}]${nextLink ? `,"@nextLink":${JSON.stringify(nextLink)}` : ""}}`;
+    return reply.type(KV_SET).send(body);
   };
   // Fastify answers HEAD with each GET's headers.
   app.get("/kv", listKeyValues);
@@ -390,7 +434,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     for (const kv of await store.listKeyValues(at.configurationStoreId, { keyPrefix: keyPrefixOf(names) })) {
       if (matchesNameFilter(names, kv.key)) keys.add(kv.key);
     }
-    const sorted = [...keys].sort(byCodePoint);
+    const sorted = [...keys].sort(byCodeUnit);
     return sendPage(
       request,
       reply,
@@ -408,7 +452,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     for (const kv of await store.listKeyValues(at.configurationStoreId)) {
       if (matchesNameFilter(names, kv.label)) labels.set(labelPosition(kv.label), kv.label);
     }
-    const positions = [...labels.keys()].sort(byCodePoint);
+    const positions = [...labels.keys()].sort(byCodeUnit);
     return sendPage(
       request,
       reply,
@@ -472,7 +516,7 @@ function sendPage<T>(
   items: readonly T[],
   mediaType: string,
   json: (item: T) => unknown,
-  position: (item: T) => string = (item) => keyValuePosition(item as StoredKeyValue),
+  position: (item: T) => string = (item) => (item as ListedKeyValue).position,
 ) {
   const url = new URL(request.url, "https://store.invalid");
   const page = pageOf(items, position, { path: url.pathname, query: url.searchParams });
@@ -482,24 +526,6 @@ function sendPage<T>(
     items: page.items.map(json),
     ...(page.nextLink ? { "@nextLink": page.nextLink } : {}),
   });
-}
-
-/** Where a key-value sorts: by key, then label, the null label first. */
-function keyValuePosition(kv: { key: string; label: string | null }): string {
-  return `${kv.key}\u0000${labelPosition(kv.label)}`;
-}
-
-const labelPosition = (label: string | null): string => (label === null ? "" : `\u0001${label}`);
-
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function sortByPosition<T extends { key: string; label: string | null }>(items: T[]): T[] {
-  return items
-    .map((item) => ({ item, position: keyValuePosition(item) }))
-    .sort((a, b) => byCodePoint(a.position, b.position))
-    .map(({ item }) => item);
 }
 
 /** The key-values as they were at `moment`, from the store's revisions. */

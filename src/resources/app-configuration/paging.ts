@@ -23,15 +23,26 @@ export function pageOf<T>(
   request: { path: string; query: URLSearchParams },
   size = PAGE_SIZE,
 ): Page<T> {
-  const after = request.query.get("after");
-  const start = after === null ? 0 : items.findIndex((item) => position(item) > positionOf(after));
+  const after = afterPosition(request.query);
+  const start = after === undefined ? 0 : items.findIndex((item) => position(item) > after);
   const rest = start === -1 ? [] : items.slice(start);
   const page = rest.slice(0, size);
   const last = page.at(-1);
   if (rest.length <= size || last === undefined) return { items: page };
+  return { items: page, nextLink: nextLinkAfter(position(last), request) };
+}
+
+/** The position the request's `after` token names: the list goes on past it. Undefined on a first page. */
+export function afterPosition(query: URLSearchParams): string | undefined {
+  const after = query.get("after");
+  return after === null ? undefined : positionOf(after);
+}
+
+/** The relative URL of the page after the one that ended at `position`, with the request's other parameters. */
+export function nextLinkAfter(position: string, request: { path: string; query: URLSearchParams }): string {
   const next = new URLSearchParams(request.query);
-  next.set("after", Buffer.from(position(last), "utf8").toString("base64url"));
-  return { items: page, nextLink: `${request.path}?${next.toString()}` };
+  next.set("after", Buffer.from(position, "utf8").toString("base64url"));
+  return `${request.path}?${next.toString()}`;
 }
 
 /** The `Link` header naming the next page. */

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   accessKeyJson,
+  accessKeySecrets,
   connectionString,
-  findAccessKey,
   newAccessKeys,
   parseConnectionString,
   regenerateAccessKey,
@@ -44,7 +44,10 @@ describe("App Configuration access keys", () => {
     assert.notEqual(renewed[0]?.id, primary?.id);
     assert.notEqual(renewed[0]?.value, primary?.value);
     assert.deepEqual(renewed[1], secondary);
-    assert.equal(findAccessKey(renewed, primary?.id ?? ""), undefined, "the old key no longer signs");
+    assert.ok(
+      accessKeySecrets(renewed).every((key) => key.id !== primary?.id),
+      "the old key no longer signs",
+    );
     assert.equal(regenerateAccessKey(keys, "unknown", NOW), undefined);
   });
 
@@ -53,7 +56,9 @@ describe("App Configuration access keys", () => {
     assert.ok(key);
     const parsed = parseConnectionString(connectionString(ENDPOINT, key));
     assert.deepEqual(parsed, { endpoint: ENDPOINT, id: key.id, secret: key.value });
-    assert.deepEqual(findAccessKey([key], parsed.id)?.secret, Buffer.from(key.value, "base64"));
+    assert.deepEqual(accessKeySecrets([key]), [
+      { id: parsed.id, secret: Buffer.from(parsed.secret, "base64"), readOnly: false },
+    ]);
     assert.deepEqual(parseConnectionString(`secret=${key.value};ID=${key.id};endpoint=${ENDPOINT}`), parsed);
     assert.throws(() => parseConnectionString(`Endpoint=${ENDPOINT};Id=${key.id}`), /has no Secret/);
   });

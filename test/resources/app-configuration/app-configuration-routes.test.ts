@@ -8,10 +8,8 @@ import fc from "fast-check";
 import Fastify, { type LightMyRequestResponse } from "fastify";
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { BUILT_IN_ROLE_GUIDS, builtInRoleById } from "../../../src/identity/directory/built-in-roles.ts";
-import {
-  type AccessKeySecret,
-  appConfigurationRoutes,
-} from "../../../src/resources/app-configuration/app-configuration-routes.ts";
+import { appConfigurationRoutes } from "../../../src/resources/app-configuration/app-configuration-routes.ts";
+import type { AccessKeySecret } from "../../../src/resources/app-configuration/configuration-store-cache.ts";
 import { authorize, type RbacAssignment } from "../../../src/resources/vault/rbac.ts";
 import { SqliteStore } from "../../../src/store/sqlite-store.ts";
 import type { ArmResource } from "../../../src/store/store.ts";
@@ -56,25 +54,30 @@ interface CallOptions {
     | null;
 }
 
-async function startDataPlane(options: { assignments?: RbacAssignment[]; disableLocalAuth?: boolean } = {}) {
-  const store = new SqliteStore(":memory:");
+async function startDataPlane(
+  options: { assignments?: RbacAssignment[]; disableLocalAuth?: boolean; store?: SqliteStore } = {},
+) {
+  const store = options.store ?? new SqliteStore(":memory:");
   const clock = { now: START_MS };
   const assignments = options.assignments ?? [];
   const app = Fastify();
   await app.register(appConfigurationRoutes, {
     store,
-    resolveConfigurationStore: async (host) =>
-      host === HOST
-        ? {
-            configurationStore: {
-              ...CONFIGURATION_STORE,
-              properties: { disableLocalAuth: options.disableLocalAuth ?? false },
-            },
-            tenantId: TENANT,
-            audiences: ["https://azconfig.example.test"],
-          }
-        : undefined,
-    accessKeys: async () => [READ_WRITE, READ_ONLY],
+    configurationStores: {
+      stamp: async () => "unchanged",
+      resolve: async (host) =>
+        host === HOST
+          ? {
+              configurationStore: {
+                ...CONFIGURATION_STORE,
+                properties: { disableLocalAuth: options.disableLocalAuth ?? false },
+              },
+              tenantId: TENANT,
+              audiences: ["https://azconfig.example.test"],
+            }
+          : undefined,
+      accessKeys: async () => [READ_WRITE, READ_ONLY],
+    },
     accessTokenKey: createLocalJWKSet({ keys: [publicJwk] }),
     isAllowed: async (principalId, action, scope) =>
       authorize({ principalId, action, scope, assignments, roleDefinitionOf: builtInRoleById }).allowed,
@@ -572,6 +575,24 @@ describe("App Configuration data plane: filters and paging", () => {
     }
     assert.equal(pages, 11);
     assert.deepEqual(seen, keys);
+  });
+
+  test("lists answered from memory follow every change, including one made through another replica", async () => {
+    const first = await startDataPlane();
+    const second = await startDataPlane({ store: first.store });
+    const values = async () =>
+      (await second.call("GET", `/kv?key=app:*&${API}`))
+        .json()
+        .items.map((kv: { value: string }) => kv.value);
+    await first.call("PUT", `/kv/app:a?${API}`, { body: { value: "1" } });
+    assert.deepEqual(await values(), ["1"]);
+    await first.call("PUT", `/kv/app:b?${API}`, { body: { value: "2" } });
+    assert.deepEqual(await values(), ["1", "2"]);
+    first.clock.now += 1000;
+    await first.call("DELETE", `/kv/app:a?${API}`);
+    assert.deepEqual(await values(), ["2"]);
+    await first.call("PUT", `/locks/app:b?${API}`);
+    assert.equal((await second.call("GET", `/kv?key=app:*&${API}`)).json().items[0].locked, true);
   });
 
   test("any key or label filter is answered without a 5xx (fuzz)", async () => {
