@@ -15,6 +15,7 @@ import type {
   KeyValueChange,
   KeyValueQuery,
   KeyValueRevision,
+  KeyValuesVersion,
   KubeObject,
   ResourceQuery,
   SecretVersion,
@@ -134,7 +135,12 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
       CREATE INDEX key_value_revisions_by_key ON key_value_revisions (store_key, key, seq);
       -- A stamp per store that every change replaces, so that a cached list of its key-values can be checked cheaply.
-      CREATE TABLE key_value_versions (store_key text COLLATE "C" PRIMARY KEY, version text NOT NULL);`,
+      -- Also the highest sequence of the store's revisions, for the Sync-Token of each answer.
+      CREATE TABLE key_value_versions (
+        store_key text COLLATE "C" PRIMARY KEY,
+        stamp text NOT NULL,
+        sequence bigint NOT NULL
+      );`,
   },
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
@@ -529,12 +535,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  async keyValuesVersion(configStoreId: string): Promise<string> {
-    const { rows } = await this.#query<{ version: string }>(
-      "SELECT version FROM key_value_versions WHERE store_key = $1",
+  async keyValuesVersion(configStoreId: string): Promise<KeyValuesVersion> {
+    const { rows } = await this.#query<{ stamp: string; sequence: string }>(
+      "SELECT stamp, sequence FROM key_value_versions WHERE store_key = $1",
       [configStoreId.toLowerCase()],
     );
-    return rows[0]?.version ?? "";
+    return { stamp: rows[0]?.stamp ?? "", sequence: Number(rows[0]?.sequence ?? 0) };
   }
 
   async listKeyValueRevisions(configStoreId: string, query: KeyValueQuery = {}): Promise<KeyValueRevision[]> {
@@ -739,13 +745,13 @@ async function addRevision(
   at: number,
   body: string | null,
 ): Promise<number> {
-  await client.query(
-    "INSERT INTO key_value_versions (store_key, version) VALUES ($1, $2) ON CONFLICT (store_key) DO UPDATE SET version = excluded.version",
-    [names[0], randomUUID()],
-  );
   const { rows } = await client.query<{ seq: string }>(
     "INSERT INTO key_value_revisions (store_key, key, label, at, body) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     [...names, at, body],
+  );
+  await client.query(
+    "INSERT INTO key_value_versions (store_key, stamp, sequence) VALUES ($1, $2, $3) ON CONFLICT (store_key) DO UPDATE SET stamp = excluded.stamp, sequence = GREATEST(key_value_versions.sequence, excluded.sequence)",
+    [names[0], randomUUID(), rows[0]?.seq],
   );
   return Number(rows[0]?.seq);
 }

@@ -15,6 +15,7 @@ import type {
   KeyValueChange,
   KeyValueQuery,
   KeyValueRevision,
+  KeyValuesVersion,
   KubeObject,
   ResourceQuery,
   SecretVersion,
@@ -303,7 +304,7 @@ export class SealedSecretsStore implements Store {
   deleteKeyValues(configStoreId: string): Promise<void> {
     return this.#inner.deleteKeyValues(configStoreId);
   }
-  keyValuesVersion(configStoreId: string): Promise<string> {
+  keyValuesVersion(configStoreId: string): Promise<KeyValuesVersion> {
     return this.#inner.keyValuesVersion(configStoreId);
   }
   /** A key stored in plaintext or under an earlier KEK is resealed as it is read: every ring is read at start. */

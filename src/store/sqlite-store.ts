@@ -15,6 +15,7 @@ import type {
   KeyValueChange,
   KeyValueQuery,
   KeyValueRevision,
+  KeyValuesVersion,
   KubeObject,
   ResourceQuery,
   SecretVersion,
@@ -118,7 +119,12 @@ CREATE TABLE IF NOT EXISTS key_value_revisions (
 );
 CREATE INDEX IF NOT EXISTS key_value_revisions_by_key ON key_value_revisions (store_key, key, seq);
 -- A stamp per store that every change replaces, so that a cached list of its key-values can be checked cheaply.
-CREATE TABLE IF NOT EXISTS key_value_versions (store_key TEXT PRIMARY KEY, version TEXT NOT NULL);
+-- Also the highest sequence of the store's revisions, for the Sync-Token of each answer.
+CREATE TABLE IF NOT EXISTS key_value_versions (
+  store_key TEXT PRIMARY KEY,
+  stamp TEXT NOT NULL,
+  sequence INTEGER NOT NULL
+);
 `;
 
 /**
@@ -506,21 +512,16 @@ export class SqliteStore implements Store {
     return outcome;
   }
 
-  async keyValuesVersion(configStoreId: string): Promise<string> {
-    const row = this.#get<{ version: string }>(
-      "SELECT version FROM key_value_versions WHERE store_key = ?",
+  async keyValuesVersion(configStoreId: string): Promise<KeyValuesVersion> {
+    const row = this.#get<{ stamp: string; sequence: number }>(
+      "SELECT stamp, sequence FROM key_value_versions WHERE store_key = ?",
       configStoreId.toLowerCase(),
     );
-    return row?.version ?? "";
+    return { stamp: row?.stamp ?? "", sequence: Number(row?.sequence ?? 0) };
   }
 
   /** Records a change in the history and replaces the store's stamp; returns the change's sequence. */
   #addRevision(storeKey: string, key: string, labelKey: string, at: number, body: string | null): number {
-    this.#run(
-      "INSERT INTO key_value_versions (store_key, version) VALUES (?, ?) ON CONFLICT (store_key) DO UPDATE SET version = excluded.version",
-      storeKey,
-      randomUUID(),
-    );
     const row = this.#get<{ seq: number }>(
       "INSERT INTO key_value_revisions (store_key, key, label, at, body) VALUES (?, ?, ?, ?, ?) RETURNING seq",
       storeKey,
@@ -528,6 +529,12 @@ export class SqliteStore implements Store {
       labelKey,
       at,
       body,
+    );
+    this.#run(
+      "INSERT INTO key_value_versions (store_key, stamp, sequence) VALUES (?, ?, ?) ON CONFLICT (store_key) DO UPDATE SET stamp = excluded.stamp, sequence = max(sequence, excluded.sequence)",
+      storeKey,
+      randomUUID(),
+      Number(row?.seq),
     );
     return Number(row?.seq);
   }

@@ -155,6 +155,11 @@ export interface KeyValueRevision {
 /** What a change makes of a key-value: a new state, its deletion, or nothing at all. */
 export type KeyValueChange = { put: StoredKeyValue } | { delete: true; at: number } | { keep: true };
 
+export interface KeyValuesVersion {
+  stamp: string;
+  sequence: number;
+}
+
 export interface KeyValueQuery {
   /** Only keys that start with this text (case-sensitive), e.g. `myapp:`. */
   keyPrefix?: string;
@@ -216,10 +221,11 @@ export interface Store {
     change: (current: StoredKeyValue | undefined) => KeyValueChange,
   ): Promise<{ keyValue: StoredKeyValue | undefined; sequence?: number }>;
   /**
-   * A stamp of the store's key-values that every change replaces (opaque; "" before the first). A list read after
-   * the stamp is at least as new as the stamp: what a cache of the list is validated with.
+   * The version of the store's key-values: a stamp that every change replaces (opaque; "" before the first), and the
+   * highest sequence of its revisions (0 before the first). A list read after the version is at least as new as it:
+   * what a cache of the list is checked with.
    */
-  keyValuesVersion(configStoreId: string): Promise<string>;
+  keyValuesVersion(configStoreId: string): Promise<KeyValuesVersion>;
   /** The store's revisions, oldest first. */
   listKeyValueRevisions(configStoreId: string, query?: KeyValueQuery): Promise<KeyValueRevision[]>;
   /** Every key-value and revision of the store, when the configuration store itself is deleted. */

@@ -494,25 +494,29 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       assert.deepEqual(await store.listKeyValueRevisions(APP_CONFIG, { keyPrefix: "app:c" }), []);
     });
 
-    test("the key-values' stamp changes with every change (and only then), per store, and goes with deleteKeyValues", async () => {
+    test("the key-values' version: its stamp changes with every change (only then), its sequence is the highest; per store", async () => {
       const store = await fresh();
-      assert.equal(await store.keyValuesVersion(APP_CONFIG), "");
-      await putKeyValue(store, APP_CONFIG, keyValue("a", null, "1"));
+      assert.deepEqual(await store.keyValuesVersion(APP_CONFIG), { stamp: "", sequence: 0 });
+      const { sequence: one } = await putKeyValue(store, APP_CONFIG, keyValue("a", null, "1"));
       const first = await store.keyValuesVersion(APP_CONFIG.toUpperCase());
-      assert.notEqual(first, "");
+      assert.notEqual(first.stamp, "");
+      assert.equal(first.sequence, one);
       await store.changeKeyValue(APP_CONFIG, "a", null, () => ({ keep: true }));
       await store.changeKeyValue(APP_CONFIG, "missing", null, () => ({ delete: true, at: 1 }));
-      assert.equal(await store.keyValuesVersion(APP_CONFIG), first, "no change, same stamp");
+      assert.deepEqual(await store.keyValuesVersion(APP_CONFIG), first, "no change, same version");
       await putKeyValue(store, OTHER_CONFIG, keyValue("a", null, "1"));
-      assert.equal(await store.keyValuesVersion(APP_CONFIG), first, "another store's change");
-      await putKeyValue(store, APP_CONFIG, keyValue("a", null, "2"));
+      assert.deepEqual(await store.keyValuesVersion(APP_CONFIG), first, "another store's change");
+      const { sequence: two } = await putKeyValue(store, APP_CONFIG, keyValue("a", null, "2"));
       const second = await store.keyValuesVersion(APP_CONFIG);
-      assert.notEqual(second, first);
-      await store.changeKeyValue(APP_CONFIG, "a", null, () => ({ delete: true, at: 2 }));
-      assert.notEqual(await store.keyValuesVersion(APP_CONFIG), second, "a delete is a change");
+      assert.notEqual(second.stamp, first.stamp);
+      assert.equal(second.sequence, two);
+      const deleted = await store.changeKeyValue(APP_CONFIG, "a", null, () => ({ delete: true, at: 2 }));
+      const third = await store.keyValuesVersion(APP_CONFIG);
+      assert.notEqual(third.stamp, second.stamp, "a delete is a change");
+      assert.equal(third.sequence, deleted.sequence);
       await store.deleteKeyValues(APP_CONFIG);
-      assert.equal(await store.keyValuesVersion(APP_CONFIG), "");
-      assert.notEqual(await store.keyValuesVersion(OTHER_CONFIG), "");
+      assert.deepEqual(await store.keyValuesVersion(APP_CONFIG), { stamp: "", sequence: 0 });
+      assert.notEqual((await store.keyValuesVersion(OTHER_CONFIG)).stamp, "");
     });
 
     test("deleteKeyValues removes that configuration store's key-values and revisions, and no other's", async () => {

@@ -8,6 +8,7 @@ import type {
   ArmResource,
   KeyValueChange,
   KeyValueRevision,
+  KeyValuesVersion,
   Store,
   StoredKeyValue,
 } from "../../store/store.ts";
@@ -38,7 +39,14 @@ import {
   labelPosition,
   listed,
 } from "./key-value-snapshots.ts";
-import { FilterError, matchesNameFilter, type NameFilter, parseNameFilter } from "./name-filter.ts";
+import {
+  FilterError,
+  matchesNameFilter,
+  matchesTagsFilter,
+  type NameFilter,
+  parseNameFilter,
+  parseTagsFilter,
+} from "./name-filter.ts";
 import { afterPosition, linkHeader, nextLinkAfter, PAGE_SIZE, pageOf } from "./paging.ts";
 import {
   invalidArgument,
@@ -93,8 +101,13 @@ class AccessError extends Error {
 
 interface Admitted {
   configurationStoreId: string;
+  /** The query with its parameter names lower-cased: SDKs send `After` and `$Select` as readily as `after`. */
   query: URLSearchParams;
+  /** The request's path, still percent-encoded. */
+  path: string;
   now: number;
+  /** The store's key-values' version, read before anything else of them. */
+  version: KeyValuesVersion;
 }
 
 /** The key and label a `/kv/{key}` or `/locks/{key}` request names; an absent, empty or NUL label is the null label. */
@@ -163,7 +176,11 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   });
 
   /** Finds the store, authenticates the caller and checks that it may `action`, in that order. */
-  async function admit(request: FastifyRequest, action: KeyValueAction): Promise<Admitted> {
+  async function admit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: KeyValueAction,
+  ): Promise<Admitted> {
     const host = request.host ?? "";
     const atHost = host ? await configurationStores.at(host) : undefined;
     const target = atHost?.target;
@@ -197,10 +214,15 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     }
     const syncTokens = request.headers["sync-token"];
     if (typeof syncTokens === "string") checkSyncTokens(syncTokens);
+    // Every answer names the store's latest change, as the service's do; a write's names its own.
+    const version = await store.keyValuesVersion(configurationStore.id);
+    reply.header("sync-token", syncToken(configurationStore.id, version.sequence));
     return {
       configurationStoreId: configurationStore.id,
-      query: new URL(request.url, "https://store.invalid").searchParams,
+      query: lowerCaseNames(new URL(request.url, "https://store.invalid").searchParams),
+      path: request.url.split("?")[0] ?? "",
       now,
+      version,
     };
   }
 
@@ -238,7 +260,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
         const description = "The request signature has already been used";
         throw new AccessError(
           401,
-          `HMAC-SHA256 error="invalid_token" error_description="${description}"`,
+          `HMAC-SHA256 error="invalid_token" error_description="${description}", Bearer`,
           description,
         );
       }
@@ -280,13 +302,21 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   // Key-values ----------------------------------------------------------------------------------------
 
   const listKeyValues = async (request: FastifyRequest, reply: FastifyReply) => {
-    const at = await admit(request, "read");
+    const at = await admit(request, reply, "read");
     const keys = parseNameFilter("key", at.query.get("key") ?? undefined);
     const labels = parseNameFilter("label", at.query.get("label") ?? undefined, { nullLabel: true });
     const select = at.query.get("$select") ?? undefined;
     const fields = parseSelect(select);
-    const selected = (kv: { key: string; label: string | null }) =>
-      matchesNameFilter(keys, kv.key) && matchesNameFilter(labels, kv.label);
+    const tags = parseTagsFilter(at.query.getAll("tags"));
+    if (at.query.has("snapshot")) {
+      throw new KeyValueError(
+        invalidArgument("snapshot", "Snapshots are not supported: list the key-values instead."),
+      );
+    }
+    const selected = (kv: StoredKeyValue) =>
+      matchesNameFilter(keys, kv.key) &&
+      matchesNameFilter(labels, kv.label) &&
+      matchesTagsFilter(tags, kv.tags);
     const moment = acceptDatetime(request, at.now);
     if (moment !== undefined) {
       const revisions = await store.listKeyValueRevisions(at.configurationStoreId, {
@@ -294,12 +324,11 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
       });
       reply.header("memento-datetime", mementoDatetime(moment));
       const then = listed(statesAt(revisions, moment).filter(selected));
-      return sendPage(request, reply, then, KV_SET, (item) => keyValueJson(item.keyValue, fields));
+      return sendPage(at, reply, then, KV_SET, (item) => keyValueJson(item.keyValue, fields));
     }
 
-    // The stamp first, then the list: a list read after the stamp is at least as new as it.
-    const version = await store.keyValuesVersion(at.configurationStoreId);
-    const sorted = await snapshots.sorted(at.configurationStoreId, version, () =>
+    // The version was read first: a list read after it is at least as new as it.
+    const sorted = await snapshots.sorted(at.configurationStoreId, at.version.stamp, () =>
       store.listKeyValues(at.configurationStoreId),
     );
     const prefix = keyPrefixOf(keys) ?? "";
@@ -319,12 +348,8 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
       }
       page.push(item);
     }
-    const url = new URL(request.url, "https://store.invalid");
     const last = page.at(-1);
-    const nextLink =
-      more && last
-        ? nextLinkAfter(last.position, { path: url.pathname, query: url.searchParams })
-        : undefined;
+    const nextLink = more && last ? nextLinkAfter(last.position, at) : undefined;
     if (nextLink) reply.header("link", linkHeader(nextLink));
     // Without $select every key-value's JSON is made once per snapshot and reused.
     const items = select
@@ -337,7 +362,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   app.get("/kv", listKeyValues);
 
   const getKeyValue = async (request: FastifyRequest, reply: FastifyReply) => {
-    const at = await admit(request, "read");
+    const at = await admit(request, reply, "read");
     const { key, label } = targetOf(request, "/kv/", at.query);
     const fields = parseSelect(at.query.get("$select") ?? undefined);
     const moment = acceptDatetime(request, at.now);
@@ -364,7 +389,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   app.get("/kv/*", getKeyValue);
 
   app.put("/kv/*", async (request, reply) => {
-    const at = await admit(request, "write");
+    const at = await admit(request, reply, "write");
     const { key, label } = targetOf(request, "/kv/", at.query);
     checkKey(key);
     const input = parseKeyValueBody(jsonBody(request));
@@ -388,7 +413,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   });
 
   app.delete("/kv/*", async (request, reply) => {
-    const at = await admit(request, "delete");
+    const at = await admit(request, reply, "delete");
     const { key, label } = targetOf(request, "/kv/", at.query);
     const conditions = conditionsOf(request);
     let deleted: StoredKeyValue | undefined;
@@ -410,7 +435,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
       method,
       url: "/locks/*",
       handler: async (request, reply) => {
-        const at = await admit(request, "write");
+        const at = await admit(request, reply, "write");
         const { key, label } = targetOf(request, "/locks/", at.query);
         const conditions = conditionsOf(request);
         const written = await change(reply, at, { key, label }, (current) => {
@@ -428,7 +453,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   // Keys, labels and revisions ------------------------------------------------------------------------
 
   app.get("/keys", async (request, reply) => {
-    const at = await admit(request, "read");
+    const at = await admit(request, reply, "read");
     const names = parseNameFilter("name", at.query.get("name") ?? undefined);
     const keys = new Set<string>();
     for (const kv of await store.listKeyValues(at.configurationStoreId, { keyPrefix: keyPrefixOf(names) })) {
@@ -436,7 +461,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     }
     const sorted = [...keys].sort(byCodeUnit);
     return sendPage(
-      request,
+      at,
       reply,
       sorted,
       KEY_SET,
@@ -446,7 +471,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   });
 
   app.get("/labels", async (request, reply) => {
-    const at = await admit(request, "read");
+    const at = await admit(request, reply, "read");
     const names = parseNameFilter("name", at.query.get("name") ?? undefined, { nullLabel: true });
     const labels = new Map<string, string | null>();
     for (const kv of await store.listKeyValues(at.configurationStoreId)) {
@@ -454,7 +479,7 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     }
     const positions = [...labels.keys()].sort(byCodeUnit);
     return sendPage(
-      request,
+      at,
       reply,
       positions,
       LABEL_SET,
@@ -464,10 +489,11 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
   });
 
   app.get("/revisions", async (request, reply) => {
-    const at = await admit(request, "read");
+    const at = await admit(request, reply, "read");
     const keys = parseNameFilter("key", at.query.get("key") ?? undefined);
     const labels = parseNameFilter("label", at.query.get("label") ?? undefined, { nullLabel: true });
     const fields = parseSelect(at.query.get("$select") ?? undefined);
+    const tags = parseTagsFilter(at.query.getAll("tags"));
     const moment = acceptDatetime(request, at.now) ?? Number.POSITIVE_INFINITY;
     // Newest first, as the service lists them; each revision's position is its sequence, counting down.
     const revisions = (
@@ -475,11 +501,14 @@ export const appConfigurationRoutes: FastifyPluginAsync<AppConfigurationRouteDep
     )
       .filter((revision) => revision.written !== undefined && revision.at <= moment)
       .filter(
-        (revision) => matchesNameFilter(keys, revision.key) && matchesNameFilter(labels, revision.label),
+        (revision) =>
+          matchesNameFilter(keys, revision.key) &&
+          matchesNameFilter(labels, revision.label) &&
+          matchesTagsFilter(tags, (revision.written as StoredKeyValue).tags),
       )
       .reverse();
     return sendPage(
-      request,
+      at,
       reply,
       revisions,
       KV_SET,
@@ -511,15 +540,14 @@ function sendKeyValue(reply: FastifyReply, kv: StoredKeyValue) {
 
 /** One page of a list, with `Link` and `@nextLink` naming the next while more follow. */
 function sendPage<T>(
-  request: FastifyRequest,
+  request: { path: string; query: URLSearchParams },
   reply: FastifyReply,
   items: readonly T[],
   mediaType: string,
   json: (item: T) => unknown,
   position: (item: T) => string = (item) => (item as ListedKeyValue).position,
 ) {
-  const url = new URL(request.url, "https://store.invalid");
-  const page = pageOf(items, position, { path: url.pathname, query: url.searchParams });
+  const page = pageOf(items, position, request);
   reply.type(mediaType);
   if (page.nextLink) reply.header("link", linkHeader(page.nextLink));
   return reply.send({
@@ -633,6 +661,12 @@ function keyValueNotFound(key: string, label: string | null): KeyValueError {
 
 function problem(reply: FastifyReply, details: ProblemDetails) {
   return reply.code(details.status).type(PROBLEM_JSON).send(details);
+}
+
+function lowerCaseNames(query: URLSearchParams): URLSearchParams {
+  const named = new URLSearchParams();
+  for (const [name, value] of query) named.append(name.toLowerCase(), value);
+  return named;
 }
 
 function lowerCaseHeaders(request: FastifyRequest): Record<string, string | undefined> {

@@ -26,7 +26,8 @@ const SCHEME = "HMAC-SHA256";
 const refused = (description: string): HmacOutcome => ({
   ok: false,
   description,
-  wwwAuthenticate: `${SCHEME} error="invalid_token" error_description="${description}"`,
+  // The service names Bearer too: either scheme would do.
+  wwwAuthenticate: `${SCHEME} error="invalid_token" error_description="${description}", Bearer`,
 });
 
 /**
@@ -42,7 +43,11 @@ export function verifyHmacRequest(
   const authorization = request.headers.authorization ?? "";
   const [scheme, ...rest] = authorization.trim().split(/\s+/);
   if (scheme?.toUpperCase() !== SCHEME) {
-    return { ok: false, description: "HMAC-SHA256 authorization is required", wwwAuthenticate: SCHEME };
+    return {
+      ok: false,
+      description: "HMAC-SHA256 authorization is required",
+      wwwAuthenticate: `${SCHEME}, Bearer`,
+    };
   }
   const parameters = parseParameters(rest.join(" "));
   for (const name of ["Credential", "SignedHeaders", "Signature"]) {

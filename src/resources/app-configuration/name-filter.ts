@@ -12,7 +12,7 @@ export type NameFilter =
   | { kind: "names"; names: (string | null)[] }
   | { kind: "prefix"; prefix: string };
 
-export type FilterParameter = "key" | "label" | "name";
+export type FilterParameter = "key" | "label" | "name" | "tags";
 
 /** A filter the service refuses: answered 400 with the parameter's name. */
 export class FilterError extends Error {
@@ -119,4 +119,21 @@ export function matchesNameFilter(filter: NameFilter, name: string | null): bool
     case "names":
       return filter.names.includes(name);
   }
+}
+
+/** A tags filter: the key-values whose tags hold every `name=value` given (`tags=a=1&tags=b=2`). */
+export type TagsFilter = readonly (readonly [string, string])[];
+
+export function parseTagsFilter(values: readonly string[]): TagsFilter {
+  return values.map((text) => {
+    const equals = text.indexOf("=");
+    if (equals <= 0) {
+      throw new FilterError("tags", `tags: '${text}' must read <name>=<value>, e.g. tags=env%3Dprd.`);
+    }
+    return [text.slice(0, equals), text.slice(equals + 1)] as const;
+  });
+}
+
+export function matchesTagsFilter(filter: TagsFilter, tags: Readonly<Record<string, string>>): boolean {
+  return filter.every(([name, value]) => Object.hasOwn(tags, name) && tags[name] === value);
 }

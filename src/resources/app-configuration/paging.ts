@@ -41,7 +41,9 @@ export function afterPosition(query: URLSearchParams): string | undefined {
 /** The relative URL of the page after the one that ended at `position`, with the request's other parameters. */
 export function nextLinkAfter(position: string, request: { path: string; query: URLSearchParams }): string {
   const next = new URLSearchParams(request.query);
-  next.set("after", Buffer.from(position, "utf8").toString("base64url"));
+  // Last, never first: the JS SDK reads the token with URLSearchParams over the whole link, path included.
+  next.delete("after");
+  next.append("after", Buffer.from(position, "utf8").toString("base64url"));
   return `${request.path}?${next.toString()}`;
 }
 

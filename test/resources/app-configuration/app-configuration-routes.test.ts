@@ -187,6 +187,10 @@ describe("App Configuration data plane: HMAC access keys", () => {
     );
     assert.equal(kv.last_modified, "2026-06-01T12:00:00+00:00");
     assert.match(String(response.headers["sync-token"]), /^[A-Za-z0-9_-]{8}=[A-Za-z0-9+/=]+;sn=\d+$/);
+    const read = await call("GET", `/kv?${API}`, {
+      headers: { "sync-token": String(response.headers["sync-token"]) },
+    });
+    assert.equal(read.headers["sync-token"], response.headers["sync-token"], "reads name the latest change");
   });
 
   test("no Authorization is 401 naming both schemes", async () => {
@@ -200,17 +204,17 @@ describe("App Configuration data plane: HMAC access keys", () => {
     [
       "a wrong signature",
       { key: { ...READ_WRITE, secret: randomBytes(32) } },
-      'HMAC-SHA256 error="invalid_token" error_description="Invalid Signature"',
+      'HMAC-SHA256 error="invalid_token" error_description="Invalid Signature", Bearer',
     ],
     [
       "a date 16 minutes old",
       { key: READ_WRITE, date: START_MS - 16 * 60_000 },
-      'HMAC-SHA256 error="invalid_token" error_description="The access token has expired"',
+      'HMAC-SHA256 error="invalid_token" error_description="The access token has expired", Bearer',
     ],
     [
       "a date 16 minutes ahead",
       { key: READ_WRITE, date: START_MS + 16 * 60_000 },
-      'HMAC-SHA256 error="invalid_token" error_description="The access token has expired"',
+      'HMAC-SHA256 error="invalid_token" error_description="The access token has expired", Bearer',
     ],
     [
       "a tampered body hash",
@@ -220,12 +224,12 @@ describe("App Configuration data plane: HMAC access keys", () => {
           signed["x-ms-content-sha256"] = createHash("sha256").update("other").digest("base64");
         },
       },
-      'HMAC-SHA256 error="invalid_token" error_description="The request body does not match x-ms-content-sha256"',
+      'HMAC-SHA256 error="invalid_token" error_description="The request body does not match x-ms-content-sha256", Bearer',
     ],
     [
       "an unknown credential",
       { key: { ...READ_WRITE, id: "no-such-key" } },
-      'HMAC-SHA256 error="invalid_token" error_description="Invalid Credential"',
+      'HMAC-SHA256 error="invalid_token" error_description="Invalid Credential", Bearer',
     ],
   ];
   for (const [name, auth, challenge] of refusals) {
@@ -530,6 +534,37 @@ describe("App Configuration data plane: filters and paging", () => {
       assert.deepEqual([...values].sort(), [...expected].sort());
     });
   }
+
+  test("a tags filter keeps the key-values holding every tag named; a snapshot is refused by name", async () => {
+    const { call } = await startDataPlane();
+    await call("PUT", `/kv/a?${API}`, { body: { value: "a", tags: { env: "prd", team: "web" } } });
+    await call("PUT", `/kv/b?${API}`, { body: { value: "b", tags: { env: "prd" } } });
+    await call("PUT", `/kv/c?${API}`, { body: { value: "c", tags: { env: "dev", team: "web" } } });
+    const values = async (query: string) =>
+      (await call("GET", `/kv?${query}&${API}`)).json().items.map((kv: { value: string }) => kv.value);
+    assert.deepEqual(await values("tags=env%3Dprd"), ["a", "b"]);
+    assert.deepEqual(await values("tags=env%3Dprd&tags=team%3Dweb"), ["a"]);
+    assert.deepEqual(await values("tags=team%3D"), []);
+    assert.equal(
+      assertProblem(await call("GET", `/kv?tags=env&${API}`), 400, "invalid-argument").name,
+      "tags",
+    );
+    const snapshot = await call("GET", `/kv?snapshot=s1&${API}`);
+    assert.equal(assertProblem(snapshot, 400, "invalid-argument").name, "snapshot");
+  });
+
+  test("query parameter names are case-insensitive, as the SDKs send After and $Select", async () => {
+    const { call } = await startDataPlane();
+    for (let i = 0; i < 150; i++) {
+      await call("PUT", `/kv/k${String(i).padStart(3, "0")}?${API}`, { body: { value: String(i) } });
+    }
+    const first = await call("GET", `/kv?Key=k*&$Select=key&${API}`);
+    assert.deepEqual(Object.keys(first.json().items[0]), ["key"]);
+    const token = new URLSearchParams(String(first.json()["@nextLink"]).split("?")[1]).get("after");
+    const second = await call("GET", `/kv?Key=k*&$Select=key&After=${token}&${API}`);
+    assert.equal(second.json().items.length, 50);
+    assert.equal(second.json().items[0].key, "k100");
+  });
 
   test("malformed filters are 400 invalid-argument naming the parameter", async () => {
     const { call } = await seeded();

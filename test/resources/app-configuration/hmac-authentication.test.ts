@@ -123,11 +123,11 @@ describe("App Configuration HMAC authentication", () => {
       secretOf,
       NOW,
     );
-    assert.deepEqual(bare.ok ? undefined : bare.wwwAuthenticate, "HMAC-SHA256");
+    assert.deepEqual(bare.ok ? undefined : bare.wwwAuthenticate, "HMAC-SHA256, Bearer");
     const expired = verifyHmacRequest(signed({ date: 0 }), secretOf, NOW);
     assert.equal(
       expired.ok ? undefined : expired.wwwAuthenticate,
-      'HMAC-SHA256 error="invalid_token" error_description="The access token has expired"',
+      'HMAC-SHA256 error="invalid_token" error_description="The access token has expired", Bearer',
     );
   });
 });

@@ -32,4 +32,11 @@ describe("App Configuration paging", () => {
     );
     assert.throws(() => pageOf(["a"], (key) => key, request("after=%25%25")), KeyValueError);
   });
+  test("the after token comes last in the next link, even when the request named it first", () => {
+    const page = pageOf(KEYS, (key) => key, request("after=bXlhcHA6MDA5OQ&key=myapp%3A*&api-version=1.0"));
+    const link = page.nextLink ?? assert.fail("a next page");
+    assert.match(link, /^\/kv\?key=myapp%3A\*&api-version=1\.0&after=[A-Za-z0-9_-]+$/);
+    // How the JS SDK reads it: URLSearchParams over the whole link, path and all.
+    assert.ok(new URLSearchParams(link).get("after"));
+  });
 });
