@@ -3,11 +3,10 @@
 // that names the fix.
 
 import { randomUUID } from "node:crypto";
-import { request as httpsRequest } from "node:https";
 import { type AccessKeyCredential, hmacHeaders } from "./appconfig-hmac-signing.ts";
 import type { WireKeyValue } from "./appconfig-key-values.ts";
 import { CliError } from "./cli-error.ts";
-import { verbose } from "./output.ts";
+import { callHttps, type HttpsAnswer } from "./https-call.ts";
 
 const API_VERSION = "1.0";
 const KV_MEDIA_TYPE = "application/vnd.microsoft.appconfig.kv+json";
@@ -19,11 +18,7 @@ export type StoreCredential =
   | { kind: "access-key"; key: AccessKeyCredential; storeName: string }
   | { kind: "bearer"; token: string; principal: string; storeName: string };
 
-export interface DataPlaneResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-}
+export type DataPlaneResponse = HttpsAnswer;
 
 /** A problem+json body, as the store sends its refusals. */
 interface Problem {
@@ -201,51 +196,26 @@ export class AppConfigDataPlane {
             new Date(),
           )
         : { authorization: `Bearer ${credential.token}` };
-    const started = performance.now();
-    return new Promise<DataPlaneResponse>((resolve, reject) => {
-      const outgoing = httpsRequest(
-        {
-          // `*.localhost` is this machine (RFC 6761), where `wikit up` listens on IPv4.
-          host: isLocalhost(endpoint.hostname) ? "127.0.0.1" : endpoint.hostname,
-          port: endpoint.port || 443,
-          servername: endpoint.hostname,
-          ca: this.#ca,
-          method,
-          path: pathAndQuery,
-          headers: {
-            host: endpoint.host,
-            accept: `${KV_MEDIA_TYPE}, ${PROBLEM_MEDIA_TYPE}`,
-            ...headers,
-            ...authorization,
-            ...(body === undefined ? {} : { "content-length": Buffer.byteLength(body) }),
-          },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              // not JSON: the text is kept for the message
-            }
-            verbose(
-              `wikit: ${method} ${endpoint.origin}${pathAndQuery.split("?")[0]} -> ${response.statusCode} (${Math.round(performance.now() - started)} ms)`,
-            );
-            resolve({ status: response.statusCode ?? 0, headers: response.headers, body: parsed });
-          });
-        },
-      );
-      outgoing.on("error", (error) =>
-        reject(
-          new CliError(
-            `cannot reach the store at ${endpoint.origin}: ${error.message}. Is wikit running, and the endpoint right (\`wikit appconfig show -n ${credential.storeName} --query endpoint -o tsv\`)?`,
-          ),
+    return callHttps({
+      // `*.localhost` is this machine (RFC 6761), where `wikit up` listens on IPv4.
+      address: isLocalhost(endpoint.hostname) ? "127.0.0.1" : endpoint.hostname,
+      port: Number(endpoint.port) || 443,
+      servername: endpoint.hostname,
+      ca: this.#ca,
+      method,
+      path: pathAndQuery,
+      headers: {
+        host: endpoint.host,
+        accept: `${KV_MEDIA_TYPE}, ${PROBLEM_MEDIA_TYPE}`,
+        ...headers,
+        ...authorization,
+      },
+      body,
+      verboseOrigin: endpoint.origin,
+      unreachable: (error) =>
+        new CliError(
+          `cannot reach the store at ${endpoint.origin}: ${error.message}. Is wikit running, and the endpoint right (\`wikit appconfig show -n ${credential.storeName} --query endpoint -o tsv\`)?`,
         ),
-      );
-      outgoing.end(body);
     });
   }
 }

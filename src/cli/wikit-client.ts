@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { GUID } from "../names/guid.ts";
 import { GRAPH_TENANT_HEADER, KUBE_API_PREFIX, KUBE_API_ROOT } from "../names/local-stack-names.ts";
 import { AZURE_RESOURCE_MANAGER } from "../names/microsoft-hosts.ts";
@@ -17,7 +16,7 @@ import {
   readAdminPrincipalFiles,
 } from "./admin-sign-in.ts";
 import { CliError } from "./cli-error.ts";
-import { verbose } from "./output.ts";
+import { callHttps } from "./https-call.ts";
 import { type RemoteServer, remoteServer } from "./server-target.ts";
 
 export const ARM_API_VERSION = "2023-01-31";
@@ -227,49 +226,19 @@ export class WikitClient {
     headers: Record<string, string>,
     hostName = this.#address === "127.0.0.1" ? "localhost" : this.#address,
   ) {
-    const started = performance.now();
-    return new Promise<ApiResponse>((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: this.#address,
-          port: this.info.port,
-          servername: hostName,
-          ca: this.#ca,
-          method,
-          path,
-          headers: {
-            host: `${hostName}:${this.info.port}`,
-            accept: "application/json",
-            ...headers,
-            ...(payload === undefined ? {} : { "content-length": Buffer.byteLength(payload) }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              // not JSON: keep the text for the error message
-            }
-            verbose(
-              `wikit: ${method} ${path.split("?")[0]} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`,
-            );
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.on("error", (error) =>
-        reject(
-          new CliError(
-            `cannot reach wikit at ${this.info.url}: ${error.message}. ${this.info.pid ? "Is `wikit up` still running?" : "Is the server running, and its address right?"}`,
-          ),
+    return callHttps({
+      address: this.#address,
+      port: this.info.port,
+      servername: hostName,
+      ca: this.#ca,
+      method,
+      path,
+      headers: { host: `${hostName}:${this.info.port}`, accept: "application/json", ...headers },
+      body: payload,
+      unreachable: (error) =>
+        new CliError(
+          `cannot reach wikit at ${this.info.url}: ${error.message}. ${this.info.pid ? "Is `wikit up` still running?" : "Is the server running, and its address right?"}`,
         ),
-      );
-      req.end(payload);
     });
   }
 
